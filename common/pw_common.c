@@ -1,0 +1,128 @@
+#define _POSIX_C_SOURCE 200809L
+#include "pw_common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct pw_image {
+    pw_plane plane;
+};
+
+/* The one table of the project's own codes, indexed by PW_ERR_BASE - code. */
+static const char *const pw_error_names[] = {
+    [PW_ERR_BASE - PW_EDECODE] = "not a decodable image",
+    [PW_ERR_BASE - PW_ETRUNCATED] = "truncated image file",
+    [PW_ERR_BASE - PW_EEMPTYIMG] = "empty image (zero size)",
+    [PW_ERR_BASE - PW_ETOOBIG] = "image or frame too large",
+    [PW_ERR_BASE - PW_ECV] = "OpenCV error",
+    [PW_ERR_BASE - PW_EOCRINIT] = "OCR engine could not be initialised",
+    [PW_ERR_BASE - PW_EOCR] = "OCR engine failed",
+    [PW_ERR_BASE - PW_EFORMATFILE] = "malformed plate-format file",
+    [PW_ERR_BASE - PW_ECONFIG] = "invalid configuration",
+    [PW_ERR_BASE - PW_EBADFRAME] = "inconsistent frame geometry",
+    [PW_ERR_BASE - PW_ENOPLATE] = "no plate found",
+    [PW_ERR_BASE - PW_EMANIFEST] = "malformed manifest",
+    [PW_ERR_BASE - PW_ESIMD] = "SIMD level not supported by this CPU",
+};
+
+const char *pw_strerror(int code)
+{
+    if (code == 0)
+        return "success";
+    if (code < PW_ERR_BASE && code > PW_ELAST) {
+        const char *name = pw_error_names[PW_ERR_BASE - code];
+        return name ? name : "unknown platewatch error";
+    }
+    if (code < 0 && code > PW_ERR_BASE)
+        return strerror(-code);
+    return "unknown error";
+}
+
+int pw_err_set(pw_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void pw_err_clear(pw_err *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = '\0';
+    }
+}
+
+int pw_plane_check(const pw_plane *p)
+{
+    if (!p || !p->data)
+        return -EINVAL;
+    if (p->width <= 0 || p->height <= 0)
+        return PW_EEMPTYIMG;
+    if (p->channels != 1 && p->channels != 3)
+        return -EINVAL;
+    if (p->width > PW_MAX_IMAGE_SIDE || p->height > PW_MAX_IMAGE_SIDE)
+        return PW_ETOOBIG;
+    if (p->stride < p->width * p->channels)
+        return PW_EBADFRAME;
+    return 0;
+}
+
+int pw_image_new(int width, int height, int channels, pw_image **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (width <= 0 || height <= 0)
+        return PW_EEMPTYIMG;
+    if (width > PW_MAX_IMAGE_SIDE || height > PW_MAX_IMAGE_SIDE)
+        return PW_ETOOBIG;
+    if (channels != 1 && channels != 3)
+        return -EINVAL;
+    pw_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return -ENOMEM;
+    /* Rows are padded to 32 bytes so SIMD loops may load whole vectors per row. */
+    int stride = (width * channels + 31) & ~31;
+    img->plane.data = calloc((size_t)stride, (size_t)height);
+    if (!img->plane.data) {
+        free(img);
+        return -ENOMEM;
+    }
+    img->plane.width = width;
+    img->plane.height = height;
+    img->plane.stride = stride;
+    img->plane.channels = channels;
+    *out = img;
+    return 0;
+}
+
+void pw_image_destroy(pw_image **img)
+{
+    if (!img || !*img)
+        return;
+    free((*img)->plane.data);
+    free(*img);
+    *img = NULL;
+}
+
+pw_plane pw_image_plane(const pw_image *img)
+{
+    return img->plane;
+}
+
+double pw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

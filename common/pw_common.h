@@ -1,0 +1,100 @@
+/*
+ * pw_common.h - what every platewatch module shares: error codes, the error
+ * detail buffer, and 8-bit image planes.
+ *
+ * Error convention: functions return 0 on success or a negative code. Codes
+ * in the errno range are -errno (for example -ENOENT, -ENOMEM); codes that
+ * only platewatch knows are below PW_ERR_BASE. pw_strerror() names both.
+ *
+ * Ownership: a pw_plane is a borrowed view and never owns its pixels. A
+ * pw_image owns its pixels; pw_image_destroy() frees them and nulls the
+ * caller's pointer.
+ */
+#ifndef PW_COMMON_H
+#define PW_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Project error codes; errno values are used as they are, negated. */
+enum {
+    PW_ERR_BASE = -1000,
+    PW_EDECODE = -1001,      /* the bytes are not an image any decoder knows */
+    PW_ETRUNCATED = -1002,   /* the image file ends before its end marker */
+    PW_EEMPTYIMG = -1003,    /* the image has zero width, height or bytes */
+    PW_ETOOBIG = -1004,      /* the image or frame exceeds the size limit */
+    PW_ECV = -1005,          /* OpenCV raised an exception */
+    PW_EOCRINIT = -1006,     /* Tesseract could not load its model */
+    PW_EOCR = -1007,         /* Tesseract failed on a crop */
+    PW_EFORMATFILE = -1008,  /* a plate-format file is malformed */
+    PW_ECONFIG = -1009,      /* a configuration file or value is wrong */
+    PW_EBADFRAME = -1010,    /* frame geometry is inconsistent (stride < width) */
+    PW_ENOPLATE = -1011,     /* nothing plate-like was found */
+    PW_EMANIFEST = -1012,    /* a manifest or ground-truth file is malformed */
+    PW_ESIMD = -1013,        /* the requested SIMD level is not supported here */
+    PW_ELAST = -1014
+};
+
+/* Returns a static, human-readable description of any code this project returns. */
+const char *pw_strerror(int code);
+
+/*
+ * Error detail: a code plus a sentence naming what was wrong (the file,
+ * line, key or value). Functions that can say more than a code take an
+ * optional pw_err *; NULL is always accepted.
+ */
+typedef struct {
+    int code;
+    char msg[512];
+} pw_err;
+
+/* Records code and a formatted message in err (when not NULL) and returns code. */
+int pw_err_set(pw_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clears err to "no error". */
+void pw_err_clear(pw_err *err);
+
+/* A borrowed view of 8-bit pixels, interleaved when channels > 1. */
+typedef struct {
+    uint8_t *data;
+    int width;
+    int height;
+    int stride;   /* bytes from one row to the next, >= width * channels */
+    int channels; /* 1 (grey) or 3 (BGR) */
+} pw_plane;
+
+/* Returns 0 when the plane's geometry is usable, otherwise a negative code. */
+int pw_plane_check(const pw_plane *p);
+
+/* Pixel pointer for (x, y); no bounds check. */
+static inline uint8_t *pw_plane_at(const pw_plane *p, int x, int y)
+{
+    return p->data + (size_t)y * (size_t)p->stride + (size_t)x * (size_t)p->channels;
+}
+
+/* An owned image. */
+typedef struct pw_image pw_image;
+
+/* Largest side accepted anywhere, so that a hostile header cannot ask for gigabytes. */
+#define PW_MAX_IMAGE_SIDE 16384
+
+/* Allocates a zeroed width x height image with channels 1 or 3. */
+int pw_image_new(int width, int height, int channels, pw_image **out);
+/* Frees the image; accepts NULL and *img == NULL, and sets *img to NULL. */
+void pw_image_destroy(pw_image **img);
+/* The image's pixels as a plane, valid until the image is destroyed. */
+pw_plane pw_image_plane(const pw_image *img);
+
+/* Milliseconds on CLOCK_MONOTONIC, for stage timings. */
+double pw_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,49 @@
+// cvshim_ocr.cpp - image processing that prepares plate crops for OCR.
+#include <opencv2/imgproc.hpp>
+
+#include "cvshim_internal.hpp"
+
+using pwcv::guard;
+using pwcv::wrap;
+
+static bool same_grey(const pw_plane *a, const pw_plane *b)
+{
+    return pw_plane_check(a) == 0 && pw_plane_check(b) == 0 && a->channels == 1 && b->channels == 1 &&
+           a->width == b->width && a->height == b->height;
+}
+
+extern "C" int pw_cv_clahe(const pw_plane *src, pw_plane *dst, double clip_limit, int tiles)
+{
+    if (!same_grey(src, dst) || tiles <= 0)
+        return -EINVAL;
+    return guard([&]() -> int {
+        cv::Ptr<cv::CLAHE> clahe = cv::createCLAHE(clip_limit, cv::Size(tiles, tiles));
+        cv::Mat out = wrap(dst);
+        clahe->apply(wrap(src), out);
+        return 0;
+    });
+}
+
+extern "C" int pw_cv_threshold_otsu(const pw_plane *src, pw_plane *dst, int invert)
+{
+    if (!same_grey(src, dst))
+        return -EINVAL;
+    return guard([&]() -> int {
+        cv::Mat out = wrap(dst);
+        int type = (invert ? cv::THRESH_BINARY_INV : cv::THRESH_BINARY) | cv::THRESH_OTSU;
+        cv::threshold(wrap(src), out, 0, 255, type);
+        return 0;
+    });
+}
+
+extern "C" int pw_cv_threshold_adaptive(const pw_plane *src, pw_plane *dst, int block, double c, int invert)
+{
+    if (!same_grey(src, dst) || block < 3 || block % 2 == 0)
+        return -EINVAL;
+    return guard([&]() -> int {
+        cv::Mat out = wrap(dst);
+        cv::adaptiveThreshold(wrap(src), out, 255, cv::ADAPTIVE_THRESH_MEAN_C,
+                              invert ? cv::THRESH_BINARY_INV : cv::THRESH_BINARY, block, c);
+        return 0;
+    });
+}

@@ -1,0 +1,71 @@
+/*
+ * ocr.h - reads the text of a rectified plate crop with Tesseract (C API)
+ * and chooses the reading that fits the camera's country formats.
+ *
+ * Tesseract is built with OpenMP; the process must run with
+ * OMP_THREAD_LIMIT=1 in its environment from the start (the CLI re-execs
+ * itself to ensure it), or every read is many times slower.
+ *
+ * Ownership: a pw_ocr holds one TessBaseAPI and its working buffers and
+ * belongs to one thread at a time: create one per worker thread. It
+ * borrows the pw_formats given at creation, which must outlive it.
+ */
+#ifndef PW_OCR_H
+#define PW_OCR_H
+
+#include "plateformat.h"
+#include "pw_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PW_OCR_MAX_ALTS 10
+
+typedef struct {
+    const char *tessdata_dir;   /* folder holding <language>.traineddata */
+    const char *language;       /* "eng" unless a trained plate model is used */
+    int top_n;                  /* alternatives to keep, 1..PW_OCR_MAX_ALTS; 0 means 5 */
+    float min_confidence;       /* readings below this (0-100) are dropped; 0 keeps all */
+} pw_ocr_config;
+
+/* Fills cfg with the build's tessdata folder, "eng", top 5, no threshold. */
+void pw_ocr_config_defaults(pw_ocr_config *cfg);
+
+typedef struct {
+    char text[PW_PLATE_MAX + 1];
+    float confidence;            /* 0-100 */
+} pw_reading;
+
+typedef struct {
+    char text[PW_PLATE_MAX + 1];          /* chosen plate text, A-Z 0-9 */
+    float confidence;                     /* 0-100; lowered when no format matched */
+    char country[PW_COUNTRY_MAX];         /* country whose format matched, "" for none */
+    float char_conf[PW_PLATE_MAX];        /* per-character confidence 0-100 */
+    size_t n_alts;                        /* alternatives, the chosen reading first */
+    pw_reading alts[PW_OCR_MAX_ALTS];
+} pw_plate_read;
+
+typedef struct pw_ocr pw_ocr;
+
+/*
+ * Initialises Tesseract. A missing or corrupt traineddata file gives
+ * PW_EOCRINIT with err naming the file and the problem.
+ */
+int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out, pw_err *err);
+void pw_ocr_destroy(pw_ocr **o);
+
+/*
+ * Reads a grey crop (channels 1). countries restricts the formats (n 0: all
+ * loaded). Returns 0 with out filled, PW_ENOPLATE when nothing readable
+ * was found (empty, blank or noise crops), or a negative code for invalid
+ * input (zero-size, stride < width, too large).
+ */
+int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
+                size_t n_countries, pw_plate_read *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
