@@ -27,6 +27,12 @@ static const char *const pw_error_names[] = {
     [PW_ERR_BASE - PW_ENOPLATE] = "no plate found",
     [PW_ERR_BASE - PW_EMANIFEST] = "malformed manifest",
     [PW_ERR_BASE - PW_ESIMD] = "SIMD level not supported by this CPU",
+    [PW_ERR_BASE - PW_EMSG] = "malformed message",
+    [PW_ERR_BASE - PW_EKEYFILE] = "malformed key file",
+    [PW_ERR_BASE - PW_EKEYPERM] = "secret key file permissions too loose",
+    [PW_ERR_BASE - PW_EJOURNAL] = "event journal error",
+    [PW_ERR_BASE - PW_ESOURCE] = "capture source cannot start",
+    [PW_ERR_BASE - PW_EEOS] = "end of stream",
 };
 
 const char *pw_strerror(int code)

@@ -36,7 +36,13 @@ enum {
     PW_ENOPLATE = -1011,     /* nothing plate-like was found */
     PW_EMANIFEST = -1012,    /* a manifest or ground-truth file is malformed */
     PW_ESIMD = -1013,        /* the requested SIMD level is not supported here */
-    PW_ELAST = -1014
+    PW_ESOURCE = -1014,      /* a capture source cannot start (bad URI, device, plugin) */
+    PW_EEOS = -1015,         /* a capture source reached its end and has no more frames */
+    PW_EMSG = -1016,         /* a received message or event is malformed */
+    PW_EKEYFILE = -1017,     /* a CURVE key file is malformed */
+    PW_EKEYPERM = -1018,     /* a secret key file is readable by group or others */
+    PW_EJOURNAL = -1019,     /* the event journal (SQLite) failed */
+    PW_ELAST = -1020
 };
 
 /* Returns a static, human-readable description of any code this project returns. */

@@ -42,6 +42,45 @@ bool looks_truncated(const uint8_t *buf, size_t len)
     return false;
 }
 
+uint32_t be16(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 8 | p[1];
+}
+
+uint32_t be32(const uint8_t *p)
+{
+    return be16(p) << 16 | be16(p + 2);
+}
+
+// Reads the pixel size a PNG or JPEG header announces, so that a hostile or
+// broken header cannot make the decoder allocate gigabytes. Returns false
+// when the size is not found (other formats are left to OpenCV's limits).
+bool header_size(const uint8_t *buf, size_t len, uint32_t *w, uint32_t *h)
+{
+    static const uint8_t png_magic[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (len >= 24 && std::memcmp(buf, png_magic, 8) == 0 && std::memcmp(buf + 12, "IHDR", 4) == 0) {
+        *w = be32(buf + 16);
+        *h = be32(buf + 20);
+        return true;
+    }
+    if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
+        return false;
+    // Walks the JPEG marker segments up to the first start-of-frame.
+    for (size_t i = 2; i + 9 < len;) {
+        if (buf[i] != 0xFF)
+            return false;
+        uint8_t marker = buf[i + 1];
+        bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (sof) {
+            *h = be16(buf + i + 5);
+            *w = be16(buf + i + 7);
+            return true;
+        }
+        i += 2 + be16(buf + i + 2);
+    }
+    return false;
+}
+
 int copy_to_image(const cv::Mat &m, pw_image **out)
 {
     pw_image *img = nullptr;
@@ -66,6 +105,14 @@ extern "C" int pw_cv_decode(const uint8_t *buf, size_t len, pw_image **grey, pw_
         return pw_err_set(err, PW_EEMPTYIMG, "file is empty (0 bytes)");
     if (looks_truncated(buf, len))
         return pw_err_set(err, PW_ETRUNCATED, "file ends before the image's end marker (%zu bytes)", len);
+    uint32_t hw = 0, hh = 0;
+    if (header_size(buf, len, &hw, &hh)) {
+        if (hw == 0 || hh == 0)
+            return pw_err_set(err, PW_EEMPTYIMG, "header announces a %ux%u image", hw, hh);
+        if (hw > PW_MAX_IMAGE_SIDE || hh > PW_MAX_IMAGE_SIDE)
+            return pw_err_set(err, PW_ETOOBIG, "header announces %ux%u pixels, above the %d-pixel limit", hw,
+                              hh, PW_MAX_IMAGE_SIDE);
+    }
     int rc = guard([&]() -> int {
         cv::Mat raw(1, (int)len, CV_8UC1, const_cast<uint8_t *>(buf));
         cv::Mat colour = cv::imdecode(raw, cv::IMREAD_COLOR);

@@ -100,6 +100,23 @@ int pw_cv_threshold_otsu(const pw_plane *src, pw_plane *dst, int invert);
 /* Mean adaptive threshold over a block x block window (block odd), offset c. */
 int pw_cv_threshold_adaptive(const pw_plane *src, pw_plane *dst, int block, double c, int invert);
 
+/* A connected component: bounding box and pixel count. */
+typedef struct {
+    int x, y, w, h;
+    int area;
+} pw_cc;
+
+/*
+ * Labels the 8-connected non-zero regions of a grey plane. labels (may be
+ * NULL) receives width * height ints, row by row: 0 for background, i + 1
+ * for the pixels of component i. ccs receives the first max components
+ * (pixels of later ones are labelled above max); *n is the total number.
+ */
+int pw_cv_components(const pw_plane *bin, int32_t *labels, pw_cc *ccs, size_t max, size_t *n);
+
+/* Median blur in place with an odd kernel size (3 or 5), to remove salt-and-pepper noise. */
+int pw_cv_median_blur(pw_plane *p, int ksize);
+
 /* ---- Additions by later modules go below, each in its own section ------ */
 
 #ifdef __cplusplus

@@ -47,3 +47,37 @@ extern "C" int pw_cv_threshold_adaptive(const pw_plane *src, pw_plane *dst, int 
         return 0;
     });
 }
+
+extern "C" int pw_cv_components(const pw_plane *bin, int32_t *labels, pw_cc *ccs, size_t max, size_t *n)
+{
+    if (pw_plane_check(bin) != 0 || bin->channels != 1 || !n || (max && !ccs))
+        return -EINVAL;
+    return guard([&]() -> int {
+        cv::Mat lab, stats, centroids;
+        int count = cv::connectedComponentsWithStats(wrap(bin), lab, stats, centroids, 8, CV_32S);
+        *n = count > 0 ? (size_t)(count - 1) : 0;
+        for (size_t i = 0; i < *n && i < max; i++) {
+            const int *s = stats.ptr<int>((int)i + 1);
+            ccs[i] = pw_cc{s[cv::CC_STAT_LEFT], s[cv::CC_STAT_TOP], s[cv::CC_STAT_WIDTH],
+                           s[cv::CC_STAT_HEIGHT], s[cv::CC_STAT_AREA]};
+        }
+        if (labels) {
+            cv::Mat out(bin->height, bin->width, CV_32S, labels);
+            lab.copyTo(out);
+        }
+        return 0;
+    });
+}
+
+extern "C" int pw_cv_median_blur(pw_plane *p, int ksize)
+{
+    if (pw_plane_check(p) != 0 || p->channels != 1 || (ksize != 3 && ksize != 5))
+        return -EINVAL;
+    return guard([&]() -> int {
+        cv::Mat m = wrap(p);
+        cv::Mat tmp;
+        cv::medianBlur(m, tmp, ksize);
+        tmp.copyTo(m);
+        return 0;
+    });
+}

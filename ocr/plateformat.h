@@ -57,6 +57,42 @@ typedef struct {
 int pw_formats_match(const pw_formats *f, const char *reading, const char (*countries)[PW_COUNTRY_MAX],
                      size_t n_countries, pw_format_match *out);
 
+
+/* ---- Format-guided choice among per-character alternatives ------------ */
+
+#define PW_CHOICES_MAX 4      /* alternatives kept per character position */
+
+/* The alternatives the OCR engine gave for one character, best first. */
+typedef struct {
+    char ch[PW_CHOICES_MAX];      /* A-Z or 0-9 */
+    float conf[PW_CHOICES_MAX];   /* 0-100 */
+    int n;                        /* 1..PW_CHOICES_MAX */
+} pw_char_choices;
+
+/* One way of reading the positions as a plate of some country's format. */
+typedef struct {
+    pw_format_match m;
+    float cost;                   /* lower is better: alternatives taken, corrections, positions dropped */
+    float char_conf[PW_PLATE_MAX];/* confidence of each character of m.text */
+    int dropped;                  /* positions left out (frame lines, country bands) */
+} pw_choice_match;
+
+/*
+ * Finds the readings of the positions that fit a format of the given
+ * countries (all when n_countries is 0): at each slot the best alternative
+ * that the slot admits, or a confusable correction of one. With
+ * allow_drop, positions may be left out at a cost (characters read from
+ * plate frames, screws or country bands). Fills up to max results with
+ * distinct texts, cheapest first, and sets *n (0 when nothing fits).
+ * Returns 0, or -EINVAL for bad arguments.
+ */
+int pw_formats_match_choices(const pw_formats *f, const pw_char_choices *pos, size_t n_pos,
+                             const char (*countries)[PW_COUNTRY_MAX], size_t n_countries,
+                             int allow_drop, pw_choice_match *results, size_t max, size_t *n);
+
+/* Human-readable name of the i-th country ("France"), "" when the file gave none. */
+const char *pw_formats_country_name(const pw_formats *f, size_t i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,65 @@
+/*
+ * kernels.h - the localiser's hot loops, private to detect/. Each exists as
+ * a scalar reference (kernels_scalar.c) and as SSE2 and AVX2 versions
+ * (kernels_sse2.c, kernels_avx2.c) that must give bit-identical output: all
+ * of them use integer arithmetic only, so "identical" is exact.
+ *
+ * Geometry shared by every version:
+ *  - downscale2: dst(x, y) = avg(avg(s(2x, 2y), s(2x, 2y+1)), avg(s(2x+1, 2y), s(2x+1, 2y+1)))
+ *    where avg(a, b) = (a + b + 1) >> 1, the rounding of the SSE2 pavgb instruction.
+ *  - edge_cells: a cell is PW_CELL_W x PW_CELL_H pixels; its value is the sum of
+ *    e(x, y) = max(|s(x+1, y) - s(x-1, y)| - floor, 0) over the cell, shifted
+ *    right by PW_CELL_SHIFT (the mean), with e = 0 on the first and last column.
+ *  - window_row: the plate window score for one row of window positions (see
+ *    the comment on the function type).
+ */
+#ifndef PW_DETECT_KERNELS_H
+#define PW_DETECT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Cell size in pixels; the mean is a right shift, so the area is a power of two. */
+#define PW_CELL_W 8
+#define PW_CELL_H 2
+#define PW_CELL_SHIFT 4
+
+/* The window, in cells: WIN_H rows of text band with BAND_H rows above and below. */
+#define PW_WIN_W 6
+#define PW_WIN_H 6
+#define PW_BAND_H 3
+
+typedef void (*pw_downscale2_fn)(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
+                                 ptrdiff_t dstride, int dw, int dh);
+
+typedef void (*pw_edge_cells_fn)(const uint8_t *src, ptrdiff_t stride, int w, int h, int floor,
+                                 uint8_t *cells, ptrdiff_t cstride);
+
+/*
+ * Scores the windows whose top-left cell is (x, y + PW_BAND_H) for x in
+ * [0, n), where rows points at the PW_WIN_H + 2 * PW_BAND_H cell rows from
+ * the top of the upper band. With in = sum of the window's cells, out = sum
+ * of the two bands' cells over the same columns, and t0, t1, t2 the sums of
+ * the window's three vertical thirds (two cell columns each):
+ *     score = in - out - (max(t) - min(t))
+ * so that energy must be dense inside, quiet above and below, and spread
+ * evenly along the window (a lone pole scores nothing). Every term fits in
+ * int16_t. vin and vout are scratch rows of at least n + PW_WIN_W entries.
+ */
+typedef void (*pw_window_row_fn)(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
+                                 int16_t *score);
+
+typedef struct {
+    pw_downscale2_fn downscale2;
+    pw_edge_cells_fn edge_cells;
+    pw_window_row_fn window_row;
+} pw_kernels;
+
+extern const pw_kernels pw_kernels_scalar;
+#if defined(__x86_64__) || defined(__i386__)
+#define PW_HAVE_X86_SIMD 1
+extern const pw_kernels pw_kernels_sse2;
+extern const pw_kernels pw_kernels_avx2;
+#endif
+
+#endif

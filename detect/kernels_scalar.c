@@ -1,0 +1,75 @@
+/*
+ * kernels_scalar.c - the portable reference for the hot loops. The SIMD
+ * versions are checked against these, so they stay plain and obvious. The
+ * file is compiled without auto-vectorisation (see detect/meson.build) so
+ * that it measures what a scalar loop costs.
+ */
+#include "kernels.h"
+
+static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
+                       int dw, int dh)
+{
+    for (int y = 0; y < dh; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(2 * y) * sstride;
+        const uint8_t *r1 = r0 + sstride;
+        uint8_t *d = dst + (ptrdiff_t)y * dstride;
+        for (int x = 0; x < dw; x++) {
+            int a = (r0[2 * x] + r1[2 * x] + 1) >> 1;
+            int b = (r0[2 * x + 1] + r1[2 * x + 1] + 1) >> 1;
+            d[x] = (uint8_t)((a + b + 1) >> 1);
+        }
+    }
+}
+
+static inline int edge_at(const uint8_t *row, int x, int w, int floor)
+{
+    if (x <= 0 || x >= w - 1)
+        return 0;
+    int d = row[x + 1] - row[x - 1];
+    d = d < 0 ? -d : d;
+    return d > floor ? d - floor : 0;
+}
+
+static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int floor,
+                       uint8_t *cells, ptrdiff_t cstride)
+{
+    int cw = w / PW_CELL_W, ch = h / PW_CELL_H;
+    for (int cy = 0; cy < ch; cy++) {
+        uint8_t *out = cells + (ptrdiff_t)cy * cstride;
+        for (int cx = 0; cx < cw; cx++) {
+            int sum = 0;
+            for (int r = 0; r < PW_CELL_H; r++) {
+                const uint8_t *row = src + (ptrdiff_t)(cy * PW_CELL_H + r) * stride;
+                for (int k = 0; k < PW_CELL_W; k++)
+                    sum += edge_at(row, cx * PW_CELL_W + k, w, floor);
+            }
+            out[cx] = (uint8_t)(sum >> PW_CELL_SHIFT);
+        }
+    }
+}
+
+static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
+                       int16_t *score)
+{
+    for (int c = 0; c < n + PW_WIN_W - 1; c++) {
+        int in = 0, out = 0;
+        for (int r = 0; r < PW_BAND_H; r++)
+            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
+        for (int r = 0; r < PW_WIN_H; r++)
+            in += rows[PW_BAND_H + r][c];
+        vin[c] = (uint16_t)in;
+        vout[c] = (uint16_t)out;
+    }
+    for (int x = 0; x < n; x++) {
+        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
+        int out = 0;
+        for (int k = 0; k < PW_WIN_W; k++)
+            out += vout[x + k];
+        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
+        hi = hi > t2 ? hi : t2;
+        lo = lo < t2 ? lo : t2;
+        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+    }
+}
+
+const pw_kernels pw_kernels_scalar = {downscale2, edge_cells, window_row};

@@ -1,0 +1,233 @@
+#define _POSIX_C_SOURCE 200809L
+#include "reader.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "cvshim.h"
+#include "pw_build_config.h"
+
+struct pw_reader {
+    pw_reader_config cfg;
+    pw_formats *formats;
+    pw_detector *detector;
+    pw_ocr *ocr;
+    pw_image *whole; /* resized whole-image candidate, reused between calls */
+};
+
+void pw_reader_config_defaults(pw_reader_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    pw_detect_config_defaults(&cfg->detect);
+    pw_ocr_config_defaults(&cfg->ocr);
+    cfg->formats_dir = PW_MODELS_DIR "/formats";
+    cfg->ocr_candidates = 10;
+    cfg->min_confidence = 40.0f;
+    cfg->min_chars = 4;
+    cfg->whole_image_candidate = 1;
+}
+
+int pw_reader_new(const pw_reader_config *cfg, pw_reader **out, pw_err *err)
+{
+    if (!cfg || !out)
+        return pw_err_set(err, -EINVAL, "no reader configuration given");
+    *out = NULL;
+    pw_reader *r = g_new0(pw_reader, 1);
+    r->cfg = *cfg;
+    if (r->cfg.ocr_candidates <= 0)
+        r->cfg.ocr_candidates = 10;
+    if (r->cfg.min_confidence <= 0)
+        r->cfg.min_confidence = 40.0f;
+    if (r->cfg.min_chars <= 0)
+        r->cfg.min_chars = 4;
+    int rc = pw_formats_load_dir(cfg->formats_dir, &r->formats, err);
+    if (rc == 0)
+        rc = pw_detector_new(&cfg->detect, &r->detector, err);
+    if (rc == 0)
+        rc = pw_ocr_new(&cfg->ocr, r->formats, &r->ocr, err);
+    if (rc < 0) {
+        pw_reader_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void pw_reader_destroy(pw_reader **r)
+{
+    if (!r || !*r)
+        return;
+    pw_ocr_destroy(&(*r)->ocr);
+    pw_detector_destroy(&(*r)->detector);
+    pw_formats_destroy(&(*r)->formats);
+    pw_image_destroy(&(*r)->whole);
+    g_free(*r);
+    *r = NULL;
+}
+
+const pw_formats *pw_reader_formats(const pw_reader *r)
+{
+    return r ? r->formats : NULL;
+}
+
+/* A crop-sized image whose shape is a plate's: cameras that cut out plates send these. */
+static int plate_shaped(const pw_plane *grey)
+{
+    double aspect = (double)grey->width / grey->height;
+    return grey->width <= 800 && grey->height <= 400 && aspect >= 1.6 && aspect <= 6.0;
+}
+
+static int whole_image_crop(pw_reader *r, const pw_plane *grey, pw_plane *crop)
+{
+    int h = r->cfg.detect.crop_height > 0 ? r->cfg.detect.crop_height : 64;
+    int w = (int)((double)grey->width * h / grey->height + 0.5);
+    pw_plane cur = r->whole ? pw_image_plane(r->whole) : (pw_plane){0};
+    if (!r->whole || cur.width != w || cur.height != h) {
+        pw_image_destroy(&r->whole);
+        int rc = pw_image_new(w, h, 1, &r->whole);
+        if (rc < 0)
+            return rc;
+    }
+    *crop = pw_image_plane(r->whole);
+    return pw_cv_resize(grey, crop);
+}
+
+static float box_iou(pw_rect a, pw_rect b)
+{
+    int x0 = MAX(a.x, b.x), y0 = MAX(a.y, b.y);
+    int x1 = MIN(a.x + a.w, b.x + b.w), y1 = MIN(a.y + a.h, b.y + b.h);
+    if (x1 <= x0 || y1 <= y0)
+        return 0.0f;
+    float inter = (float)(x1 - x0) * (float)(y1 - y0);
+    return inter / ((float)a.w * a.h + (float)b.w * b.h - inter);
+}
+
+/*
+ * Adds a read plate to the result unless a better read of the same plate is
+ * there already: the localiser often proposes overlapping boxes of one plate.
+ */
+static void add_plate(pw_read_result *res, const pw_plate *p)
+{
+    for (size_t i = 0; i < res->n_plates; i++) {
+        pw_plate *q = &res->plates[i];
+        if (box_iou(q->box, p->box) > 0.3f || strcmp(q->read.text, p->read.text) == 0) {
+            if (p->read.confidence > q->read.confidence)
+                *q = *p;
+            return;
+        }
+    }
+    if (res->n_plates < PW_READER_MAX_PLATES)
+        res->plates[res->n_plates++] = *p;
+}
+
+static int by_confidence(const void *a, const void *b)
+{
+    float ca = ((const pw_plate *)a)->read.confidence, cb = ((const pw_plate *)b)->read.confidence;
+    return (ca < cb) - (ca > cb);
+}
+
+/* Reads one crop; keeps it when it is long and confident enough to be a plate. */
+static int read_candidate(pw_reader *r, const pw_plane *crop, pw_plate *plate,
+                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries)
+{
+    int rc = pw_ocr_read(r->ocr, crop, countries, n_countries, &plate->read);
+    if (rc == PW_ENOPLATE)
+        return 0;
+    if (rc < 0)
+        return rc;
+    return (int)strlen(plate->read.text) >= r->cfg.min_chars && plate->read.confidence >= r->cfg.min_confidence;
+}
+
+static void whole_image_plate(const pw_plane *grey, pw_plate *p)
+{
+    memset(p, 0, sizeof *p);
+    float w = (float)grey->width, h = (float)grey->height;
+    const float corners[4][2] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
+    memcpy(p->corners, corners, sizeof corners);
+    p->box = (pw_rect){0, 0, grey->width, grey->height};
+}
+
+int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countries)[PW_COUNTRY_MAX],
+                         size_t n_countries, pw_read_result *res)
+{
+    if (!r || !res)
+        return -EINVAL;
+    memset(res, 0, sizeof *res);
+    int rc = pw_plane_check(grey);
+    if (rc < 0)
+        return rc;
+    res->width = grey->width;
+    res->height = grey->height;
+    const pw_candidate *cands = NULL;
+    double t0 = pw_now_ms();
+    rc = pw_detector_run(r->detector, grey, &cands, &res->n_candidates);
+    double t1 = pw_now_ms();
+    res->detect_ms = t1 - t0;
+    if (rc < 0)
+        return rc;
+    size_t limit = MIN(res->n_candidates, (size_t)r->cfg.ocr_candidates);
+    for (size_t i = 0; i < limit && rc >= 0; i++) {
+        pw_plate p = {0};
+        memcpy(p.corners, cands[i].corners, sizeof p.corners);
+        p.box = cands[i].box;
+        p.detector_score = cands[i].score;
+        rc = read_candidate(r, &cands[i].crop, &p, countries, n_countries);
+        if (rc > 0)
+            add_plate(res, &p);
+    }
+    if (rc >= 0 && r->cfg.whole_image_candidate && plate_shaped(grey)) {
+        pw_plate p;
+        pw_plane crop;
+        whole_image_plate(grey, &p);
+        rc = whole_image_crop(r, grey, &crop);
+        if (rc == 0)
+            rc = read_candidate(r, &crop, &p, countries, n_countries);
+        if (rc > 0)
+            add_plate(res, &p);
+    }
+    res->ocr_ms = pw_now_ms() - t1;
+    qsort(res->plates, res->n_plates, sizeof res->plates[0], by_confidence);
+    return rc < 0 ? rc : 0;
+}
+
+static int load_file(const char *path, gchar **bytes, gsize *len, pw_err *err)
+{
+    GError *gerr = NULL;
+    if (g_file_get_contents(path, bytes, len, &gerr))
+        return 0;
+    int code = gerr->code == G_FILE_ERROR_NOENT    ? -ENOENT
+               : gerr->code == G_FILE_ERROR_ACCES  ? -EACCES
+               : gerr->code == G_FILE_ERROR_ISDIR  ? -EISDIR
+                                                   : -EIO;
+    pw_err_set(err, code, "%s", gerr->message);
+    g_error_free(gerr);
+    return code;
+}
+
+int pw_reader_read_file(pw_reader *r, const char *path, const char (*countries)[PW_COUNTRY_MAX],
+                        size_t n_countries, pw_read_result *res, pw_err *err)
+{
+    if (!r || !path || !res)
+        return pw_err_set(err, -EINVAL, "no reader, path or result given");
+    memset(res, 0, sizeof *res);
+    gchar *bytes = NULL;
+    gsize len = 0;
+    double t0 = pw_now_ms();
+    int rc = load_file(path, &bytes, &len, err);
+    if (rc < 0)
+        return rc;
+    pw_image *grey = NULL;
+    rc = pw_cv_decode((const uint8_t *)bytes, len, &grey, NULL, err);
+    g_free(bytes);
+    double decode_ms = pw_now_ms() - t0;
+    if (rc < 0)
+        return rc;
+    pw_plane plane = pw_image_plane(grey);
+    rc = pw_reader_read_plane(r, &plane, countries, n_countries, res);
+    res->decode_ms = decode_ms;
+    pw_image_destroy(&grey);
+    if (rc < 0)
+        return pw_err_set(err, rc, "reading failed: %s", pw_strerror(rc));
+    return 0;
+}

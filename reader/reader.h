@@ -1,0 +1,82 @@
+/*
+ * reader.h - the read path for one still image or frame: decode, localise
+ * the plates, read each candidate, and report the plates with their
+ * geometry, readings and the time spent per stage.
+ *
+ * Ownership: a pw_reader owns one detector, one OCR engine and the plate
+ * formats; it belongs to one thread at a time (create one per worker).
+ * Results are plain structs filled by value: they own nothing and stay
+ * valid after the reader is destroyed.
+ */
+#ifndef PW_READER_H
+#define PW_READER_H
+
+#include "detect.h"
+#include "ocr.h"
+#include "pw_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PW_READER_MAX_PLATES 16
+
+typedef struct {
+    pw_detect_config detect;
+    pw_ocr_config ocr;
+    const char *formats_dir;    /* folder of *.fmt plate formats */
+    int ocr_candidates;         /* detector candidates given to OCR, best first; 0 means 10 */
+    float min_confidence;       /* plates read below this (0-100) are not reported; 0 means 40 */
+    int min_chars;              /* readings shorter than this are not plates; 0 means 4 */
+    /*
+     * When the whole image is small and shaped like a plate (a crop from a
+     * camera that already cuts out plates), it is also read as one
+     * candidate. 1 enables (the default from pw_reader_config_defaults).
+     */
+    int whole_image_candidate;
+} pw_reader_config;
+
+/* Defaults: detector and OCR defaults, formats from the build's models folder. */
+void pw_reader_config_defaults(pw_reader_config *cfg);
+
+typedef struct {
+    float corners[4][2];    /* x,y: top-left, top-right, bottom-right, bottom-left, image pixels */
+    pw_rect box;            /* axis-aligned box of the corners */
+    float detector_score;   /* the localiser's score; 0 for the whole-image candidate */
+    pw_plate_read read;     /* text, confidence, country, per-character confidences, alternatives */
+} pw_plate;
+
+typedef struct {
+    int width, height;      /* of the decoded image */
+    double decode_ms, detect_ms, ocr_ms;
+    size_t n_candidates;    /* candidates the localiser proposed */
+    size_t n_plates;        /* plates reported, by descending confidence */
+    pw_plate plates[PW_READER_MAX_PLATES];
+} pw_read_result;
+
+typedef struct pw_reader pw_reader;
+
+/* Loads formats, creates the detector and Tesseract; err names what failed. */
+int pw_reader_new(const pw_reader_config *cfg, pw_reader **out, pw_err *err);
+void pw_reader_destroy(pw_reader **r);
+
+/* The formats the reader loaded, for parsing country lists. */
+const pw_formats *pw_reader_formats(const pw_reader *r);
+
+/*
+ * Reads an image file. Missing, empty, truncated, undecodable and oversized
+ * files return a negative code with err naming the reason (the caller adds
+ * the path). countries restricts plate formats (n 0: all loaded).
+ */
+int pw_reader_read_file(pw_reader *r, const char *path, const char (*countries)[PW_COUNTRY_MAX],
+                        size_t n_countries, pw_read_result *res, pw_err *err);
+
+/* Reads an already decoded grey frame; decode_ms is left 0. */
+int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countries)[PW_COUNTRY_MAX],
+                         size_t n_countries, pw_read_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,182 @@
+/* Error table, image planes, the OpenCV shim's decoding, and the renderer. */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvshim.h"
+#include "pw_common.h"
+#include "synth.h"
+
+Test(errors, every_project_code_has_its_own_message)
+{
+    for (int code = PW_ERR_BASE - 1; code > PW_ELAST; code--) {
+        const char *msg = pw_strerror(code);
+        cr_assert_not_null(msg);
+        cr_assert(strcmp(msg, "unknown platewatch error") != 0, "code %d has no message", code);
+        for (int other = code - 1; other > PW_ELAST; other--)
+            cr_assert_str_neq(msg, pw_strerror(other), "codes %d and %d share a message", code, other);
+    }
+}
+
+Test(errors, errno_codes_use_the_system_text)
+{
+    cr_assert_str_eq(pw_strerror(-ENOENT), strerror(ENOENT));
+    cr_assert_str_eq(pw_strerror(0), "success");
+    cr_assert_str_eq(pw_strerror(-5000), "unknown error");
+}
+
+Test(errors, err_set_records_code_and_sentence)
+{
+    pw_err err;
+    int rc = pw_err_set(&err, PW_ECONFIG, "%s: group [%s] key %s", "a.conf", "lane", "source");
+    cr_assert_eq(rc, PW_ECONFIG);
+    cr_assert_eq(err.code, PW_ECONFIG);
+    cr_assert_str_eq(err.msg, "a.conf: group [lane] key source");
+    cr_assert_eq(pw_err_set(NULL, -EINVAL, "ignored"), -EINVAL);
+}
+
+Test(image, new_rejects_empty_and_huge_sizes)
+{
+    pw_image *img = (pw_image *)0x1;
+    cr_assert_eq(pw_image_new(0, 10, 1, &img), PW_EEMPTYIMG);
+    cr_assert_null(img);
+    cr_assert_eq(pw_image_new(10, PW_MAX_IMAGE_SIDE + 1, 1, &img), PW_ETOOBIG);
+    cr_assert_eq(pw_image_new(10, 10, 2, &img), -EINVAL);
+    cr_assert_eq(pw_image_new(33, 5, 3, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    cr_assert_eq(p.width, 33);
+    cr_assert_geq(p.stride, 99);
+    cr_assert_eq(p.stride % 32, 0);
+    pw_image_destroy(&img);
+    cr_assert_null(img);
+    pw_image_destroy(&img);
+    pw_image_destroy(NULL);
+}
+
+Test(image, plane_check_names_the_fault)
+{
+    uint8_t px[64] = {0};
+    pw_plane p = {px, 8, 8, 8, 1};
+    cr_assert_eq(pw_plane_check(&p), 0);
+    p.stride = 7;
+    cr_assert_eq(pw_plane_check(&p), PW_EBADFRAME);
+    p.stride = 8, p.height = 0;
+    cr_assert_eq(pw_plane_check(&p), PW_EEMPTYIMG);
+    p.height = 8, p.data = NULL;
+    cr_assert_eq(pw_plane_check(&p), -EINVAL);
+}
+
+/* Encodes a rendered plate, so decoding tests start from real JPEG and PNG bytes. */
+static void encoded_plate(const char *ext, uint8_t **buf, size_t *len)
+{
+    pw_plate_style style;
+    pw_plate_style_defaults(&style, "AB-123-CD", 24);
+    pw_image *img = NULL;
+    cr_assert_eq(pw_synth_plate(&style, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    cr_assert_eq(pw_cv_encode(&p, ext, 90, buf, len), 0);
+    pw_image_destroy(&img);
+}
+
+Test(decode, jpeg_and_png_round_trip)
+{
+    const char *exts[] = {".jpg", ".png"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *buf;
+        size_t len;
+        encoded_plate(exts[i], &buf, &len);
+        pw_image *grey = NULL, *bgr = NULL;
+        pw_err err = {0};
+        cr_assert_eq(pw_cv_decode(buf, len, &grey, &bgr, &err), 0, "%s: %s", exts[i], err.msg);
+        pw_plane g = pw_image_plane(grey), c = pw_image_plane(bgr);
+        cr_assert_eq(g.channels, 1);
+        cr_assert_eq(c.channels, 3);
+        cr_assert_eq(g.width, c.width);
+        cr_assert_gt(g.width, 100);
+        pw_image_destroy(&grey);
+        pw_image_destroy(&bgr);
+        free(buf);
+    }
+}
+
+Test(decode, truncated_files_are_named_truncated)
+{
+    const char *exts[] = {".jpg", ".png"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *buf;
+        size_t len;
+        encoded_plate(exts[i], &buf, &len);
+        pw_image *grey = NULL;
+        pw_err err = {0};
+        cr_assert_eq(pw_cv_decode(buf, len * 2 / 3, &grey, NULL, &err), PW_ETRUNCATED, "%s", exts[i]);
+        cr_assert_null(grey);
+        cr_assert(strstr(err.msg, "ends before") != NULL, "%s", err.msg);
+        free(buf);
+    }
+}
+
+Test(decode, empty_and_foreign_bytes)
+{
+    pw_image *grey = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_cv_decode((const uint8_t *)"", 0, &grey, NULL, &err), PW_EEMPTYIMG);
+    const char text[] = "this is a text file, not a picture\n";
+    cr_assert_eq(pw_cv_decode((const uint8_t *)text, sizeof text, &grey, NULL, &err), PW_EDECODE);
+    cr_assert(strstr(err.msg, "no image decoder") != NULL);
+    cr_assert_null(grey);
+}
+
+Test(decode, header_sizes_are_checked_before_decoding)
+{
+    uint8_t *buf;
+    size_t len;
+    encoded_plate(".png", &buf, &len);
+    pw_image *grey = NULL;
+    pw_err err = {0};
+    /* IHDR width and height are big-endian at offsets 16 and 20. */
+    memcpy(buf + 16, "\x00\x01\x00\x00", 4);
+    cr_assert_eq(pw_cv_decode(buf, len, &grey, NULL, &err), PW_ETOOBIG);
+    cr_assert(strstr(err.msg, "65536") != NULL, "%s", err.msg);
+    memcpy(buf + 16, "\x00\x00\x00\x00", 4);
+    cr_assert_eq(pw_cv_decode(buf, len, &grey, NULL, &err), PW_EEMPTYIMG);
+    free(buf);
+}
+
+Test(synth, same_request_gives_same_pixels)
+{
+    pw_scene_spec spec = {.width = 320, .height = 200, .seed = 5, .clutter = 10, .noise_sigma = 4, .vehicle = 1};
+    pw_scene_plate plate = {.cx = 160, .cy = 110, .tilt_deg = 7};
+    pw_plate_style_defaults(&plate.style, "XY 1234", 14);
+    pw_image *a = NULL, *b = NULL;
+    float corners[1][4][2];
+    cr_assert_eq(pw_synth_scene(&spec, &plate, 1, &a, corners), 0);
+    cr_assert_eq(pw_synth_scene(&spec, &plate, 1, &b, NULL), 0);
+    pw_plane pa = pw_image_plane(a), pb = pw_image_plane(b);
+    cr_assert_eq(memcmp(pa.data, pb.data, (size_t)pa.stride * pa.height), 0);
+    /* A clockwise tilt puts the top-right corner below the top-left one. */
+    cr_assert_gt(corners[0][1][1], corners[0][0][1]);
+    cr_assert_lt(corners[0][0][0], 160);
+    cr_assert_gt(corners[0][2][0], 160);
+    pw_image_destroy(&a);
+    pw_image_destroy(&b);
+}
+
+Test(synth, plate_is_light_with_dark_text)
+{
+    pw_plate_style style;
+    pw_plate_style_defaults(&style, "AB 12", 20);
+    pw_image *img = NULL;
+    cr_assert_eq(pw_synth_plate(&style, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    long dark = 0, light = 0;
+    for (int y = 0; y < p.height; y++)
+        for (int x = 0; x < p.width; x++)
+            *pw_plane_at(&p, x, y) < 128 ? dark++ : light++;
+    cr_assert_gt(light, dark * 2, "plate background must dominate");
+    cr_assert_gt(dark, 0, "text must be drawn");
+    pw_image_destroy(&img);
+    style.char_height = 3;
+    cr_assert_eq(pw_synth_plate(&style, &img), -EINVAL);
+}
