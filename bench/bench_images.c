@@ -43,27 +43,6 @@ typedef struct {
     gint failed_setup;
 } bench_job;
 
-/* Levenshtein distance between two short plate strings. */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    int prev[PW_PLATE_MAX * 4 + 2], cur[PW_PLATE_MAX * 4 + 2];
-    if (lb > PW_PLATE_MAX * 4)
-        lb = PW_PLATE_MAX * 4;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = MIN(sub, MIN(del, ins));
-        }
-        memcpy(prev, cur, sizeof(int) * (lb + 1));
-    }
-    return prev[lb];
-}
-
 /* Upper-case letters and digits only, as the manifest labels are written. */
 static void normalise(const char *in, char *out, size_t cap)
 {
@@ -86,7 +65,7 @@ static void score_row(const pw_manifest_row *row, const pw_read_result *res, int
         normalise(p->read.text, text, sizeof text);
         if (row->has_box && pw_rect_iou(p->box, row->box) > 0.4)
             o->detected = 1;
-        int d = edit_distance(text, label);
+        int d = pw_edit_distance(text, label);
         if (d < best_dist) {
             best_dist = d;
             g_strlcpy(o->best, text, sizeof o->best);

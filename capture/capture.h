@@ -8,7 +8,7 @@
  *   v4l2direct:///dev/video0    V4L2 camera through libv4l2, no GStreamer
  *   rtsp://host[:port]/path     IP camera (RTSP over TCP, rtspsrc)
  *   file:///path/video.webm     recording, any container decodebin handles
- *   /path/folder, /path/*.png   a folder or glob of still images, in name order
+ *   /path/folder, /path/img_?.png  a folder or glob of still images, in name order
  *   testsrc://[pattern]         GStreamer test pattern (videotestsrc, live)
  *   gst:<pipeline>              raw GStreamer description producing raw video;
  *                               the module appends the conversion and appsink

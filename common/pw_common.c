@@ -33,6 +33,8 @@ static const char *const pw_error_names[] = {
     [PW_ERR_BASE - PW_EJOURNAL] = "event journal error",
     [PW_ERR_BASE - PW_ESOURCE] = "capture source cannot start",
     [PW_ERR_BASE - PW_EEOS] = "end of stream",
+    [PW_ERR_BASE - PW_ESTORE] = "declarations store error",
+    [PW_ERR_BASE - PW_EIMPORT] = "malformed rows in a declarations import file",
 };
 
 const char *pw_strerror(int code)
@@ -131,4 +133,26 @@ double pw_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int pw_edit_distance(const char *a, const char *b)
+{
+    enum { CAP = 64 };
+    size_t la = strnlen(a, CAP - 1), lb = strnlen(b, CAP - 1);
+    int prev[CAP], cur[CAP];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            cur[j] = best;
+        }
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
 }

@@ -42,7 +42,9 @@ enum {
     PW_EKEYFILE = -1017,     /* a CURVE key file is malformed */
     PW_EKEYPERM = -1018,     /* a secret key file is readable by group or others */
     PW_EJOURNAL = -1019,     /* the event journal (SQLite) failed */
-    PW_ELAST = -1020
+    PW_ESTORE = -1020,       /* the gate's declarations store or audit (SQLite) failed */
+    PW_EIMPORT = -1021,      /* a declarations import file has malformed rows */
+    PW_ELAST = -1022
 };
 
 /* Returns a static, human-readable description of any code this project returns. */
@@ -95,6 +97,9 @@ int pw_image_new(int width, int height, int channels, pw_image **out);
 void pw_image_destroy(pw_image **img);
 /* The image's pixels as a plane, valid until the image is destroyed. */
 pw_plane pw_image_plane(const pw_image *img);
+
+/* Levenshtein distance between two plate texts (compared up to 63 characters). */
+int pw_edit_distance(const char *a, const char *b);
 
 /* Milliseconds on CLOCK_MONOTONIC, for stage timings. */
 double pw_now_ms(void);

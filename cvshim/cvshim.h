@@ -119,6 +119,23 @@ int pw_cv_median_blur(pw_plane *p, int ksize);
 
 /* ---- Additions by later modules go below, each in its own section ------ */
 
+/* ---- capture additions ---- */
+/* Colour conversions for capture/ (implemented in cvshim_capture.cpp).
+ * Planes are borrowed; dst is allocated by the caller with src's size. */
+
+/* BGR (3 channels) to 8-bit grey with OpenCV's BT.601 weights. */
+int pw_cv_bgr_to_grey(const pw_plane *bgr, pw_plane *grey);
+
+/* Grey to BGR by replication (a grey camera asked for colour). */
+int pw_cv_grey_to_bgr(const pw_plane *grey, pw_plane *bgr);
+
+/*
+ * Packed YUYV 4:2:2 (2 bytes a pixel, stride bytes a row, width even) to
+ * grey and/or BGR; either output may be NULL.
+ */
+int pw_cv_yuyv_convert(const uint8_t *yuyv, int width, int height, int stride,
+                       pw_plane *grey, pw_plane *bgr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,11 @@ const char *pw_simd_name(pw_simd_level level);
 int pw_simd_parse(const char *name, pw_simd_level *out);
 /* The best level this CPU supports. */
 pw_simd_level pw_simd_best(void);
+/*
+ * Reads PW_SIMD from the environment for callers that build a configuration:
+ * unset or empty gives PW_SIMD_AUTO; an unknown name gives -EINVAL.
+ */
+int pw_simd_from_env(pw_simd_level *out);
 
 #define PW_DETECT_MAX_CANDIDATES 32
 
@@ -68,6 +73,13 @@ void pw_detector_destroy(pw_detector **d);
 
 /* The SIMD level the detector actually uses. */
 pw_simd_level pw_detector_simd(const pw_detector *d);
+
+/*
+ * How many times the detector has had to grow a working buffer. It stops
+ * changing once the detector has seen a frame of the largest size it will
+ * get, which is how tests check that warmed-up runs do not allocate.
+ */
+size_t pw_detector_grow_count(const pw_detector *d);
 
 /*
  * Finds candidates in a grey frame (channels 1). Sets *cands to an array of

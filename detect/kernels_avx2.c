@@ -1,0 +1,153 @@
+/*
+ * kernels_avx2.c - AVX2 versions of the hot loops, bit-identical to
+ * kernels_scalar.c. Every function carries target("avx2") so that only
+ * these functions use AVX2 and the rest of the build stays baseline x86-64;
+ * the detector calls them only when __builtin_cpu_supports("avx2").
+ */
+#include "kernels.h"
+
+#ifdef PW_HAVE_X86_SIMD
+#include <immintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx2")))
+
+TARGET static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
+                              int dw, int dh)
+{
+    const __m256i lo = _mm256_set1_epi16(0x00ff);
+    for (int y = 0; y < dh; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(2 * y) * sstride;
+        const uint8_t *r1 = r0 + sstride;
+        uint8_t *d = dst + (ptrdiff_t)y * dstride;
+        int x = 0;
+        for (; x + 32 <= dw; x += 32) {
+            __m256i a0 = _mm256_avg_epu8(_mm256_loadu_si256((const __m256i *)(r0 + 2 * x)),
+                                         _mm256_loadu_si256((const __m256i *)(r1 + 2 * x)));
+            __m256i a1 = _mm256_avg_epu8(_mm256_loadu_si256((const __m256i *)(r0 + 2 * x + 32)),
+                                         _mm256_loadu_si256((const __m256i *)(r1 + 2 * x + 32)));
+            __m256i e0 = _mm256_and_si256(a0, lo), o0 = _mm256_srli_epi16(a0, 8);
+            __m256i e1 = _mm256_and_si256(a1, lo), o1 = _mm256_srli_epi16(a1, 8);
+            __m256i v = _mm256_packus_epi16(_mm256_avg_epu16(e0, o0), _mm256_avg_epu16(e1, o1));
+            /* packus works per 128-bit lane; put the four 8-byte groups back in order. */
+            v = _mm256_permute4x64_epi64(v, 0xD8);
+            _mm256_storeu_si256((__m256i *)(d + x), v);
+        }
+        for (; x < dw; x++) {
+            int a = (r0[2 * x] + r1[2 * x] + 1) >> 1;
+            int b = (r0[2 * x + 1] + r1[2 * x + 1] + 1) >> 1;
+            d[x] = (uint8_t)((a + b + 1) >> 1);
+        }
+    }
+}
+
+static inline int edge_at(const uint8_t *row, int x, int w, int floor)
+{
+    if (x <= 0 || x >= w - 1)
+        return 0;
+    int d = row[x + 1] - row[x - 1];
+    d = d < 0 ? -d : d;
+    return d > floor ? d - floor : 0;
+}
+
+static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, int cx)
+{
+    int sum = 0;
+    for (int r = 0; r < PW_CELL_H; r++)
+        for (int k = 0; k < PW_CELL_W; k++)
+            sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
+    return sum >> PW_CELL_SHIFT;
+}
+
+TARGET static inline __m256i edge32(const uint8_t *p, __m256i fl)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)(p + 1));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(p - 1));
+    __m256i d = _mm256_or_si256(_mm256_subs_epu8(a, b), _mm256_subs_epu8(b, a));
+    return _mm256_subs_epu8(d, fl);
+}
+
+TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int floor,
+                              uint8_t *cells, ptrdiff_t cstride)
+{
+    int cw = w / PW_CELL_W, ch = h / PW_CELL_H;
+    const __m256i fl = _mm256_set1_epi8((char)floor), zero = _mm256_setzero_si256();
+    for (int cy = 0; cy < ch; cy++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(cy * PW_CELL_H) * stride;
+        uint8_t *out = cells + (ptrdiff_t)cy * cstride;
+        /* Cell 0 touches column 0; four cells are vectorised only while they end before w - 1. */
+        out[0] = cw > 0 ? (uint8_t)cell_scalar(r0, stride, w, floor, 0) : 0;
+        int cx = 1;
+        for (; (cx + 4) * PW_CELL_W + 1 <= w - 1 && cx + 4 <= cw; cx += 4) {
+            const uint8_t *p = r0 + cx * PW_CELL_W;
+            __m256i s = _mm256_add_epi64(_mm256_sad_epu8(edge32(p, fl), zero),
+                                         _mm256_sad_epu8(edge32(p + stride, fl), zero));
+            s = _mm256_srli_epi64(s, PW_CELL_SHIFT);
+            uint64_t v[4];
+            _mm256_storeu_si256((__m256i *)v, s);
+            for (int k = 0; k < 4; k++)
+                out[cx + k] = (uint8_t)v[k];
+        }
+        for (; cx < cw; cx++)
+            out[cx] = (uint8_t)cell_scalar(r0, stride, w, floor, cx);
+    }
+}
+
+TARGET static inline __m256i widen16(const uint8_t *p)
+{
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
+}
+
+TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
+                              int16_t *score)
+{
+    int cols = n + PW_WIN_W - 1, c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        __m256i in = _mm256_setzero_si256(), out = _mm256_setzero_si256();
+        for (int r = 0; r < PW_BAND_H; r++) {
+            out = _mm256_add_epi16(out, widen16(rows[r] + c));
+            out = _mm256_add_epi16(out, widen16(rows[PW_BAND_H + PW_WIN_H + r] + c));
+        }
+        for (int r = 0; r < PW_WIN_H; r++)
+            in = _mm256_add_epi16(in, widen16(rows[PW_BAND_H + r] + c));
+        _mm256_storeu_si256((__m256i *)(vin + c), in);
+        _mm256_storeu_si256((__m256i *)(vout + c), out);
+    }
+    for (; c < cols; c++) {
+        int in = 0, out = 0;
+        for (int r = 0; r < PW_BAND_H; r++)
+            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
+        for (int r = 0; r < PW_WIN_H; r++)
+            in += rows[PW_BAND_H + r][c];
+        vin[c] = (uint16_t)in;
+        vout[c] = (uint16_t)out;
+    }
+    int x = 0;
+    for (; x + 16 <= n; x += 16) {
+#define LD(a, k) _mm256_loadu_si256((const __m256i *)((a) + x + (k)))
+        __m256i t0 = _mm256_add_epi16(LD(vin, 0), LD(vin, 1));
+        __m256i t1 = _mm256_add_epi16(LD(vin, 2), LD(vin, 3));
+        __m256i t2 = _mm256_add_epi16(LD(vin, 4), LD(vin, 5));
+        __m256i out = _mm256_add_epi16(_mm256_add_epi16(LD(vout, 0), LD(vout, 1)),
+                                       _mm256_add_epi16(_mm256_add_epi16(LD(vout, 2), LD(vout, 3)),
+                                                        _mm256_add_epi16(LD(vout, 4), LD(vout, 5))));
+#undef LD
+        __m256i hi = _mm256_max_epi16(_mm256_max_epi16(t0, t1), t2);
+        __m256i lo = _mm256_min_epi16(_mm256_min_epi16(t0, t1), t2);
+        __m256i s = _mm256_sub_epi16(_mm256_add_epi16(t0, _mm256_add_epi16(t1, t2)), out);
+        _mm256_storeu_si256((__m256i *)(score + x), _mm256_sub_epi16(s, _mm256_sub_epi16(hi, lo)));
+    }
+    for (; x < n; x++) {
+        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
+        int out = 0;
+        for (int k = 0; k < PW_WIN_W; k++)
+            out += vout[x + k];
+        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
+        hi = hi > t2 ? hi : t2;
+        lo = lo < t2 ? lo : t2;
+        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+    }
+}
+
+const pw_kernels pw_kernels_avx2 = {downscale2, edge_cells, window_row};
+#endif

@@ -1,0 +1,147 @@
+/*
+ * kernels_sse2.c - SSE2 versions of the hot loops, bit-identical to
+ * kernels_scalar.c. Each function carries its own target attribute so the
+ * build needs no global -m flag; the tails the vectors cannot cover fall
+ * back to the same arithmetic one element at a time.
+ */
+#include "kernels.h"
+
+#ifdef PW_HAVE_X86_SIMD
+#include <emmintrin.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("sse2")))
+
+TARGET static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst, ptrdiff_t dstride,
+                              int dw, int dh)
+{
+    const __m128i lo = _mm_set1_epi16(0x00ff);
+    for (int y = 0; y < dh; y++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(2 * y) * sstride;
+        const uint8_t *r1 = r0 + sstride;
+        uint8_t *d = dst + (ptrdiff_t)y * dstride;
+        int x = 0;
+        for (; x + 16 <= dw; x += 16) {
+            __m128i a0 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x)),
+                                      _mm_loadu_si128((const __m128i *)(r1 + 2 * x)));
+            __m128i a1 = _mm_avg_epu8(_mm_loadu_si128((const __m128i *)(r0 + 2 * x + 16)),
+                                      _mm_loadu_si128((const __m128i *)(r1 + 2 * x + 16)));
+            __m128i e0 = _mm_and_si128(a0, lo), o0 = _mm_srli_epi16(a0, 8);
+            __m128i e1 = _mm_and_si128(a1, lo), o1 = _mm_srli_epi16(a1, 8);
+            __m128i v = _mm_packus_epi16(_mm_avg_epu16(e0, o0), _mm_avg_epu16(e1, o1));
+            _mm_storeu_si128((__m128i *)(d + x), v);
+        }
+        for (; x < dw; x++) {
+            int a = (r0[2 * x] + r1[2 * x] + 1) >> 1;
+            int b = (r0[2 * x + 1] + r1[2 * x + 1] + 1) >> 1;
+            d[x] = (uint8_t)((a + b + 1) >> 1);
+        }
+    }
+}
+
+static inline int edge_at(const uint8_t *row, int x, int w, int floor)
+{
+    if (x <= 0 || x >= w - 1)
+        return 0;
+    int d = row[x + 1] - row[x - 1];
+    d = d < 0 ? -d : d;
+    return d > floor ? d - floor : 0;
+}
+
+static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, int cx)
+{
+    int sum = 0;
+    for (int r = 0; r < PW_CELL_H; r++)
+        for (int k = 0; k < PW_CELL_W; k++)
+            sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
+    return sum >> PW_CELL_SHIFT;
+}
+
+/* |a - b| minus the floor, saturated at zero, for 16 pixels of one row. */
+TARGET static inline __m128i edge16(const uint8_t *p, __m128i fl)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(p + 1));
+    __m128i b = _mm_loadu_si128((const __m128i *)(p - 1));
+    __m128i d = _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));
+    return _mm_subs_epu8(d, fl);
+}
+
+TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int floor,
+                              uint8_t *cells, ptrdiff_t cstride)
+{
+    int cw = w / PW_CELL_W, ch = h / PW_CELL_H;
+    const __m128i fl = _mm_set1_epi8((char)floor), zero = _mm_setzero_si128();
+    for (int cy = 0; cy < ch; cy++) {
+        const uint8_t *r0 = src + (ptrdiff_t)(cy * PW_CELL_H) * stride;
+        uint8_t *out = cells + (ptrdiff_t)cy * cstride;
+        /* Cell 0 touches column 0 and a pair of cells is vectorised only while x + 17 <= w. */
+        out[0] = cw > 0 ? (uint8_t)cell_scalar(r0, stride, w, floor, 0) : 0;
+        int cx = 1;
+        for (; (cx + 2) * PW_CELL_W + 1 <= w - 1 && cx + 2 <= cw; cx += 2) {
+            const uint8_t *p = r0 + cx * PW_CELL_W;
+            __m128i s = _mm_add_epi64(_mm_sad_epu8(edge16(p, fl), zero),
+                                      _mm_sad_epu8(edge16(p + stride, fl), zero));
+            s = _mm_srli_epi64(s, PW_CELL_SHIFT);
+            out[cx] = (uint8_t)_mm_cvtsi128_si32(s);
+            out[cx + 1] = (uint8_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+        }
+        for (; cx < cw; cx++)
+            out[cx] = (uint8_t)cell_scalar(r0, stride, w, floor, cx);
+    }
+}
+
+TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
+                              int16_t *score)
+{
+    const __m128i zero = _mm_setzero_si128();
+    int cols = n + PW_WIN_W - 1, c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        __m128i in = zero, out = zero;
+        for (int r = 0; r < PW_BAND_H; r++) {
+            out = _mm_add_epi16(out, _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[r] + c)), zero));
+            out = _mm_add_epi16(out, _mm_unpacklo_epi8(
+                _mm_loadl_epi64((const __m128i *)(rows[PW_BAND_H + PW_WIN_H + r] + c)), zero));
+        }
+        for (int r = 0; r < PW_WIN_H; r++)
+            in = _mm_add_epi16(in, _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[PW_BAND_H + r] + c)), zero));
+        _mm_storeu_si128((__m128i *)(vin + c), in);
+        _mm_storeu_si128((__m128i *)(vout + c), out);
+    }
+    for (; c < cols; c++) {
+        int in = 0, out = 0;
+        for (int r = 0; r < PW_BAND_H; r++)
+            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
+        for (int r = 0; r < PW_WIN_H; r++)
+            in += rows[PW_BAND_H + r][c];
+        vin[c] = (uint16_t)in;
+        vout[c] = (uint16_t)out;
+    }
+    int x = 0;
+    for (; x + 8 <= n; x += 8) {
+#define LD(a, k) _mm_loadu_si128((const __m128i *)((a) + x + (k)))
+        __m128i t0 = _mm_add_epi16(LD(vin, 0), LD(vin, 1));
+        __m128i t1 = _mm_add_epi16(LD(vin, 2), LD(vin, 3));
+        __m128i t2 = _mm_add_epi16(LD(vin, 4), LD(vin, 5));
+        __m128i out = _mm_add_epi16(_mm_add_epi16(LD(vout, 0), LD(vout, 1)),
+                                    _mm_add_epi16(_mm_add_epi16(LD(vout, 2), LD(vout, 3)),
+                                                  _mm_add_epi16(LD(vout, 4), LD(vout, 5))));
+#undef LD
+        __m128i hi = _mm_max_epi16(_mm_max_epi16(t0, t1), t2);
+        __m128i lo = _mm_min_epi16(_mm_min_epi16(t0, t1), t2);
+        __m128i s = _mm_sub_epi16(_mm_add_epi16(t0, _mm_add_epi16(t1, t2)), out);
+        _mm_storeu_si128((__m128i *)(score + x), _mm_sub_epi16(s, _mm_sub_epi16(hi, lo)));
+    }
+    for (; x < n; x++) {
+        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
+        int out = 0;
+        for (int k = 0; k < PW_WIN_W; k++)
+            out += vout[x + k];
+        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
+        hi = hi > t2 ? hi : t2;
+        lo = lo < t2 ? lo : t2;
+        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+    }
+}
+
+const pw_kernels pw_kernels_sse2 = {downscale2, edge_cells, window_row};
+#endif

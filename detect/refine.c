@@ -1,0 +1,230 @@
+/*
+ * refine.c - turns a seed into a text line: estimates the tilt by shearing
+ * the vertical-edge energy of a patch around the seed until its row
+ * projection is sharpest, takes the band of rows around the seed as the
+ * characters' height, and walks the column profile outwards to find where
+ * the characters end. Works on the level the seed was found at, where text
+ * is 8 to 16 pixels tall, so a patch is small.
+ */
+#include "detect_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Shear slopes tried, as tan(angle) in 1/256: -14 to 14 degrees in 3.5 degree steps. */
+static const int coarse_slopes[] = {-64, -47, -31, -16, 0, 16, 31, 47, 64};
+#define N_COARSE ((int)(sizeof coarse_slopes / sizeof coarse_slopes[0]))
+
+typedef struct {
+    int x0, y0, w, h; /* patch in level pixels */
+    int cx;           /* shear pivot column, patch coordinates */
+} patch_geom;
+
+/* Fills d->patch with max(|dI/dx| - floor, 0) over the patch; returns 0 or -1 if too small. */
+static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patch_geom *g)
+{
+    int x0 = s->x - PW_PATCH_HALF_W, x1 = s->x + PW_PATCH_HALF_W;
+    int y0 = s->y - PW_PATCH_HALF_H, y1 = s->y + PW_PATCH_HALF_H;
+    x0 = x0 < 1 ? 1 : x0;
+    x1 = x1 > lv->w - 1 ? lv->w - 1 : x1;
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 > lv->h ? lv->h : y1;
+    if (x1 - x0 < 16 || y1 - y0 < 8)
+        return -1;
+    *g = (patch_geom){x0, y0, x1 - x0, y1 - y0, s->x - x0};
+    for (int y = 0; y < g->h; y++) {
+        const uint8_t *row = lv->data + (ptrdiff_t)(y0 + y) * lv->stride;
+        uint8_t *out = d->patch + y * PW_PATCH_W;
+        for (int x = 0; x < g->w; x++) {
+            int e = row[x0 + x + 1] - row[x0 + x - 1];
+            e = (e < 0 ? -e : e) - PW_EDGE_FLOOR;
+            out[x] = (uint8_t)(e > 0 ? e : 0);
+        }
+    }
+    return 0;
+}
+
+/* Row offset of column x under a shear of slope/256, rounded to nearest. */
+static inline int shear(int x, int pivot, int slope)
+{
+    return ((x - pivot) * slope + 128) >> 8;
+}
+
+/* Projects the patch along slope into d->proj; returns the sum of squares (sharpness). */
+static int64_t project(pw_detector *d, const patch_geom *g, int slope)
+{
+    memset(d->proj, 0, sizeof d->proj);
+    for (int x = 0; x < g->w; x++) {
+        int off = PW_PROJ_MARGIN - shear(x, g->cx, slope);
+        const uint8_t *col = d->patch + x;
+        for (int y = 0; y < g->h; y++)
+            d->proj[y + off] += col[y * PW_PATCH_W];
+    }
+    int64_t sq = 0;
+    for (int i = 0; i < PW_PROJ_LEN; i++)
+        sq += (int64_t)d->proj[i] * d->proj[i];
+    return sq;
+}
+
+static int best_slope(pw_detector *d, const patch_geom *g)
+{
+    int best = 0;
+    int64_t best_sq = -1;
+    for (int i = 0; i < N_COARSE; i++) {
+        int64_t sq = project(d, g, coarse_slopes[i]);
+        if (sq > best_sq)
+            best_sq = sq, best = coarse_slopes[i];
+    }
+    int centre = best;
+    for (int delta = -8; delta <= 8; delta += 16) {
+        int64_t sq = project(d, g, centre + delta);
+        if (sq > best_sq)
+            best_sq = sq, best = centre + delta;
+    }
+    project(d, g, best);
+    return best;
+}
+
+/* The band of projection rows around the seed's row whose energy stays above a share of its peak. */
+static int find_band(const pw_detector *d, const patch_geom *g, int seed_y, int *top, int *bottom)
+{
+    int centre = seed_y - g->y0 + PW_PROJ_MARGIN;
+    int peak = -1, peak_v = 0;
+    for (int i = centre - 5; i <= centre + 5; i++) {
+        if (i >= 0 && i < PW_PROJ_LEN && d->proj[i] > peak_v)
+            peak_v = d->proj[i], peak = i;
+    }
+    if (peak < 0)
+        return -1;
+    int thr = peak_v * 2 / 5;
+    int t = peak, b = peak;
+    while (t - 1 >= 0 && (d->proj[t - 1] >= thr || (t - 2 >= 0 && d->proj[t - 2] >= thr)))
+        t--;
+    while (b + 1 < PW_PROJ_LEN && (d->proj[b + 1] >= thr || (b + 2 < PW_PROJ_LEN && d->proj[b + 2] >= thr)))
+        b++;
+    *top = t;
+    *bottom = b;
+    return 0;
+}
+
+/* Sum of the sheared band rows [top, bottom] in column x; rows outside the patch count zero. */
+static int band_sum(const pw_detector *d, const patch_geom *g, int slope, int x, int top, int bottom)
+{
+    int off = shear(x, g->cx, slope) - PW_PROJ_MARGIN;
+    int y0 = top + off, y1 = bottom + off;
+    y0 = y0 < 0 ? 0 : y0;
+    y1 = y1 > g->h - 1 ? g->h - 1 : y1;
+    int s = 0;
+    for (int y = y0; y <= y1; y++)
+        s += d->patch[y * PW_PATCH_W + x];
+    return s;
+}
+
+/* Walks from the pivot outwards while the gaps between active columns stay short. */
+static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top, int bottom,
+                        int *left, int *right)
+{
+    int hgt = bottom - top + 1;
+    int64_t total = 0;
+    int n = 0;
+    for (int x = 0; x < g->w; x++) {
+        d->cols[x] = band_sum(d, g, slope, x, top, bottom);
+        if (x >= g->cx - 24 && x <= g->cx + 24)
+            total += d->cols[x], n++;
+    }
+    int thr = n ? (int)(total / n / 4) : 1;
+    thr = thr < 1 ? 1 : thr;
+    int gap = hgt > 3 ? hgt : 3;
+    int l = g->cx < g->w ? g->cx : g->w - 1, r = l;
+    for (int x = l, last = l; x >= 0 && last - x <= gap; x--)
+        if (d->cols[x] >= thr)
+            l = last = x;
+    for (int x = r, last = r; x < g->w && x - last <= gap; x++)
+        if (d->cols[x] >= thr)
+            r = last = x;
+    *left = l;
+    *right = r;
+}
+
+/* Mean edge energy of the sheared rows [top, bottom] over columns [l, r]. */
+static float band_mean(const pw_detector *d, const patch_geom *g, int slope, int l, int r, int top,
+                       int bottom)
+{
+    if (bottom < top)
+        return 0.f;
+    int64_t s = 0;
+    for (int x = l; x <= r; x++)
+        s += band_sum(d, g, slope, x, top, bottom);
+    return (float)s / (float)((r - l + 1) * (bottom - top + 1));
+}
+
+/* 1 when most pixels of the text box are brighter than its mean, i.e. dark text on a light plate. */
+static int polarity(const pw_level *lv, const patch_geom *g, int slope, int l, int r, int top,
+                    int bottom)
+{
+    int64_t sum = 0;
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int mean = n ? (int)(sum / n) : 0, above = 0, total = 0;
+        for (int x = l; x <= r; x++) {
+            int off = shear(x, g->cx, slope) - PW_PROJ_MARGIN;
+            for (int y = top + off; y <= bottom + off; y++) {
+                if (y < 0 || y >= g->h)
+                    continue;
+                int v = lv->data[(ptrdiff_t)(g->y0 + y) * lv->stride + g->x0 + x];
+                if (pass == 0)
+                    sum += v, n++;
+                else
+                    above += v > mean, total++;
+            }
+        }
+        if (pass == 1)
+            return above * 2 > total;
+    }
+    return 1;
+}
+
+int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
+{
+    const pw_level *lv = &d->levels[s->level];
+    patch_geom g;
+    if (load_patch(d, lv, s, &g) < 0)
+        return -1;
+    int slope = best_slope(d, &g);
+    int top, bottom, l, r;
+    if (find_band(d, &g, s->y, &top, &bottom) < 0)
+        return -1;
+    int hgt = bottom - top + 1;
+    if (hgt < 4 || hgt > 2 * PW_PATCH_HALF_H - 4)
+        return -1;
+    find_extent(d, &g, slope, top, bottom, &l, &r);
+    int wid = r - l + 1;
+    if (wid * 2 < hgt * 3 || wid > hgt * 14)
+        return -1;
+    float m_in = band_mean(d, &g, slope, l, r, top, bottom);
+    int bh = (hgt + 1) / 2;
+    float m_up = band_mean(d, &g, slope, l, r, top - bh, top - 1);
+    float m_dn = band_mean(d, &g, slope, l, r, bottom + 1, bottom + bh);
+    float aspect = (float)wid / (float)hgt;
+    float shape = aspect < 2.5f ? aspect / 2.5f : 1.f;
+    float score = (m_in - 0.5f * (m_up + m_dn)) * shape;
+    if (score <= 0.f)
+        return -1;
+
+    /* Back to level-0 pixels: level pixel centres sit at (x + 0.5) * scale - 0.5. */
+    float scale = (float)(1 << s->level);
+    float t = (float)slope / 256.f;
+    float xc = (float)(l + r + 1) / 2.f;
+    float yc = (float)(top + bottom + 1) / 2.f - PW_PROJ_MARGIN + t * (xc - (float)g.cx) - 0.5f;
+    float lx = (float)g.x0 + xc - 0.5f, ly = (float)g.y0 + yc;
+    float c = 1.f / sqrtf(1.f + t * t);
+    out->cx = (lx + 0.5f) * scale - 0.5f;
+    out->cy = (ly + 0.5f) * scale - 0.5f;
+    out->len = (float)wid / c * scale;
+    out->hgt = (float)hgt * c * scale;
+    out->angle = atanf(t);
+    out->score = score;
+    out->level = s->level;
+    out->dark_on_light = polarity(lv, &g, slope, l, r, top, bottom);
+    return 0;
+}

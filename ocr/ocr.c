@@ -1,0 +1,249 @@
+/*
+ * ocr.c - reads a plate crop: prepares it in up to four ways (three
+ * binarisations with component cleaning, then the plain crop), reads each
+ * with Tesseract until one gives a confident reading that fits a format of
+ * the camera's countries, and ranks everything read as alternatives.
+ */
+#include "ocr.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "prep.h"
+#include "pw_build_config.h"
+#include "tess.h"
+
+struct pw_ocr {
+    pw_tess *tess;
+    const pw_formats *formats;
+    int top_n;
+    float min_confidence;
+};
+
+/* Positions Tesseract may return for one line; more than this is not a plate. */
+#define MAX_POS (2 * PW_PLATE_MAX)
+/* Confidence factor of a reading that fits no format of the camera's countries. */
+#define NO_FORMAT_FACTOR 0.6f
+/* Confidence points lost per unit of matching cost (alternatives, corrections, drops). */
+#define COST_PENALTY 12.0f
+/* A reading this confident, fitting a format, ends the search early. */
+#define CONFIDENT 80.0f
+/* Below this mean confidence the best reading is noise, not a plate. */
+#define NOISE_CONFIDENCE 30.0f
+
+void pw_ocr_config_defaults(pw_ocr_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->tessdata_dir = PW_TESSDATA_DIR;
+    cfg->language = "eng";
+    cfg->top_n = 5;
+    cfg->min_confidence = 0;
+}
+
+int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out, pw_err *err)
+{
+    if (!cfg || !formats || !out)
+        return pw_err_set(err, -EINVAL, "pw_ocr_new: missing configuration, formats or result pointer");
+    *out = NULL;
+    int top_n = cfg->top_n == 0 ? 5 : cfg->top_n;
+    if (top_n < 1 || top_n > PW_OCR_MAX_ALTS)
+        return pw_err_set(err, PW_ECONFIG, "OCR top_n %d is outside 1..%d", cfg->top_n, PW_OCR_MAX_ALTS);
+    if (cfg->min_confidence < 0 || cfg->min_confidence > 100)
+        return pw_err_set(err, PW_ECONFIG, "OCR min_confidence %g is outside 0..100", cfg->min_confidence);
+    const char *dir = cfg->tessdata_dir ? cfg->tessdata_dir : PW_TESSDATA_DIR;
+    const char *lang = cfg->language && *cfg->language ? cfg->language : "eng";
+    pw_tess *tess = NULL;
+    int rc = pw_tess_new(dir, lang, &tess, err);
+    if (rc < 0)
+        return rc;
+    pw_ocr *o = g_new0(pw_ocr, 1);
+    o->tess = tess;
+    o->formats = formats;
+    o->top_n = top_n;
+    o->min_confidence = cfg->min_confidence;
+    *out = o;
+    return 0;
+}
+
+void pw_ocr_destroy(pw_ocr **o)
+{
+    if (!o || !*o)
+        return;
+    pw_tess_destroy(&(*o)->tess);
+    g_free(*o);
+    *o = NULL;
+}
+
+/* ---- Candidate readings --------------------------------------------- */
+
+typedef struct {
+    char text[PW_PLATE_MAX + 1];
+    char country[PW_COUNTRY_MAX];
+    float confidence;
+    float char_conf[PW_PLATE_MAX];
+    int votes;           /* preparations that produced this text */
+} candidate;
+
+typedef struct {
+    candidate c[4 * PW_OCR_MAX_ALTS];
+    size_t n;
+} candidates;
+
+static void add_candidate(candidates *cs, const candidate *c)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        if (strcmp(cs->c[i].text, c->text) == 0) {
+            int votes = cs->c[i].votes + 1;
+            if (c->confidence > cs->c[i].confidence)
+                cs->c[i] = *c;
+            cs->c[i].votes = votes;
+            return;
+        }
+    }
+    if (cs->n < G_N_ELEMENTS(cs->c)) {
+        cs->c[cs->n] = *c;
+        cs->c[cs->n++].votes = 1;
+    }
+}
+
+static float mean(const float *v, size_t n)
+{
+    float s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return n ? s / (float)n : 0;
+}
+
+/* The reading as Tesseract gave it, best choice at every position. */
+static void raw_candidate(const pw_char_choices *pos, size_t n, candidate *c)
+{
+    memset(c, 0, sizeof *c);
+    size_t k = n < PW_PLATE_MAX ? n : PW_PLATE_MAX;
+    for (size_t i = 0; i < k; i++) {
+        c->text[i] = pos[i].ch[0];
+        c->char_conf[i] = pos[i].conf[0];
+    }
+    c->confidence = mean(c->char_conf, k) * NO_FORMAT_FACTOR;
+}
+
+/* Adds the raw reading and its format matches; returns the best confidence of a match. */
+static float add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
+                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs)
+{
+    candidate c;
+    raw_candidate(pos, n, &c);
+    if (n >= 2 && n <= PW_PLATE_MAX)
+        add_candidate(cs, &c);
+    pw_choice_match m[PW_OCR_MAX_ALTS];
+    size_t n_m = 0;
+    if (pw_formats_match_choices(o->formats, pos, n, countries, n_countries, 1, m, (size_t)o->top_n, &n_m) < 0)
+        return 0;
+    float best = 0;
+    for (size_t i = 0; i < n_m; i++) {
+        memset(&c, 0, sizeof c);
+        g_strlcpy(c.text, m[i].m.text, sizeof c.text);
+        g_strlcpy(c.country, m[i].m.country, sizeof c.country);
+        size_t len = strlen(c.text);
+        memcpy(c.char_conf, m[i].char_conf, len * sizeof *c.char_conf);
+        float conf = mean(c.char_conf, len) - COST_PENALTY * m[i].cost;
+        c.confidence = conf < 0 ? 0 : conf;
+        add_candidate(cs, &c);
+        best = c.confidence > best ? c.confidence : best;
+    }
+    return best;
+}
+
+/* ---- Preparations ---------------------------------------------------- */
+
+/* Reads one preparation of the crop; returns the best format-match confidence, or a negative code. */
+static float read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
+                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs, int *err)
+{
+    static const pw_bin_method methods[] = {PW_BIN_OTSU, PW_BIN_ADAPTIVE, PW_BIN_CLAHE};
+    pw_image *line = NULL;
+    int rc;
+    if (variant < (int)G_N_ELEMENTS(methods)) {
+        pw_prep_info info;
+        rc = pw_prep_line(norm, methods[variant], *light, &line, &info);
+        if (rc == 0)
+            *light = info.light_text;
+    } else {
+        rc = pw_prep_plain(norm, *light > 0, &line);
+    }
+    if (rc < 0) {
+        *err = rc == PW_ENOPLATE ? 0 : rc;
+        return 0;
+    }
+    pw_char_choices pos[MAX_POS];
+    size_t n = 0;
+    pw_plane lp = pw_image_plane(line);
+    rc = pw_tess_read_line(o->tess, &lp, pos, MAX_POS, &n);
+    pw_image_destroy(&line);
+    if (rc < 0) {
+        *err = rc;
+        return 0;
+    }
+    return add_readings(o, pos, n, countries, n_countries, cs);
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    float sx = x->confidence + 5.0f * (float)(x->votes - 1), sy = y->confidence + 5.0f * (float)(y->votes - 1);
+    return sx < sy ? 1 : sx > sy ? -1 : 0;
+}
+
+static void fill_result(const pw_ocr *o, candidates *cs, pw_plate_read *out)
+{
+    qsort(cs->c, cs->n, sizeof cs->c[0], by_score);
+    const candidate *best = &cs->c[0];
+    g_strlcpy(out->text, best->text, sizeof out->text);
+    g_strlcpy(out->country, best->country, sizeof out->country);
+    out->confidence = best->confidence;
+    memcpy(out->char_conf, best->char_conf, sizeof out->char_conf);
+    for (size_t i = 0; i < cs->n && out->n_alts < (size_t)o->top_n; i++) {
+        if (cs->c[i].confidence < o->min_confidence)
+            continue;
+        pw_reading *r = &out->alts[out->n_alts++];
+        g_strlcpy(r->text, cs->c[i].text, sizeof r->text);
+        r->confidence = cs->c[i].confidence;
+    }
+}
+
+int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
+                size_t n_countries, pw_plate_read *out)
+{
+    if (!o || !crop || !out || (n_countries && !countries))
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    pw_image *norm_img = NULL;
+    int rc = pw_prep_normalise(crop, &norm_img);
+    if (rc < 0)
+        return rc;
+    pw_plane norm = pw_image_plane(norm_img);
+    candidates *cs = g_new0(candidates, 1);
+    int light = -1, err = 0;
+    for (int v = 0; v < 4 && err == 0; v++) {
+        float best = read_variant(o, &norm, v, &light, countries, n_countries, cs, &err);
+        if (best >= CONFIDENT)
+            break;
+    }
+    pw_image_destroy(&norm_img);
+    if (err < 0)
+        rc = err;
+    else if (cs->n == 0)
+        rc = PW_ENOPLATE;
+    else {
+        fill_result(o, cs, out);
+        if (out->confidence < NOISE_CONFIDENCE * NO_FORMAT_FACTOR || out->confidence < o->min_confidence) {
+            memset(out, 0, sizeof *out);
+            rc = PW_ENOPLATE;
+        }
+    }
+    g_free(cs);
+    return rc;
+}

@@ -1,0 +1,440 @@
+/*
+ * prep.c - turns a plate crop into clean text lines for Tesseract.
+ *
+ * Tesseract reads a line best when it holds nothing but the characters:
+ * frame lines, screws, the country band and the car body around the plate
+ * are read as extra letters or spoil the baseline. So the crop is
+ * binarised, its connected components are measured, and only those that
+ * line up like characters (similar heights, on one baseline, close to each
+ * other) are drawn again, black on white, at the height the LSTM model
+ * likes. A second row of characters, found the same way, is drawn to the
+ * right of the first, so that a two-row plate is read as one line.
+ */
+#include "prep.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvshim.h"
+
+/* Components beyond this many are not a plate but noise. */
+#define MAX_CCS 512
+/* Crops narrower than 3 characters of the smallest readable size are refused. */
+#define MIN_CROP_W 12
+#define MIN_CROP_H 8
+/* The contrast (grey levels between the 2nd and 98th percentile) below which a crop is blank. */
+#define MIN_CONTRAST 28
+
+static int new_grey(int w, int h, uint8_t fill, pw_image **out)
+{
+    int rc = pw_image_new(w, h, 1, out);
+    if (rc == 0 && fill) {
+        pw_plane p = pw_image_plane(*out);
+        for (int y = 0; y < h; y++)
+            memset(pw_plane_at(&p, 0, y), fill, (size_t)w);
+    }
+    return rc;
+}
+
+/* Stretches the 2nd..98th percentile to 0..255; returns the contrast before. */
+static int stretch(pw_plane *p)
+{
+    unsigned hist[256] = {0};
+    for (int y = 0; y < p->height; y++)
+        for (int x = 0; x < p->width; x++)
+            hist[*pw_plane_at(p, x, y)]++;
+    size_t total = (size_t)p->width * (size_t)p->height, acc = 0;
+    int lo = 0, hi = 255;
+    for (int v = 0; v < 256; v++) {
+        acc += hist[v];
+        if (acc * 50 <= total)
+            lo = v;
+        if (acc * 50 < total * 49)
+            hi = v + 1;
+    }
+    if (hi > 255)
+        hi = 255;
+    int contrast = hi - lo;
+    if (contrast <= 0)
+        return 0;
+    uint8_t lut[256];
+    for (int v = 0; v < 256; v++) {
+        int o = (v - lo) * 255 / contrast;
+        lut[v] = (uint8_t)(o < 0 ? 0 : o > 255 ? 255 : o);
+    }
+    for (int y = 0; y < p->height; y++) {
+        uint8_t *row = pw_plane_at(p, 0, y);
+        for (int x = 0; x < p->width; x++)
+            row[x] = lut[row[x]];
+    }
+    return contrast;
+}
+
+int pw_prep_normalise(const pw_plane *crop, pw_image **out)
+{
+    int rc = pw_plane_check(crop);
+    if (rc < 0)
+        return rc;
+    if (crop->channels != 1 || !out)
+        return -EINVAL;
+    if (crop->width < MIN_CROP_W || crop->height < MIN_CROP_H)
+        return PW_ENOPLATE;
+    /* Plates are wider than tall; a crop beyond 12:1 is scaled by its width instead. */
+    double scale = (double)PW_PREP_HEIGHT / crop->height;
+    if (crop->width * scale > PW_PREP_HEIGHT * 12)
+        scale = (double)PW_PREP_HEIGHT * 12 / crop->width;
+    int w = (int)(crop->width * scale + 0.5), h = (int)(crop->height * scale + 0.5);
+    if (w < MIN_CROP_W || h < MIN_CROP_H)
+        return PW_ENOPLATE;
+    rc = new_grey(w, h, 0, out);
+    if (rc < 0)
+        return rc;
+    pw_plane p = pw_image_plane(*out);
+    rc = pw_cv_resize(crop, &p);
+    if (rc == 0 && stretch(&p) < MIN_CONTRAST)
+        rc = PW_ENOPLATE;
+    if (rc < 0)
+        pw_image_destroy(out);
+    return rc;
+}
+
+/* Text pixels 255, background 0, by the chosen method and polarity. */
+static int binarise(const pw_plane *norm, pw_bin_method method, int light_text, pw_plane *mask)
+{
+    int invert = !light_text;
+    if (method == PW_BIN_ADAPTIVE) {
+        int block = (norm->height / 3) | 1;
+        return pw_cv_threshold_adaptive(norm, mask, block, light_text ? -8 : 8, invert);
+    }
+    if (method == PW_BIN_CLAHE) {
+        int rc = pw_cv_clahe(norm, mask, 3.0, 4);
+        pw_image *tmp = NULL;
+        if (rc == 0)
+            rc = new_grey(norm->width, norm->height, 0, &tmp);
+        if (rc == 0) {
+            pw_plane t = pw_image_plane(tmp);
+            memcpy(t.data, mask->data, (size_t)mask->stride * (size_t)mask->height);
+            rc = pw_cv_threshold_otsu(&t, mask, invert);
+        }
+        pw_image_destroy(&tmp);
+        return rc;
+    }
+    return pw_cv_threshold_otsu(norm, mask, invert);
+}
+
+/* ---- Component analysis --------------------------------------------- */
+
+typedef struct {
+    pw_cc cc[MAX_CCS];
+    size_t n;
+    int32_t *labels;
+    int width, height;
+    unsigned char cand[MAX_CCS];   /* plausible character on its own */
+    unsigned char row_of[MAX_CCS]; /* 0 none, 1 or 2: the row it was kept in */
+} cc_set;
+
+typedef struct {
+    int x0, y0, x1, y1;   /* union box, x1 and y1 exclusive */
+    int members;
+    int char_h;           /* median height */
+} row_box;
+
+static int cy2(const pw_cc *c)
+{
+    return 2 * c->y + c->h;
+}
+
+/* A component that could be one character by its own shape. */
+static int plausible_char(const pw_cc *c, int W, int H)
+{
+    if (c->h < H * 15 / 100 || c->h > H * 95 / 100 || c->w > W / 4)
+        return 0;
+    if (c->w * 10 > c->h * 16 || c->h < 7)
+        return 0;
+    /* Solid blocks as wide as a letter are bands, stickers or shadows. */
+    if (c->area * 100 > c->w * c->h * 80 && c->w * 100 > c->h * 40)
+        return 0;
+    if (c->area * 100 < c->w * c->h * 12)
+        return 0;
+    /* Touching both the top and the bottom edge: a frame side or the car body. */
+    return !(c->y == 0 && c->y + c->h >= H);
+}
+
+static int similar(const pw_cc *a, const pw_cc *b)
+{
+    int hmax = a->h > b->h ? a->h : b->h, hmin = a->h < b->h ? a->h : b->h;
+    return hmin * 10 >= hmax * 7 && abs(cy2(a) - cy2(b)) * 100 < hmax * 70;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Keeps in idx only the largest run of components (by x) without a gap wider than 2 heights. */
+static size_t largest_cluster(const cc_set *s, int *idx, size_t n, int char_h)
+{
+    /* Sort by x (insertion sort: a row holds a handful of components). */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && s->cc[idx[j]].x < s->cc[idx[j - 1]].x; j--) {
+            int t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    size_t best_start = 0, best_len = 0, start = 0;
+    int right = -1;
+    for (size_t i = 0; i <= n; i++) {
+        int gap_break = i == n || (i > start && s->cc[idx[i]].x - right > 2 * char_h);
+        if (gap_break) {
+            if (i - start > best_len) {
+                best_len = i - start;
+                best_start = start;
+            }
+            start = i;
+            right = -1;
+        }
+        if (i < n) {
+            int r = s->cc[idx[i]].x + s->cc[idx[i]].w;
+            right = r > right ? r : right;
+        }
+    }
+    memmove(idx, idx + best_start, best_len * sizeof *idx);
+    return best_len;
+}
+
+/* Finds the best row among free candidates and marks it as row number `row`. */
+static int find_row(cc_set *s, int row, row_box *box)
+{
+    size_t best = MAX_CCS, best_count = 0;
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        if (!s->cand[i] || s->row_of[i])
+            continue;
+        size_t count = 0;
+        for (size_t j = 0; j < s->n && j < MAX_CCS; j++)
+            count += s->cand[j] && !s->row_of[j] && similar(&s->cc[i], &s->cc[j]);
+        if (count > best_count || (count == best_count && best < MAX_CCS && s->cc[i].h > s->cc[best].h)) {
+            best_count = count;
+            best = i;
+        }
+    }
+    if (best == MAX_CCS || best_count < 2)
+        return 0;
+    int idx[MAX_CCS], hs[MAX_CCS];
+    size_t n = 0;
+    for (size_t j = 0; j < s->n && j < MAX_CCS; j++)
+        if (s->cand[j] && !s->row_of[j] && similar(&s->cc[best], &s->cc[j]))
+            hs[n] = s->cc[j].h, idx[n++] = (int)j;
+    qsort(hs, n, sizeof *hs, cmp_int);
+    int char_h = hs[n / 2];
+    n = largest_cluster(s, idx, n, char_h);
+    if (n < 2)
+        return 0;
+    *box = (row_box){s->width, s->height, 0, 0, (int)n, char_h};
+    for (size_t k = 0; k < n; k++) {
+        const pw_cc *c = &s->cc[idx[k]];
+        s->row_of[idx[k]] = (unsigned char)row;
+        box->x0 = c->x < box->x0 ? c->x : box->x0;
+        box->y0 = c->y < box->y0 ? c->y : box->y0;
+        box->x1 = c->x + c->w > box->x1 ? c->x + c->w : box->x1;
+        box->y1 = c->y + c->h > box->y1 ? c->y + c->h : box->y1;
+    }
+    return 1;
+}
+
+/* Adds the pieces of broken characters: smaller components inside the row's box. */
+static void add_pieces(cc_set *s, int row, row_box *box)
+{
+    int slack = box->char_h / 6;
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        const pw_cc *c = &s->cc[i];
+        if (s->row_of[i] || c->h * 10 < box->char_h * 4 || c->w > box->char_h * 3 / 2)
+            continue;
+        if (c->y >= box->y0 - slack && c->y + c->h <= box->y1 + slack && c->x >= box->x0 - box->char_h / 2 &&
+            c->x + c->w <= box->x1 + box->char_h / 2)
+            s->row_of[i] = (unsigned char)row;
+    }
+}
+
+static int rows_stacked(const row_box *a, const row_box *b)
+{
+    int overlap_x = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0);
+    int apart_y = a->y1 <= b->y0 || b->y1 <= a->y0;
+    int hmin = a->char_h < b->char_h ? a->char_h : b->char_h;
+    int hmax = a->char_h > b->char_h ? a->char_h : b->char_h;
+    return apart_y && overlap_x > 0 && hmin * 10 >= hmax * 6;
+}
+
+/* Row analysis of one mask: returns the number of rows (0-2), boxes top row first. */
+static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
+{
+    int rc = pw_cv_components(mask, s->labels, s->cc, MAX_CCS, &s->n);
+    if (rc < 0)
+        return rc;
+    if (s->n > MAX_CCS)
+        return 0;
+    memset(s->row_of, 0, sizeof s->row_of);
+    for (size_t i = 0; i < s->n; i++)
+        s->cand[i] = (unsigned char)plausible_char(&s->cc[i], s->width, s->height);
+    if (!find_row(s, 1, &rows[0]))
+        return 0;
+    int n_rows = 1;
+    row_box second;
+    if (find_row(s, 2, &second)) {
+        if (rows_stacked(&rows[0], &second)) {
+            n_rows = 2;
+            if (second.y0 < rows[0].y0) {
+                rows[1] = rows[0];
+                rows[0] = second;
+                for (size_t i = 0; i < s->n && i < MAX_CCS; i++)
+                    s->row_of[i] = s->row_of[i] ? (unsigned char)(3 - s->row_of[i]) : 0;
+            } else {
+                rows[1] = second;
+            }
+        } else {
+            for (size_t i = 0; i < s->n && i < MAX_CCS; i++)
+                s->row_of[i] = s->row_of[i] == 2 ? 0 : s->row_of[i];
+        }
+    }
+    for (int r = 0; r < n_rows; r++)
+        add_pieces(s, r + 1, &rows[r]);
+    return n_rows;
+}
+
+/* ---- Rendering ------------------------------------------------------ */
+
+/* Draws the components of row r, scaled to PW_PREP_CHAR_HEIGHT, at x in the line image. */
+static int draw_row(const cc_set *s, int r, const row_box *box, pw_plane *line, int x, int top)
+{
+    int bw = box->x1 - box->x0, bh = box->y1 - box->y0;
+    pw_image *src = NULL;
+    int rc = new_grey(bw, bh, 255, &src);
+    if (rc < 0)
+        return rc;
+    pw_plane sp = pw_image_plane(src);
+    for (int y = 0; y < bh; y++) {
+        const int32_t *lab = s->labels + (size_t)(box->y0 + y) * (size_t)s->width + box->x0;
+        uint8_t *o = pw_plane_at(&sp, 0, y);
+        for (int xx = 0; xx < bw; xx++)
+            if (lab[xx] > 0 && lab[xx] <= MAX_CCS && s->row_of[lab[xx] - 1] == r + 1)
+                o[xx] = 0;
+    }
+    double scale = (double)PW_PREP_CHAR_HEIGHT / box->char_h;
+    pw_plane dst = *line;
+    dst.width = (int)(bw * scale + 0.5);
+    dst.height = (int)(bh * scale + 0.5);
+    if (dst.width < 1)
+        dst.width = 1;
+    if (dst.height < 1)
+        dst.height = 1;
+    dst.data = pw_plane_at(line, x, top);
+    if (x + dst.width > line->width || top + dst.height > line->height)
+        rc = -ERANGE;
+    else
+        rc = pw_cv_resize(&sp, &dst);
+    pw_image_destroy(&src);
+    return rc;
+}
+
+static int scaled(int v, const row_box *b)
+{
+    return (int)((double)v * PW_PREP_CHAR_HEIGHT / b->char_h + 0.5);
+}
+
+static int render(const cc_set *s, const row_box *rows, int n_rows, pw_image **line)
+{
+    int margin = PW_PREP_CHAR_HEIGHT / 2, gap = PW_PREP_CHAR_HEIGHT;
+    int width = 2 * margin + (n_rows - 1) * gap, height = 0;
+    for (int r = 0; r < n_rows; r++) {
+        width += scaled(rows[r].x1 - rows[r].x0, &rows[r]) + 1;
+        int h = scaled(rows[r].y1 - rows[r].y0, &rows[r]) + 1;
+        height = h > height ? h : height;
+    }
+    height += 2 * margin;
+    int rc = new_grey(width, height, 255, line);
+    if (rc < 0)
+        return rc;
+    pw_plane lp = pw_image_plane(*line);
+    int x = margin;
+    for (int r = 0; r < n_rows && rc == 0; r++) {
+        int h = scaled(rows[r].y1 - rows[r].y0, &rows[r]);
+        int top = (height - h) / 2;
+        rc = draw_row(s, r, &rows[r], &lp, x, top);
+        x += scaled(rows[r].x1 - rows[r].x0, &rows[r]) + 1 + gap;
+    }
+    if (rc < 0)
+        pw_image_destroy(line);
+    return rc;
+}
+
+/* Analyses one polarity; returns rows found (0-2) or a negative code. */
+static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, cc_set *s, pw_plane *mask,
+                        row_box rows[2])
+{
+    int rc = binarise(norm, method, light, mask);
+    if (rc < 0)
+        return rc;
+    return analyse(s, mask, rows);
+}
+
+static int kept(const cc_set *s)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++)
+        n += s->row_of[i] != 0;
+    return n;
+}
+
+int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_image **line,
+                 pw_prep_info *info)
+{
+    if (pw_plane_check(norm) != 0 || norm->channels != 1 || !line || !info)
+        return -EINVAL;
+    memset(info, 0, sizeof *info);
+    pw_image *mask_img = NULL;
+    int rc = new_grey(norm->width, norm->height, 0, &mask_img);
+    if (rc < 0)
+        return rc;
+    pw_plane mask = pw_image_plane(mask_img);
+    cc_set *s = g_new0(cc_set, 2);
+    row_box rows[2][2];
+    int n_rows[2] = {0, 0};
+    for (int light = 0; light < 2 && rc >= 0; light++) {
+        s[light].labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
+        s[light].width = norm->width;
+        s[light].height = norm->height;
+        if (polarity < 0 || polarity == light)
+            rc = n_rows[light] = try_polarity(norm, method, light, &s[light], &mask, rows[light]);
+    }
+    int light = kept(&s[1]) > kept(&s[0]) ? 1 : 0;
+    if (rc >= 0 && n_rows[light] == 0)
+        rc = PW_ENOPLATE;
+    if (rc >= 0) {
+        *info = (pw_prep_info){n_rows[light], kept(&s[light]), light, rows[light][0].char_h};
+        rc = render(&s[light], rows[light], n_rows[light], line);
+    }
+    g_free(s[0].labels);
+    g_free(s[1].labels);
+    g_free(s);
+    pw_image_destroy(&mask_img);
+    return rc < 0 ? rc : 0;
+}
+
+int pw_prep_plain(const pw_plane *norm, int light_text, pw_image **line)
+{
+    if (pw_plane_check(norm) != 0 || norm->channels != 1 || !line)
+        return -EINVAL;
+    int margin = norm->height / 6;
+    int rc = new_grey(norm->width + 2 * margin, norm->height + 2 * margin, 255, line);
+    if (rc < 0)
+        return rc;
+    pw_plane lp = pw_image_plane(*line);
+    for (int y = 0; y < norm->height; y++) {
+        const uint8_t *src = pw_plane_at(norm, 0, y);
+        uint8_t *dst = pw_plane_at(&lp, margin, y + margin);
+        for (int x = 0; x < norm->width; x++)
+            dst[x] = light_text ? (uint8_t)(255 - src[x]) : src[x];
+    }
+    return 0;
+}

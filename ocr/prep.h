@@ -1,0 +1,57 @@
+/*
+ * prep.h - preparation of a plate crop for OCR (internal to the ocr module):
+ * size and contrast normalisation, binarisation, selection of the
+ * character-like components (which trims borders, frame lines, screws and
+ * country bands), polarity, and the splitting of two-row plates into rows
+ * laid side by side as one text line.
+ *
+ * Ownership: every pw_image returned is new and owned by the caller.
+ */
+#ifndef PW_PREP_H
+#define PW_PREP_H
+
+#include "pw_common.h"
+
+/* Height every crop is scaled to before analysis. */
+#define PW_PREP_HEIGHT 96
+/* Cap height of the characters in the line images given to Tesseract. */
+#define PW_PREP_CHAR_HEIGHT 36
+
+typedef enum {
+    PW_BIN_OTSU = 0,      /* one global threshold: clean, evenly lit plates */
+    PW_BIN_ADAPTIVE = 1,  /* local mean threshold: shadows, uneven light */
+    PW_BIN_CLAHE = 2      /* local contrast equalisation (CLAHE) then Otsu: faint or glaring prints */
+} pw_bin_method;
+
+/*
+ * Scales the crop to PW_PREP_HEIGHT rows (narrower when it is very wide)
+ * and stretches its contrast. Returns PW_ENOPLATE for crops too small or
+ * too uniform to hold characters.
+ */
+int pw_prep_normalise(const pw_plane *crop, pw_image **out);
+
+/* What the component analysis found. */
+typedef struct {
+    int rows;          /* 1 or 2 rows of characters; 0 when none were found */
+    int chars;         /* character-like components kept */
+    int light_text;    /* 1 when the characters were lighter than the plate */
+    int char_height;   /* median character height in the normalised crop */
+} pw_prep_info;
+
+/*
+ * Binarises the normalised crop, keeps the components that line up like
+ * characters (trying both polarities unless polarity is 0 dark text or 1
+ * light text; -1 tries both), and renders them as dark text on white, the
+ * rows side by side, PW_PREP_CHAR_HEIGHT high. Returns PW_ENOPLATE when no
+ * row of characters was found.
+ */
+int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_image **line,
+                 pw_prep_info *info);
+
+/*
+ * The whole normalised crop as dark text on light, with a white margin, for
+ * Tesseract's own binarisation (the fallback when component analysis fails).
+ */
+int pw_prep_plain(const pw_plane *norm, int light_text, pw_image **line);
+
+#endif

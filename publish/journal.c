@@ -1,0 +1,212 @@
+/*
+ * journal.c - the event journal: an SQLite database in WAL mode holding
+ * every vehicle event (topic, JSON, crop) by sequence number. The writer
+ * appends before publishing; the replay thread reads through a second
+ * connection, which WAL lets run beside the writer. The journal also names
+ * the stream (a UUID created with the file) so that subscribers can tell a
+ * continued sequence from a new one.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "publish_internal.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <string.h>
+
+struct pw_journal {
+    sqlite3 *db;
+    sqlite3_stmt *insert;
+    sqlite3_stmt *read;
+    sqlite3_stmt *bounds;
+    char path[4096];
+    char stream_id[PW_UUID_LEN + 1];
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events("
+    "  seq INTEGER PRIMARY KEY,"
+    "  ts_us INTEGER NOT NULL,"
+    "  topic TEXT NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  jpeg BLOB,"
+    "  bytes INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_us);";
+
+static int db_fail(pw_journal *j, pw_err *err, const char *what)
+{
+    return pw_err_set(err, PW_EJOURNAL, "journal %s: %s failed: %s", j->path, what,
+                      sqlite3_errmsg(j->db));
+}
+
+static int exec(pw_journal *j, const char *sql, pw_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        pw_err_set(err, PW_EJOURNAL, "journal %s: \"%.60s\" failed: %s", j->path, sql,
+                   msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return PW_EJOURNAL;
+    }
+    return 0;
+}
+
+/* Reads the stream UUID, creating it the first time the journal is opened. */
+static int load_stream_id(pw_journal *j, bool create, pw_err *err)
+{
+    if (create) {
+        char *uuid = g_uuid_string_random();
+        char *sql = sqlite3_mprintf(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES('stream_id', %Q);", uuid);
+        g_free(uuid);
+        int rc = exec(j, sql, err);
+        sqlite3_free(sql);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(j->db, "SELECT value FROM meta WHERE key = 'stream_id'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(j, err, "reading the stream id");
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+        g_uuid_string_is_valid((const char *)sqlite3_column_text(st, 0)))
+        g_strlcpy(j->stream_id, (const char *)sqlite3_column_text(st, 0), sizeof j->stream_id);
+    else
+        rc = pw_err_set(err, PW_EJOURNAL, "journal %s has no valid stream id", j->path);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int prepare_all(pw_journal *j, pw_err *err)
+{
+    if (sqlite3_prepare_v2(j->db,
+                           "INSERT INTO events(seq, ts_us, topic, json, jpeg, bytes) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &j->insert, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(j->db,
+                           "SELECT seq, topic, json, jpeg FROM events WHERE seq > ?1 "
+                           "ORDER BY seq LIMIT ?2", -1, &j->read, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(j->db, "SELECT IFNULL(MIN(seq), 0), IFNULL(MAX(seq), 0) FROM events",
+                           -1, &j->bounds, NULL) != SQLITE_OK)
+        return db_fail(j, err, "preparing statements");
+    return 0;
+}
+
+int pw_journal_open(const char *path, bool read_only, bool sync_full,
+                    pw_journal **out, pw_err *err)
+{
+    if (!out)
+        return pw_err_set(err, -EINVAL, "pw_journal_open: NULL out");
+    *out = NULL;
+    if (!path || !*path)
+        return pw_err_set(err, PW_ECONFIG, "no journal path configured");
+    pw_journal *j = g_new0(pw_journal, 1);
+    g_strlcpy(j->path, path, sizeof j->path);
+    int flags = SQLITE_OPEN_READWRITE | (read_only ? 0 : SQLITE_OPEN_CREATE);
+    int rc = 0;
+    if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
+        rc = pw_err_set(err, PW_EJOURNAL, "cannot open journal %s: %s", path,
+                        j->db ? sqlite3_errmsg(j->db) : "out of memory");
+    } else {
+        sqlite3_busy_timeout(j->db, 5000);
+        /* FULL makes every committed (and so every published) event survive a
+         * power cut, which is what lets the sequence continue without reuse. */
+        const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+        if (!(rc = exec(j, pragmas, err)) && (read_only || !(rc = exec(j, schema_sql, err))) &&
+            !(rc = load_stream_id(j, !read_only, err)))
+            rc = prepare_all(j, err);
+    }
+    if (rc) {
+        pw_journal_close(&j);
+        return rc;
+    }
+    *out = j;
+    return 0;
+}
+
+void pw_journal_close(pw_journal **jp)
+{
+    if (!jp || !*jp)
+        return;
+    pw_journal *j = *jp;
+    sqlite3_finalize(j->insert);
+    sqlite3_finalize(j->read);
+    sqlite3_finalize(j->bounds);
+    sqlite3_close(j->db);
+    g_free(j);
+    *jp = NULL;
+}
+
+const char *pw_journal_stream_id(const pw_journal *j)
+{
+    return j->stream_id;
+}
+
+int pw_journal_bounds(pw_journal *j, uint64_t *first, uint64_t *last, pw_err *err)
+{
+    int rc = 0;
+    sqlite3_reset(j->bounds);
+    if (sqlite3_step(j->bounds) == SQLITE_ROW) {
+        *first = (uint64_t)sqlite3_column_int64(j->bounds, 0);
+        *last = (uint64_t)sqlite3_column_int64(j->bounds, 1);
+    } else {
+        rc = db_fail(j, err, "reading the sequence bounds");
+    }
+    sqlite3_reset(j->bounds);
+    return rc;
+}
+
+int pw_journal_append(pw_journal *j, uint64_t seq, int64_t ts_us, const char *topic,
+                      const char *json, const uint8_t *jpeg, size_t jpeg_len, pw_err *err)
+{
+    sqlite3_stmt *st = j->insert;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 2, ts_us);
+    sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    if (jpeg && jpeg_len)
+        sqlite3_bind_blob(st, 5, jpeg, (int)jpeg_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)(strlen(json) + jpeg_len));
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(j, err, "appending an event");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int pw_journal_read(pw_journal *j, uint64_t since, int max, pw_journal_row_cb cb,
+                    void *user, pw_err *err)
+{
+    sqlite3_stmt *st = j->read;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+    sqlite3_bind_int(st, 2, max);
+    int rc = 0, step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 3);
+        size_t blob_len = (size_t)sqlite3_column_bytes(st, 3);
+        rc = cb((uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2), blob, blob_len, user);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(j, err, "reading events");
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pw_journal_prune(pw_journal *j, int64_t max_bytes, int64_t max_age_s, pw_err *err)
+{
+    /* The newest event is always kept: it carries the sequence across restarts. */
+    char *sql = sqlite3_mprintf(
+        "DELETE FROM events WHERE ts_us < %lld AND seq < (SELECT MAX(seq) FROM events);"
+        "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) AND seq <= "
+        "  (SELECT seq FROM (SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC) AS run "
+        "   FROM events) WHERE run > %lld ORDER BY seq DESC LIMIT 1);",
+        (long long)(pw_wall_us() - max_age_s * G_USEC_PER_SEC), (long long)max_bytes);
+    int rc = exec(j, sql, err);
+    sqlite3_free(sql);
+    return rc;
+}

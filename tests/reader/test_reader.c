@@ -1,0 +1,223 @@
+/*
+ * The read path end to end on rendered scenes: decode, localise, OCR and
+ * format matching, over sizes, tilts and contrasts, and every bad file.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "reader.h"
+#include "synth.h"
+
+static pw_reader *reader;
+static gchar *tmpdir;
+
+static void setup(void)
+{
+    pw_reader_config cfg;
+    pw_reader_config_defaults(&cfg);
+    pw_err err = {0};
+    cr_assert_eq(pw_reader_new(&cfg, &reader, &err), 0, "reader: %s", err.msg);
+    tmpdir = g_dir_make_tmp("pw-reader-XXXXXX", NULL);
+    cr_assert_not_null(tmpdir);
+}
+
+static void teardown(void)
+{
+    pw_reader_destroy(&reader);
+    cr_assert_null(reader);
+    if (tmpdir) {
+        GDir *d = g_dir_open(tmpdir, 0, NULL);
+        for (const gchar *n; d && (n = g_dir_read_name(d));) {
+            gchar *p = g_build_filename(tmpdir, n, NULL);
+            g_unlink(p);
+            g_free(p);
+        }
+        if (d)
+            g_dir_close(d);
+        g_rmdir(tmpdir);
+        g_free(tmpdir);
+    }
+}
+
+typedef struct {
+    const char *printed;
+    const char *label;
+    const char *country;
+    int char_height;
+    float tilt;
+    int plate_value, text_value;
+} scene_case;
+
+/* Renders a 1280x720 scene with one plate, writes it as JPEG, returns the path and the true box. */
+static gchar *write_scene(const scene_case *c, pw_rect *truth)
+{
+    pw_scene_spec spec = {.width = 1280, .height = 720, .seed = (unsigned)c->char_height * 31u + 7u,
+                          .clutter = 30, .blur_sigma = 0.5, .noise_sigma = 2.0, .vehicle = 1};
+    pw_scene_plate plate = {.cx = 600, .cy = 420, .tilt_deg = c->tilt};
+    pw_plate_style_defaults(&plate.style, c->printed, c->char_height);
+    plate.style.plate_value = c->plate_value;
+    plate.style.text_value = c->text_value;
+    plate.style.dark_on_light = c->text_value < c->plate_value;
+    pw_image *img = NULL;
+    float corners[1][4][2];
+    cr_assert_eq(pw_synth_scene(&spec, &plate, 1, &img, corners), 0);
+    float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+    for (int i = 0; i < 4; i++) {
+        x0 = MIN(x0, corners[0][i][0]), x1 = MAX(x1, corners[0][i][0]);
+        y0 = MIN(y0, corners[0][i][1]), y1 = MAX(y1, corners[0][i][1]);
+    }
+    *truth = (pw_rect){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
+    gchar *name = g_strdup_printf("scene-%s-%d.jpg", c->label, c->char_height);
+    gchar *path = g_build_filename(tmpdir, name, NULL);
+    pw_plane p = pw_image_plane(img);
+    cr_assert_eq(pw_cv_write_file(&p, path, NULL), 0);
+    pw_image_destroy(&img);
+    g_free(name);
+    return path;
+}
+
+static void assert_reads(const scene_case *c)
+{
+    pw_rect truth;
+    gchar *path = write_scene(c, &truth);
+    char countries[1][PW_COUNTRY_MAX];
+    g_strlcpy(countries[0], c->country, PW_COUNTRY_MAX);
+    pw_read_result res;
+    pw_err err = {0};
+    cr_assert_eq(pw_reader_read_file(reader, path, (const char (*)[PW_COUNTRY_MAX])countries, 1, &res, &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(res.width, 1280);
+    int found = 0;
+    for (size_t i = 0; i < res.n_plates; i++) {
+        const pw_plate *p = &res.plates[i];
+        if (strcmp(p->read.text, c->label) != 0)
+            continue;
+        found = 1;
+        cr_assert_str_eq(p->read.country, c->country);
+        cr_assert_gt(pw_rect_iou(p->box, truth), 0.4, "box %d,%d %dx%d vs truth %d,%d %dx%d", p->box.x,
+                     p->box.y, p->box.w, p->box.h, truth.x, truth.y, truth.w, truth.h);
+        cr_assert_gt(p->read.confidence, 40.0f);
+        cr_assert_geq(p->read.n_alts, 1);
+        cr_assert_str_eq(p->read.alts[0].text, p->read.text);
+    }
+    cr_assert(found, "%s (h %d, tilt %.0f, %d on %d) not read; %zu plates, first '%s'", c->label,
+              c->char_height, c->tilt, c->text_value, c->plate_value, res.n_plates,
+              res.n_plates ? res.plates[0].read.text : "");
+    cr_assert_gt(res.detect_ms, 0.0);
+    cr_assert_gt(res.ocr_ms, 0.0);
+    g_free(path);
+}
+
+ParameterizedTestParameters(reader, reads_rendered_scenes)
+{
+    static scene_case cases[] = {
+        {"AB-123-CD", "AB123CD", "FR", 24, 0, 235, 20},    /* plain */
+        {"KX-472-PT", "KX472PT", "FR", 16, 0, 235, 20},    /* small: ~110 px wide */
+        {"WU-938-LM", "WU938LM", "FR", 40, 0, 235, 20},    /* large */
+        {"HT-205-RC", "HT205RC", "FR", 26, 8, 235, 20},    /* tilted clockwise */
+        {"NP-611-EV", "NP611EV", "FR", 26, -9, 235, 20},   /* tilted anticlockwise */
+        {"CA-357-JY", "CA357JY", "FR", 26, 0, 175, 70},    /* low contrast */
+        {"WX 48213", "WX48213", "PL", 26, 0, 40, 225},     /* light text on a dark plate */
+        {"7FKM294", "7FKM294", "US", 28, 3, 225, 30},
+    };
+    return cr_make_param_array(scene_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(scene_case *c, reader, reads_rendered_scenes, .init = setup, .fini = teardown, .timeout = 120)
+{
+    assert_reads(c);
+}
+
+static gchar *write_bytes(const char *name, const void *bytes, gssize len)
+{
+    gchar *path = g_build_filename(tmpdir, name, NULL);
+    cr_assert(g_file_set_contents(path, bytes, len, NULL));
+    return path;
+}
+
+static void assert_fails(const char *path, int code, const char *words)
+{
+    pw_read_result res;
+    pw_err err = {0};
+    cr_assert_eq(pw_reader_read_file(reader, path, NULL, 0, &res, &err), code, "%s: %s", path, err.msg);
+    cr_assert(strstr(err.msg, words) != NULL, "'%s' should mention '%s'", err.msg, words);
+    cr_assert_eq(res.n_plates, 0);
+}
+
+Test(reader, bad_files_give_named_errors_and_the_reader_goes_on, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+    scene_case good = {"AB-123-CD", "AB123CD", "FR", 24, 0, 235, 20};
+    pw_rect truth;
+    gchar *jpeg = write_scene(&good, &truth);
+    gchar *bytes = NULL;
+    gsize len = 0;
+    cr_assert(g_file_get_contents(jpeg, &bytes, &len, NULL));
+
+    gchar *missing = g_build_filename(tmpdir, "missing.jpg", NULL);
+    assert_fails(missing, -ENOENT, "missing.jpg");
+    gchar *empty = write_bytes("empty.jpg", "", 0);
+    assert_fails(empty, PW_EEMPTYIMG, "0 bytes");
+    gchar *cut = write_bytes("cut.jpg", bytes, (gssize)(len / 2));
+    assert_fails(cut, PW_ETRUNCATED, "ends before");
+    gchar *text = write_bytes("notes.jpg", "plate list\nAB123CD\n", -1);
+    assert_fails(text, PW_EDECODE, "no image decoder");
+    assert_fails(tmpdir, -EISDIR, "");
+
+    /* After every failure the same reader still reads a good image. */
+    pw_read_result res;
+    cr_assert_eq(pw_reader_read_file(reader, jpeg, NULL, 0, &res, NULL), 0);
+    int found = 0;
+    for (size_t i = 0; i < res.n_plates; i++)
+        found |= strcmp(res.plates[i].read.text, "AB123CD") == 0;
+    cr_assert(found);
+    g_free(bytes);
+    g_free(jpeg), g_free(missing), g_free(empty), g_free(cut), g_free(text);
+}
+
+Test(reader, frames_with_bad_geometry_are_refused, .init = setup, .fini = teardown)
+{
+    uint8_t px[16 * 16] = {0};
+    pw_read_result res;
+    pw_plane zero = {px, 0, 16, 16, 1}, narrow = {px, 16, 16, 8, 1}, huge = {px, 20000, 1, 20000, 1};
+    cr_assert_eq(pw_reader_read_plane(reader, &zero, NULL, 0, &res), PW_EEMPTYIMG);
+    cr_assert_eq(pw_reader_read_plane(reader, &narrow, NULL, 0, &res), PW_EBADFRAME);
+    cr_assert_eq(pw_reader_read_plane(reader, &huge, NULL, 0, &res), PW_ETOOBIG);
+}
+
+Test(reader, blank_frames_have_no_plates, .init = setup, .fini = teardown, .timeout = 60)
+{
+    pw_image *img = NULL;
+    cr_assert_eq(pw_image_new(640, 480, 1, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    pw_read_result res;
+    for (int v = 0; v <= 255; v += 255) {
+        memset(p.data, v, (size_t)p.stride * p.height);
+        cr_assert_eq(pw_reader_read_plane(reader, &p, NULL, 0, &res), 0);
+        cr_assert_eq(res.n_plates, 0, "a uniform %d frame gave %zu plates", v, res.n_plates);
+    }
+    pw_image_destroy(&img);
+}
+
+Test(reader, a_plate_shaped_crop_is_read_whole, .init = setup, .fini = teardown, .timeout = 60)
+{
+    pw_plate_style style;
+    pw_plate_style_defaults(&style, "FKR 428", 40);
+    pw_image *img = NULL;
+    cr_assert_eq(pw_synth_plate(&style, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    char us[1][PW_COUNTRY_MAX] = {"US"};
+    pw_read_result res;
+    cr_assert_eq(pw_reader_read_plane(reader, &p, (const char (*)[PW_COUNTRY_MAX])us, 1, &res), 0);
+    int found = 0;
+    for (size_t i = 0; i < res.n_plates; i++)
+        found |= strcmp(res.plates[i].read.text, "FKR428") == 0;
+    cr_assert(found, "%zu plates, first '%s'", res.n_plates, res.n_plates ? res.plates[0].read.text : "");
+    pw_image_destroy(&img);
+}

@@ -1,0 +1,186 @@
+/* Vehicle tracking: association, voting, and the NEW / UPDATE / FINAL events. */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "track.h"
+
+#define MS 1000000LL
+
+typedef struct {
+    pw_track_event ev[32];
+    int n;
+} sink;
+
+static void collect(const pw_track_event *ev, void *user)
+{
+    sink *s = user;
+    cr_assert_lt(s->n, 32);
+    s->ev[s->n] = *ev;
+    s->ev[s->n].jpeg = NULL; /* borrowed: not kept past the call */
+    s->n++;
+}
+
+/* A read of text at centre (cx, cy), 120 px wide, at time t ms. */
+static pw_track_read make_read(const char *text, float conf, float cx, float cy, int64_t t_ms)
+{
+    pw_track_read r = {.text = text, .confidence = conf, .country = "FR"};
+    const float c[4][2] = {{cx - 60, cy - 15}, {cx + 60, cy - 15}, {cx + 60, cy + 15}, {cx - 60, cy + 15}};
+    memcpy(r.corners, c, sizeof c);
+    r.capture_mono_ns = t_ms * MS;
+    r.capture_real_ns = 1700000000000LL * MS + t_ms * MS;
+    return r;
+}
+
+static pw_tracker *new_tracker(void)
+{
+    pw_tracker_config cfg = {.new_min_confidence = 70, .final_after_ns = 500 * MS};
+    pw_tracker *t = NULL;
+    cr_assert_eq(pw_tracker_new(&cfg, &t), 0);
+    return t;
+}
+
+Test(track, one_passage_gives_new_then_final_with_voted_text)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    const char *reads[] = {"AB123CD", "AB123CD", "A8123CD", "AB123CD", "AB128CD"};
+    for (int i = 0; i < 5; i++) {
+        pw_track_read r = make_read(reads[i], i == 2 ? 60.0f : 85.0f, 300 + 10.0f * i, 400 + 5.0f * i, 40 * i);
+        cr_assert_eq(pw_tracker_add(t, &r, collect, &s), 0);
+    }
+    cr_assert_eq(s.n, 1, "only NEW so far");
+    cr_assert_eq(s.ev[0].kind, PW_TRACK_NEW);
+    cr_assert_str_eq(s.ev[0].text, "AB123CD");
+    cr_assert_eq(s.ev[0].frames, 1);
+    pw_tracker_tick(t, 160 * MS + 400 * MS, collect, &s);
+    cr_assert_eq(s.n, 1, "not silent long enough yet");
+    pw_tracker_tick(t, 160 * MS + 501 * MS, collect, &s);
+    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.ev[1].kind, PW_TRACK_FINAL);
+    cr_assert_str_eq(s.ev[1].text, "AB123CD", "voting outweighs the two misreads");
+    cr_assert_eq(s.ev[1].frames, 5);
+    cr_assert_eq(s.ev[1].track_id, s.ev[0].track_id);
+    cr_assert_eq(s.ev[1].first_seen_ns, 1700000000000LL * MS);
+    cr_assert_eq(s.ev[1].last_seen_ns, 1700000000000LL * MS + 160 * MS);
+    cr_assert_str_eq(s.ev[1].country, "FR");
+    cr_assert_eq(pw_tracker_active(t), 0);
+    pw_tracker_destroy(&t);
+    cr_assert_null(t);
+}
+
+Test(track, consensus_change_gives_update)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    pw_track_read first = make_read("XY1Z345", 80, 500, 300, 0);
+    pw_tracker_add(t, &first, collect, &s);
+    for (int i = 1; i <= 3; i++) {
+        pw_track_read r = make_read("XY12345", 90, 500, 300 + i, 40 * i);
+        pw_tracker_add(t, &r, collect, &s);
+    }
+    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.ev[0].kind, PW_TRACK_NEW);
+    cr_assert_str_eq(s.ev[0].text, "XY1Z345");
+    cr_assert_eq(s.ev[1].kind, PW_TRACK_UPDATE);
+    cr_assert_str_eq(s.ev[1].text, "XY12345");
+    pw_tracker_flush(t, collect, &s);
+    cr_assert_eq(s.n, 3);
+    cr_assert_str_eq(s.ev[2].text, "XY12345");
+    pw_tracker_destroy(&t);
+}
+
+Test(track, two_plates_in_one_frame_are_two_vehicles)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    for (int i = 0; i < 3; i++) {
+        pw_track_read a = make_read("AA111AA", 88, 200, 400, 40 * i);
+        pw_track_read b = make_read("BB222BB", 88, 1000, 420, 40 * i);
+        pw_tracker_add(t, &a, collect, &s);
+        pw_tracker_add(t, &b, collect, &s);
+    }
+    cr_assert_eq(pw_tracker_active(t), 2);
+    pw_tracker_flush(t, collect, &s);
+    int finals = 0;
+    for (int i = 0; i < s.n; i++)
+        if (s.ev[i].kind == PW_TRACK_FINAL) {
+            finals++;
+            cr_assert_eq(s.ev[i].frames, 3);
+        }
+    cr_assert_eq(finals, 2);
+    pw_tracker_destroy(&t);
+}
+
+Test(track, vehicles_one_after_another_are_separate_passages)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    pw_track_read a = make_read("AA111AA", 90, 400, 400, 0);
+    pw_tracker_add(t, &a, collect, &s);
+    pw_tracker_tick(t, 600 * MS, collect, &s);
+    pw_track_read b = make_read("AA111AB", 90, 400, 400, 700);
+    pw_tracker_add(t, &b, collect, &s);
+    pw_tracker_flush(t, collect, &s);
+    cr_assert_eq(s.n, 4);
+    cr_assert_str_eq(s.ev[1].text, "AA111AA");
+    cr_assert_str_eq(s.ev[3].text, "AA111AB");
+    cr_assert_neq(s.ev[1].track_id, s.ev[3].track_id);
+    pw_tracker_destroy(&t);
+}
+
+Test(track, unconfident_passage_is_never_reported)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    for (int i = 0; i < 4; i++) {
+        pw_track_read r = make_read(i % 2 ? "QW12" : "OW12", 40, 100, 100, 40 * i);
+        pw_tracker_add(t, &r, collect, &s);
+    }
+    pw_tracker_tick(t, 10000 * MS, collect, &s);
+    cr_assert_eq(s.n, 0);
+    cr_assert_eq(pw_tracker_active(t), 0);
+    pw_tracker_destroy(&t);
+}
+
+static void check_crop(const pw_track_event *ev, void *user)
+{
+    int *calls = user;
+    (*calls)++;
+    cr_assert_not_null(ev->jpeg);
+    gsize len = 0;
+    const char *data = g_bytes_get_data(ev->jpeg, &len);
+    cr_assert_eq(len, 4);
+    cr_assert_eq(memcmp(data, "high", 4), 0, "the crop of the most confident read is kept");
+}
+
+Test(track, best_read_keeps_its_crop)
+{
+    pw_tracker *t = new_tracker();
+    GBytes *low = g_bytes_new("low", 3), *high = g_bytes_new("high", 4);
+    pw_track_read a = make_read("AB123CD", 75, 300, 300, 0);
+    a.jpeg = low;
+    pw_track_read b = make_read("AB123CD", 95, 310, 300, 40);
+    b.jpeg = high;
+    pw_tracker_add(t, &a, NULL, NULL);
+    pw_tracker_add(t, &b, NULL, NULL);
+    /* The tracker holds its own reference to the best crop. */
+    g_bytes_unref(low);
+    g_bytes_unref(high);
+    int calls = 0;
+    pw_tracker_flush(t, check_crop, &calls);
+    cr_assert_eq(calls, 1);
+    pw_tracker_destroy(&t);
+}
+
+Test(track, invalid_reads_are_refused)
+{
+    pw_tracker *t = new_tracker();
+    pw_track_read r = make_read("", 90, 0, 0, 0);
+    cr_assert_eq(pw_tracker_add(t, &r, NULL, NULL), -EINVAL);
+    r.text = "ABCDEFGHIJKLMNOPQRS";
+    cr_assert_eq(pw_tracker_add(t, &r, NULL, NULL), -EINVAL);
+    cr_assert_eq(pw_tracker_add(NULL, &r, NULL, NULL), -EINVAL);
+    pw_tracker_destroy(&t);
+    pw_tracker_destroy(NULL);
+}

@@ -1,0 +1,276 @@
+#define _POSIX_C_SOURCE 200809L
+#include "track.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define N_SYMBOLS 36 /* A-Z then 0-9 */
+
+/*
+ * One passage. Votes are kept per read length, since reads of one plate
+ * that disagree on length cannot be aligned position by position; the
+ * consensus uses the length with the most weight.
+ */
+typedef struct {
+    uint64_t id;
+    float votes[PW_TRACK_TEXT_MAX + 1][PW_TRACK_TEXT_MAX][N_SYMBOLS];
+    float length_weight[PW_TRACK_TEXT_MAX + 1];
+    int length_reads[PW_TRACK_TEXT_MAX + 1];
+    char consensus[PW_TRACK_TEXT_MAX + 1];
+    float consensus_conf;
+    char reported[PW_TRACK_TEXT_MAX + 1]; /* text of the last NEW or UPDATE, "" before NEW */
+    int frames;
+    float cx, cy, width;                 /* of the latest read */
+    int64_t first_real, last_real, last_mono, latest_mono;
+    float best_conf;
+    int64_t best_real, best_mono;
+    float best_corners[4][2];
+    char best_country[4];
+    GBytes *best_jpeg;
+} track;
+
+struct pw_tracker {
+    pw_tracker_config cfg;
+    GPtrArray *tracks; /* of track *, oldest first */
+    uint64_t next_id;
+};
+
+static void track_free(gpointer p)
+{
+    track *t = p;
+    if (t->best_jpeg)
+        g_bytes_unref(t->best_jpeg);
+    g_free(t);
+}
+
+int pw_tracker_new(const pw_tracker_config *cfg, pw_tracker **out)
+{
+    if (!out)
+        return -EINVAL;
+    pw_tracker *t = g_new0(pw_tracker, 1);
+    if (cfg)
+        t->cfg = *cfg;
+    if (t->cfg.new_min_confidence <= 0)
+        t->cfg.new_min_confidence = 70.0f;
+    if (t->cfg.new_min_frames <= 0)
+        t->cfg.new_min_frames = 1;
+    if (t->cfg.final_after_ns <= 0)
+        t->cfg.final_after_ns = 1500 * 1000000LL;
+    if (t->cfg.max_jump <= 0)
+        t->cfg.max_jump = 3.0f;
+    if (t->cfg.max_tracks <= 0)
+        t->cfg.max_tracks = 16;
+    t->tracks = g_ptr_array_new_with_free_func(track_free);
+    t->next_id = 1;
+    *out = t;
+    return 0;
+}
+
+void pw_tracker_destroy(pw_tracker **t)
+{
+    if (!t || !*t)
+        return;
+    g_ptr_array_free((*t)->tracks, TRUE);
+    g_free(*t);
+    *t = NULL;
+}
+
+size_t pw_tracker_active(const pw_tracker *t)
+{
+    return t ? t->tracks->len : 0;
+}
+
+static int symbol_index(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= '0' && c <= '9')
+        return 26 + (c - '0');
+    return -1;
+}
+
+static char symbol_char(int i)
+{
+    return i < 26 ? (char)('A' + i) : (char)('0' + i - 26);
+}
+
+static void read_geometry(const pw_track_read *r, float *cx, float *cy, float *width)
+{
+    *cx = (r->corners[0][0] + r->corners[1][0] + r->corners[2][0] + r->corners[3][0]) / 4.0f;
+    *cy = (r->corners[0][1] + r->corners[1][1] + r->corners[2][1] + r->corners[3][1]) / 4.0f;
+    *width = hypotf(r->corners[1][0] - r->corners[0][0], r->corners[1][1] - r->corners[0][1]);
+}
+
+/* Recomputes the consensus text and its confidence from the votes. */
+static void update_consensus(track *t)
+{
+    int best_len = 0;
+    float total = 0;
+    for (int l = 1; l <= PW_TRACK_TEXT_MAX; l++) {
+        total += t->length_weight[l];
+        if (t->length_weight[l] > t->length_weight[best_len])
+            best_len = l;
+    }
+    float sum = 0;
+    for (int i = 0; i < best_len; i++) {
+        int best = 0;
+        for (int s = 1; s < N_SYMBOLS; s++)
+            if (t->votes[best_len][i][s] > t->votes[best_len][i][best])
+                best = s;
+        t->consensus[i] = symbol_char(best);
+        sum += t->votes[best_len][i][best] / (float)t->length_reads[best_len];
+    }
+    t->consensus[best_len] = '\0';
+    float agreement = total > 0 ? t->length_weight[best_len] / total : 0;
+    t->consensus_conf = best_len ? sum / best_len * agreement : 0;
+}
+
+static void add_votes(track *t, const pw_track_read *r, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        int s = symbol_index(r->text[i]);
+        float c = r->char_conf ? r->char_conf[i] : r->confidence;
+        if (s >= 0)
+            t->votes[len][i][s] += c;
+    }
+    t->length_weight[len] += r->confidence + 0.01f; /* a zero-confidence read still counts */
+    t->length_reads[len]++;
+}
+
+static void remember_best(track *t, const pw_track_read *r)
+{
+    if (t->frames > 0 && r->confidence <= t->best_conf)
+        return;
+    t->best_conf = r->confidence;
+    t->best_real = r->capture_real_ns;
+    t->best_mono = r->capture_mono_ns;
+    memcpy(t->best_corners, r->corners, sizeof t->best_corners);
+    g_strlcpy(t->best_country, r->country ? r->country : "", sizeof t->best_country);
+    if (t->best_jpeg)
+        g_bytes_unref(t->best_jpeg);
+    t->best_jpeg = r->jpeg ? g_bytes_ref(r->jpeg) : NULL;
+}
+
+static void absorb(track *t, const pw_track_read *r, size_t len)
+{
+    add_votes(t, r, len);
+    remember_best(t, r);
+    if (t->frames == 0)
+        t->first_real = r->capture_real_ns;
+    t->frames++;
+    t->last_real = r->capture_real_ns;
+    t->last_mono = r->capture_mono_ns;
+    t->latest_mono = r->capture_mono_ns;
+    read_geometry(r, &t->cx, &t->cy, &t->width);
+    update_consensus(t);
+}
+
+/*
+ * How well a read fits a track: lower is better, negative when it does not
+ * fit. A read fits when its text is within one edit of the consensus
+ * anywhere in the frame, or within half its length close to where the plate
+ * was last seen (OCR on a moving, blurred plate disagrees a lot).
+ */
+static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
+{
+    float cx, cy, w;
+    read_geometry(r, &cx, &cy, &w);
+    float dist = hypotf(cx - t->cx, cy - t->cy) / fmaxf(fmaxf(w, t->width), 1.0f);
+    int edits = pw_edit_distance(r->text, t->consensus);
+    int len = (int)strlen(r->text);
+    if (edits <= 1 || (dist <= tr->cfg.max_jump && edits * 2 <= len))
+        return (float)edits + dist / (tr->cfg.max_jump + 1.0f);
+    return -1.0f;
+}
+
+static void fill_event(const track *t, pw_track_kind kind, pw_track_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->track_id = t->id;
+    g_strlcpy(ev->text, t->consensus, sizeof ev->text);
+    ev->confidence = t->consensus_conf;
+    g_strlcpy(ev->country, t->best_country, sizeof ev->country);
+    ev->first_seen_ns = t->first_real;
+    ev->last_seen_ns = t->last_real;
+    ev->best_capture_ns = t->best_real;
+    ev->best_capture_mono_ns = t->best_mono;
+    ev->latest_capture_mono_ns = t->latest_mono;
+    ev->frames = t->frames;
+    memcpy(ev->corners, t->best_corners, sizeof ev->corners);
+    ev->jpeg = t->best_jpeg;
+}
+
+static void emit_event(track *t, pw_track_kind kind, pw_track_emit emit, void *user)
+{
+    pw_track_event ev;
+    fill_event(t, kind, &ev);
+    if (kind != PW_TRACK_FINAL)
+        g_strlcpy(t->reported, t->consensus, sizeof t->reported);
+    if (emit)
+        emit(&ev, user);
+}
+
+static void finish(pw_tracker *tr, guint index, pw_track_emit emit, void *user)
+{
+    track *t = g_ptr_array_index(tr->tracks, index);
+    if (t->reported[0])
+        emit_event(t, PW_TRACK_FINAL, emit, user);
+    g_ptr_array_remove_index(tr->tracks, index);
+}
+
+static track *find_track(pw_tracker *tr, const pw_track_read *r)
+{
+    track *best = NULL;
+    float best_fit = 0;
+    for (guint i = 0; i < tr->tracks->len; i++) {
+        track *t = g_ptr_array_index(tr->tracks, i);
+        float f = fit(tr, t, r);
+        if (f >= 0 && (!best || f < best_fit))
+            best = t, best_fit = f;
+    }
+    return best;
+}
+
+int pw_tracker_add(pw_tracker *tr, const pw_track_read *r, pw_track_emit emit, void *user)
+{
+    if (!tr || !r || !r->text)
+        return -EINVAL;
+    size_t len = strlen(r->text);
+    if (len == 0 || len > PW_TRACK_TEXT_MAX)
+        return -EINVAL;
+    track *t = find_track(tr, r);
+    if (!t) {
+        if (tr->tracks->len >= (guint)tr->cfg.max_tracks)
+            finish(tr, 0, emit, user); /* the oldest passage makes room */
+        t = g_new0(track, 1);
+        t->id = tr->next_id++;
+        g_ptr_array_add(tr->tracks, t);
+    }
+    absorb(t, r, len);
+    if (!t->reported[0]) {
+        if (t->frames >= tr->cfg.new_min_frames && t->consensus_conf >= tr->cfg.new_min_confidence)
+            emit_event(t, PW_TRACK_NEW, emit, user);
+    } else if (strcmp(t->reported, t->consensus) != 0) {
+        emit_event(t, PW_TRACK_UPDATE, emit, user);
+    }
+    return 0;
+}
+
+void pw_tracker_tick(pw_tracker *tr, int64_t now_mono_ns, pw_track_emit emit, void *user)
+{
+    if (!tr)
+        return;
+    for (guint i = tr->tracks->len; i-- > 0;) {
+        track *t = g_ptr_array_index(tr->tracks, i);
+        if (now_mono_ns - t->last_mono > tr->cfg.final_after_ns)
+            finish(tr, i, emit, user);
+    }
+}
+
+void pw_tracker_flush(pw_tracker *tr, pw_track_emit emit, void *user)
+{
+    while (tr && tr->tracks->len)
+        finish(tr, 0, emit, user);
+}

@@ -1,0 +1,87 @@
+/*
+ * track.h - turns plate reads over consecutive frames into one vehicle
+ * passage: reads are associated with a track by position and text
+ * similarity, combined by per-character voting weighted by confidence, and
+ * reported as vehicle events: NEW at the first confident consensus (fast
+ * gating), UPDATE when the consensus text changes, FINAL when no read came
+ * for final_after_ns.
+ *
+ * Ownership: a pw_tracker belongs to one thread. Reads are copied in; the
+ * optional JPEG crop of a read is referenced (g_bytes_ref) while it is the
+ * track's best read. Events passed to the callback, and the GBytes they
+ * point to, are borrowed for the duration of the call.
+ */
+#ifndef PW_TRACK_H
+#define PW_TRACK_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "pw_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PW_TRACK_TEXT_MAX 16
+
+typedef struct {
+    float new_min_confidence;  /* consensus confidence (0-100) that makes a NEW; 0 means 70 */
+    int new_min_frames;        /* reads needed before NEW; 0 means 1 */
+    int64_t final_after_ns;    /* silence that ends a passage; 0 means 1.5 s */
+    float max_jump;            /* largest centre move between reads, in plate widths; 0 means 3 */
+    int max_tracks;            /* passages followed at once; 0 means 16 */
+} pw_tracker_config;
+
+typedef struct {
+    const char *text;          /* A-Z 0-9 */
+    float confidence;          /* 0-100 */
+    const float *char_conf;    /* per-character confidence, NULL to use confidence for each */
+    const char *country;       /* "" or NULL when no format matched */
+    float corners[4][2];       /* frame pixels */
+    int64_t capture_real_ns;   /* CLOCK_REALTIME of the frame */
+    int64_t capture_mono_ns;   /* CLOCK_MONOTONIC of the frame */
+    GBytes *jpeg;              /* optional crop of this read; may be NULL */
+} pw_track_read;
+
+typedef enum { PW_TRACK_NEW, PW_TRACK_UPDATE, PW_TRACK_FINAL } pw_track_kind;
+
+typedef struct {
+    pw_track_kind kind;
+    uint64_t track_id;                 /* unique within this tracker */
+    char text[PW_TRACK_TEXT_MAX + 1];  /* consensus */
+    float confidence;                  /* consensus confidence 0-100 */
+    char country[4];                   /* country of the best read with the consensus text */
+    int64_t first_seen_ns, last_seen_ns;       /* CLOCK_REALTIME of the first and last read */
+    int64_t best_capture_ns;           /* CLOCK_REALTIME of the best read's frame */
+    int64_t best_capture_mono_ns;      /* CLOCK_MONOTONIC of the same frame, for latency */
+    int64_t latest_capture_mono_ns;    /* CLOCK_MONOTONIC of the read that caused the event */
+    int frames;                        /* reads combined */
+    float corners[4][2];               /* of the best read */
+    GBytes *jpeg;                      /* crop of the best read, or NULL */
+} pw_track_event;
+
+typedef void (*pw_track_emit)(const pw_track_event *ev, void *user);
+
+typedef struct pw_tracker pw_tracker;
+
+int pw_tracker_new(const pw_tracker_config *cfg, pw_tracker **out);
+void pw_tracker_destroy(pw_tracker **t);
+
+/* Adds one read; emits NEW or UPDATE when the consensus warrants it. */
+int pw_tracker_add(pw_tracker *t, const pw_track_read *read, pw_track_emit emit, void *user);
+
+/* Ends passages silent since now_mono_ns - final_after_ns, emitting FINAL for each. */
+void pw_tracker_tick(pw_tracker *t, int64_t now_mono_ns, pw_track_emit emit, void *user);
+
+/* Ends every passage now (shutdown), emitting FINAL for each that was reported. */
+void pw_tracker_flush(pw_tracker *t, pw_track_emit emit, void *user);
+
+/* Passages currently followed. */
+size_t pw_tracker_active(const pw_tracker *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
