@@ -3,14 +3,12 @@
  * in commands.h.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "pw_build_config.h"
+#include "pw_common.h"
 
 typedef struct {
     const char *name;
@@ -34,23 +32,6 @@ static void usage(FILE *out)
     fprintf(out, "\n'platewatch COMMAND --help' describes each command.\n");
 }
 
-/*
- * Tesseract is built with OpenMP, which reads OMP_THREAD_LIMIT only when
- * the process starts; without it every read is several times slower. So
- * the process re-executes itself once with the variable set.
- */
-static void ensure_single_threaded_openmp(char **argv)
-{
-    const char *limit = getenv("OMP_THREAD_LIMIT");
-    if (limit && strcmp(limit, "1") == 0)
-        return;
-    if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "platewatch: warning: cannot re-execute with OMP_THREAD_LIMIT=1 (%s); "
-                    "OCR will be slow\n", strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -61,7 +42,7 @@ int main(int argc, char **argv)
         printf("platewatch %s\n", PW_VERSION);
         return 0;
     }
-    ensure_single_threaded_openmp(argv);
+    pw_reexec_with_single_thread_openmp(argv);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct pw_image {
     pw_plane plane;
@@ -155,4 +156,16 @@ int pw_edit_distance(const char *a, const char *b)
         memcpy(prev, cur, sizeof(int) * (lb + 1));
     }
     return prev[lb];
+}
+
+void pw_reexec_with_single_thread_openmp(char **argv)
+{
+    const char *limit = getenv("OMP_THREAD_LIMIT");
+    if (limit && strcmp(limit, "1") == 0)
+        return;
+    if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "%s: warning: cannot re-execute with OMP_THREAD_LIMIT=1 (%s); OCR will be slow\n",
+            argv[0], strerror(errno));
 }

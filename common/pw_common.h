@@ -101,6 +101,15 @@ pw_plane pw_image_plane(const pw_image *img);
 /* Levenshtein distance between two plate texts (compared up to 63 characters). */
 int pw_edit_distance(const char *a, const char *b);
 
+/*
+ * Tesseract is built with OpenMP, which reads OMP_THREAD_LIMIT only when the
+ * process starts; without it every read is several times slower. Programs
+ * that run OCR call this first thing in main(): unless the variable is
+ * already 1 it sets it and re-executes the program, so it returns only when
+ * the limit is in force (or, with a warning on stderr, when exec failed).
+ */
+void pw_reexec_with_single_thread_openmp(char **argv);
+
 /* Milliseconds on CLOCK_MONOTONIC, for stage timings. */
 double pw_now_ms(void);
 

@@ -7,6 +7,9 @@
 #include "detect_internal.h"
 
 #include <errno.h>
+#ifdef PW_DETECT_DEBUG
+#include <stdio.h>
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,22 +220,44 @@ static int inside_line(const pw_textline *l, float x, float y)
     return fabsf(u) <= l->len / 2.f && fabsf(v) <= l->hgt / 2.f;
 }
 
-/* Refines the best seeds into text lines, skipping seeds that land on a line already found. */
+/* Refines one seed unless it lands on a line already found at its level. */
+static void refine_one(pw_detector *d, const pw_seed *s)
+{
+    float scale = (float)(1 << s->level);
+    float fx = ((float)s->x + 0.5f) * scale - 0.5f, fy = ((float)s->y + 0.5f) * scale - 0.5f;
+    for (int j = 0; j < d->nlines; j++)
+        if (d->lines[j].level == s->level && inside_line(&d->lines[j], fx, fy))
+            return;
+    pw_textline line;
+    int ok = pw_detect_refine(d, s, &line) == 0;
+#ifdef PW_DETECT_DEBUG
+    fprintf(stderr, "seed L%d score %d at %.0f,%.0f -> %s", s->level, s->score, fx, fy, ok ? "line" : "none");
+    if (ok)
+        fprintf(stderr, " c %.0f,%.0f len %.0f hgt %.0f ang %.1f score %.1f", line.cx, line.cy, line.len,
+                line.hgt, line.angle * 57.3, line.score);
+    fprintf(stderr, "\n");
+#endif
+    if (ok)
+        d->lines[d->nlines++] = line;
+}
+
+/*
+ * Refines the best seeds of every level, each level with its own quota:
+ * window scores are not comparable across levels (fine levels see more
+ * texture), so a global order would starve the coarse levels.
+ */
 static void refine_seeds(pw_detector *d)
 {
     d->nlines = 0;
-    for (int i = 0; i < d->nseeds && d->nlines < PW_MAX_REFINE; i++) {
-        const pw_seed *s = &d->seeds[i];
-        float scale = (float)(1 << s->level);
-        float fx = ((float)s->x + 0.5f) * scale - 0.5f, fy = ((float)s->y + 0.5f) * scale - 0.5f;
-        int dup = 0;
-        for (int j = 0; j < d->nlines && !dup; j++)
-            dup = d->lines[j].level == s->level && inside_line(&d->lines[j], fx, fy);
-        if (dup)
-            continue;
-        pw_textline line;
-        if (pw_detect_refine(d, s, &line) == 0)
-            d->lines[d->nlines++] = line;
+    int quota = PW_MAX_REFINE / (d->level_hi - d->level_lo + 1);
+    for (int l = d->level_lo; l <= d->level_hi; l++) {
+        int used = 0;
+        for (int i = 0; i < d->nseeds && used < quota && d->nlines < PW_MAX_REFINE; i++) {
+            if (d->seeds[i].level != l)
+                continue;
+            refine_one(d, &d->seeds[i]);
+            used++;
+        }
     }
 }
 

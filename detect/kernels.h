@@ -9,7 +9,8 @@
  *    where avg(a, b) = (a + b + 1) >> 1, the rounding of the SSE2 pavgb instruction.
  *  - edge_cells: a cell is PW_CELL_W x PW_CELL_H pixels; its value is the sum of
  *    e(x, y) = max(|s(x+1, y) - s(x-1, y)| - floor, 0) over the cell, shifted
- *    right by PW_CELL_SHIFT (the mean), with e = 0 on the first and last column.
+ *    right by PW_CELL_SHIFT and saturated (pw_cell_value), with e = 0 on the first
+ *    and last column.
  *  - window_row: the plate window score for one row of window positions (see
  *    the comment on the function type).
  */
@@ -22,7 +23,19 @@
 /* Cell size in pixels; the mean is a right shift, so the area is a power of two. */
 #define PW_CELL_W 8
 #define PW_CELL_H 2
-#define PW_CELL_SHIFT 4
+#define PW_CELL_SHIFT 2
+
+/*
+ * A cell's value: four times the mean edge magnitude, saturated at 255.
+ * Plate strokes give means of 2-20, so the factor keeps resolution, and the
+ * saturation stops a few glaring edges (headlights, chrome) from
+ * outweighing a whole row of characters.
+ */
+static inline int pw_cell_value(int sum)
+{
+    int v = sum >> PW_CELL_SHIFT;
+    return v > 255 ? 255 : v;
+}
 
 /* The window, in cells: WIN_H rows of text band with BAND_H rows above and below. */
 #define PW_WIN_W 6
@@ -41,8 +54,9 @@ typedef void (*pw_edge_cells_fn)(const uint8_t *src, ptrdiff_t stride, int w, in
  * the top of the upper band. With in = sum of the window's cells, out = sum
  * of the two bands' cells over the same columns, and t0, t1, t2 the sums of
  * the window's three vertical thirds (two cell columns each):
- *     score = in - out - (max(t) - min(t))
- * so that energy must be dense inside, quiet above and below, and spread
+ *     score = in - 2 * out - (max(t) - min(t))
+ * so that energy must be dense inside, much quieter above and below (which
+ * rejects isotropic texture such as asphalt or foliage), and spread
  * evenly along the window (a lone pole scores nothing). Every term fits in
  * int16_t. vin and vout are scratch rows of at least n + PW_WIN_W entries.
  */

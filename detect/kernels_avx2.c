@@ -56,7 +56,7 @@ static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, i
     for (int r = 0; r < PW_CELL_H; r++)
         for (int k = 0; k < PW_CELL_W; k++)
             sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
-    return sum >> PW_CELL_SHIFT;
+    return pw_cell_value(sum);
 }
 
 TARGET static inline __m256i edge32(const uint8_t *p, __m256i fl)
@@ -82,7 +82,7 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
             const uint8_t *p = r0 + cx * PW_CELL_W;
             __m256i s = _mm256_add_epi64(_mm256_sad_epu8(edge32(p, fl), zero),
                                          _mm256_sad_epu8(edge32(p + stride, fl), zero));
-            s = _mm256_srli_epi64(s, PW_CELL_SHIFT);
+            s = _mm256_min_epi16(_mm256_srli_epi64(s, PW_CELL_SHIFT), _mm256_set1_epi16(255));
             uint64_t v[4];
             _mm256_storeu_si256((__m256i *)v, s);
             for (int k = 0; k < 4; k++)
@@ -134,7 +134,7 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
 #undef LD
         __m256i hi = _mm256_max_epi16(_mm256_max_epi16(t0, t1), t2);
         __m256i lo = _mm256_min_epi16(_mm256_min_epi16(t0, t1), t2);
-        __m256i s = _mm256_sub_epi16(_mm256_add_epi16(t0, _mm256_add_epi16(t1, t2)), out);
+        __m256i s = _mm256_sub_epi16(_mm256_add_epi16(t0, _mm256_add_epi16(t1, t2)), _mm256_add_epi16(out, out));
         _mm256_storeu_si256((__m256i *)(score + x), _mm256_sub_epi16(s, _mm256_sub_epi16(hi, lo)));
     }
     for (; x < n; x++) {
@@ -145,7 +145,7 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
         hi = hi > t2 ? hi : t2;
         lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
     }
 }
 

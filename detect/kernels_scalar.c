@@ -43,7 +43,7 @@ static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int f
                 for (int k = 0; k < PW_CELL_W; k++)
                     sum += edge_at(row, cx * PW_CELL_W + k, w, floor);
             }
-            out[cx] = (uint8_t)(sum >> PW_CELL_SHIFT);
+            out[cx] = (uint8_t)pw_cell_value(sum);
         }
     }
 }
@@ -68,7 +68,7 @@ static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_
         int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
         hi = hi > t2 ? hi : t2;
         lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
     }
 }
 

@@ -54,7 +54,7 @@ static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, i
     for (int r = 0; r < PW_CELL_H; r++)
         for (int k = 0; k < PW_CELL_W; k++)
             sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
-    return sum >> PW_CELL_SHIFT;
+    return pw_cell_value(sum);
 }
 
 /* |a - b| minus the floor, saturated at zero, for 16 pixels of one row. */
@@ -81,7 +81,7 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
             const uint8_t *p = r0 + cx * PW_CELL_W;
             __m128i s = _mm_add_epi64(_mm_sad_epu8(edge16(p, fl), zero),
                                       _mm_sad_epu8(edge16(p + stride, fl), zero));
-            s = _mm_srli_epi64(s, PW_CELL_SHIFT);
+            s = _mm_min_epi16(_mm_srli_epi64(s, PW_CELL_SHIFT), _mm_set1_epi16(255));
             out[cx] = (uint8_t)_mm_cvtsi128_si32(s);
             out[cx + 1] = (uint8_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
         }
@@ -128,7 +128,7 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
 #undef LD
         __m128i hi = _mm_max_epi16(_mm_max_epi16(t0, t1), t2);
         __m128i lo = _mm_min_epi16(_mm_min_epi16(t0, t1), t2);
-        __m128i s = _mm_sub_epi16(_mm_add_epi16(t0, _mm_add_epi16(t1, t2)), out);
+        __m128i s = _mm_sub_epi16(_mm_add_epi16(t0, _mm_add_epi16(t1, t2)), _mm_add_epi16(out, out));
         _mm_storeu_si128((__m128i *)(score + x), _mm_sub_epi16(s, _mm_sub_epi16(hi, lo)));
     }
     for (; x < n; x++) {
@@ -139,7 +139,7 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
         hi = hi > t2 ? hi : t2;
         lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - out - (hi - lo));
+        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
     }
 }
 

@@ -11,6 +11,19 @@
 #include <math.h>
 #include <string.h>
 
+/*
+ * Text heights accepted at a level. The window finds text 8-16 px tall; a
+ * taller band belongs to a coarser level, and texture (asphalt, foliage)
+ * shows up as a band filling the whole patch, which this rejects too.
+ */
+#define PW_TEXT_MIN_H 5
+#define PW_TEXT_MAX_H 24
+/* Fewest stroke edges a plate's text shows, and how many it shows per text height of length. */
+#define PW_MIN_STROKES 6
+#define PW_STROKES_PER_HEIGHT 2.5f
+/* Stroke edges this strong (grey levels over two pixels, above the floor) count fully. */
+#define PW_FULL_CONTRAST 32.f
+
 /* Shear slopes tried, as tan(angle) in 1/256: -14 to 14 degrees in 3.5 degree steps. */
 static const int coarse_slopes[] = {-64, -47, -31, -16, 0, 16, 31, 47, 64};
 #define N_COARSE ((int)(sizeof coarse_slopes / sizeof coarse_slopes[0]))
@@ -20,7 +33,30 @@ typedef struct {
     int cx;           /* shear pivot column, patch coordinates */
 } patch_geom;
 
-/* Fills d->patch with max(|dI/dx| - floor, 0) over the patch; returns 0 or -1 if too small. */
+/*
+ * The stroke-edge threshold of a patch: a third of its 95th percentile edge
+ * magnitude, so that it follows the local contrast (a plate in shade has
+ * weak edges, but still stronger than its own background).
+ */
+static int patch_threshold(const pw_detector *d, const patch_geom *g)
+{
+    int hist[256] = {0};
+    for (int y = 0; y < g->h; y++)
+        for (int x = 0; x < g->w; x++)
+            hist[d->patch[y * PW_PATCH_W + x]]++;
+    int rank = g->w * g->h / 20, v = 255;
+    for (int acc = 0; v > 0 && acc + hist[v] <= rank; v--)
+        acc += hist[v];
+    return v / 3 > 4 ? v / 3 : 4;
+}
+
+/*
+ * Fills d->patch with the stroke edges around the seed: pixels whose
+ * horizontal gradient is a local maximum along the row and above the
+ * patch's threshold keep their magnitude, every other pixel is 0. Counting
+ * edges instead of summing magnitudes keeps one glaring edge (a plate's
+ * side against a dark car) from outweighing a row of characters.
+ */
 static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patch_geom *g)
 {
     int x0 = s->x - PW_PATCH_HALF_W, x1 = s->x + PW_PATCH_HALF_W;
@@ -41,6 +77,16 @@ static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patc
             out[x] = (uint8_t)(e > 0 ? e : 0);
         }
     }
+    int thr = patch_threshold(d, g);
+    for (int y = 0; y < g->h; y++) {
+        uint8_t *out = d->patch + y * PW_PATCH_W;
+        int prev = 0;
+        for (int x = 0; x < g->w; x++) {
+            int e = out[x], next = x + 1 < g->w ? out[x + 1] : 0;
+            out[x] = (uint8_t)(e >= thr && e >= prev && e > next ? e : 0);
+            prev = e;
+        }
+    }
     return 0;
 }
 
@@ -58,7 +104,7 @@ static int64_t project(pw_detector *d, const patch_geom *g, int slope)
         int off = PW_PROJ_MARGIN - shear(x, g->cx, slope);
         const uint8_t *col = d->patch + x;
         for (int y = 0; y < g->h; y++)
-            d->proj[y + off] += col[y * PW_PATCH_W];
+            d->proj[y + off] += col[y * PW_PATCH_W] != 0;
     }
     int64_t sq = 0;
     for (int i = 0; i < PW_PROJ_LEN; i++)
@@ -96,7 +142,7 @@ static int find_band(const pw_detector *d, const patch_geom *g, int seed_y, int 
     }
     if (peak < 0)
         return -1;
-    int thr = peak_v * 2 / 5;
+    int thr = peak_v / 2;
     int t = peak, b = peak;
     while (t - 1 >= 0 && (d->proj[t - 1] >= thr || (t - 2 >= 0 && d->proj[t - 2] >= thr)))
         t--;
@@ -116,8 +162,24 @@ static int band_sum(const pw_detector *d, const patch_geom *g, int slope, int x,
     y1 = y1 > g->h - 1 ? g->h - 1 : y1;
     int s = 0;
     for (int y = y0; y <= y1; y++)
-        s += d->patch[y * PW_PATCH_W + x];
+        s += d->patch[y * PW_PATCH_W + x] != 0;
     return s;
+}
+
+/*
+ * A column is part of the text when it has enough energy in the band and
+ * more there than in the rows just above and below it: clutter beside a
+ * plate (grilles, bumpers, poles) runs through the band instead of stopping
+ * at it.
+ */
+static int active_column(const pw_detector *d, const patch_geom *g, int slope, int x, int top,
+                         int bottom, int thr)
+{
+    if (d->cols[x] < thr)
+        return 0;
+    int half = (bottom - top + 2) / 2;
+    int around = band_sum(d, g, slope, x, top - half, top - 1) + band_sum(d, g, slope, x, bottom + 1, bottom + half);
+    return d->cols[x] > around;
 }
 
 /* Walks from the pivot outwards while the gaps between active columns stay short. */
@@ -137,13 +199,31 @@ static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top,
     int gap = hgt > 3 ? hgt : 3;
     int l = g->cx < g->w ? g->cx : g->w - 1, r = l;
     for (int x = l, last = l; x >= 0 && last - x <= gap; x--)
-        if (d->cols[x] >= thr)
+        if (active_column(d, g, slope, x, top, bottom, thr))
             l = last = x;
     for (int x = r, last = r; x < g->w && x - last <= gap; x++)
-        if (d->cols[x] >= thr)
+        if (active_column(d, g, slope, x, top, bottom, thr))
             r = last = x;
     *left = l;
     *right = r;
+}
+
+/*
+ * Counts the stroke edges between l and r: local maxima of the column
+ * profile above a share of its largest value. Characters give three or four
+ * per character; a headlight, a pole or a frame gives two.
+ */
+static int count_strokes(const pw_detector *d, int l, int r)
+{
+    int hi = 0;
+    for (int x = l; x <= r; x++)
+        hi = d->cols[x] > hi ? d->cols[x] : hi;
+    int thr = hi / 4 > 1 ? hi / 4 : 1, n = 0;
+    for (int x = l; x <= r; x++) {
+        int left = x > l ? d->cols[x - 1] : 0, right = x < r ? d->cols[x + 1] : 0;
+        n += d->cols[x] >= thr && d->cols[x] > left && d->cols[x] >= right;
+    }
+    return n;
 }
 
 /* Mean edge energy of the sheared rows [top, bottom] over columns [l, r]. */
@@ -156,6 +236,21 @@ static float band_mean(const pw_detector *d, const patch_geom *g, int slope, int
     for (int x = l; x <= r; x++)
         s += band_sum(d, g, slope, x, top, bottom);
     return (float)s / (float)((r - l + 1) * (bottom - top + 1));
+}
+
+/* Mean magnitude of the stroke edges in the band, 0 when there are none. */
+static float stroke_contrast(const pw_detector *d, const patch_geom *g, int slope, int l, int r, int top,
+                             int bottom)
+{
+    int sum = 0, n = 0;
+    for (int x = l; x <= r; x++) {
+        int off = shear(x, g->cx, slope) - PW_PROJ_MARGIN;
+        for (int y = top + off; y <= bottom + off; y++) {
+            int v = y >= 0 && y < g->h ? d->patch[y * PW_PATCH_W + x] : 0;
+            sum += v, n += v != 0;
+        }
+    }
+    return n ? (float)sum / (float)n : 0.f;
 }
 
 /* 1 when most pixels of the text box are brighter than its mean, i.e. dark text on a light plate. */
@@ -195,7 +290,7 @@ int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
     if (find_band(d, &g, s->y, &top, &bottom) < 0)
         return -1;
     int hgt = bottom - top + 1;
-    if (hgt < 4 || hgt > 2 * PW_PATCH_HALF_H - 4)
+    if (hgt < PW_TEXT_MIN_H || hgt > PW_TEXT_MAX_H)
         return -1;
     find_extent(d, &g, slope, top, bottom, &l, &r);
     int wid = r - l + 1;
@@ -207,7 +302,14 @@ int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
     float m_dn = band_mean(d, &g, slope, l, r, bottom + 1, bottom + bh);
     float aspect = (float)wid / (float)hgt;
     float shape = aspect < 2.5f ? aspect / 2.5f : 1.f;
-    float score = (m_in - 0.5f * (m_up + m_dn)) * shape;
+    int strokes = count_strokes(d, l, r);
+    if (strokes < PW_MIN_STROKES)
+        return -1;
+    float density = (float)strokes / aspect / PW_STROKES_PER_HEIGHT;
+    /* Both sides busy means a slice through taller characters or texture, so the quieter side weighs most. */
+    float quiet = fminf(m_up, m_dn), busy = fmaxf(m_up, m_dn);
+    float contrast = fminf(stroke_contrast(d, &g, slope, l, r, top, bottom) / PW_FULL_CONTRAST, 1.f);
+    float score = 100.f * (m_in - 0.5f * busy - 1.5f * quiet) * shape * fminf(density, 1.f) * contrast;
     if (score <= 0.f)
         return -1;
 

@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-/* A window must beat this to become a seed: a mean contrast of ~2 grey levels per cell. */
-#define PW_MIN_SEED_SCORE 72
+/* A window must beat this to become a seed: about 1.5 grey levels of mean edge contrast. */
+#define PW_MIN_SEED_SCORE 200
 
 /* Builds levels 1.. by halving; level 0 is the ROI itself, never copied. */
 static int build_pyramid(pw_detector *d, const pw_plane *roi)

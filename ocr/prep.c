@@ -124,6 +124,40 @@ static int binarise(const pw_plane *norm, pw_bin_method method, int light_text, 
     return pw_cv_threshold_otsu(norm, mask, invert);
 }
 
+/*
+ * Clears mask rows and columns that are almost all "text": plate frames,
+ * bands and the car body above or below the plate. Characters often touch
+ * them, and would otherwise be one component with the frame.
+ */
+static void clear_frames(pw_plane *mask)
+{
+    for (int y = 0; y < mask->height; y++) {
+        uint8_t *row = pw_plane_at(mask, 0, y);
+        int on = 0;
+        for (int x = 0; x < mask->width; x++)
+            on += row[x] != 0;
+        if (on * 4 >= mask->width * 3)
+            memset(row, 0, (size_t)mask->width);
+    }
+    /* Columns: only thin runs (frame sides); wide ones are bands or the car
+     * body, which the component shape test rejects whole. */
+    int run = 0;
+    for (int x = 0; x <= mask->width; x++) {
+        int on = 0;
+        for (int y = 0; x < mask->width && y < mask->height; y++)
+            on += *pw_plane_at(mask, x, y) != 0;
+        if (x < mask->width && on * 5 >= mask->height * 4) {
+            run++;
+            continue;
+        }
+        if (run > 0 && run <= mask->width / 25 + 2)
+            for (int xx = x - run; xx < x; xx++)
+                for (int y = 0; y < mask->height; y++)
+                    *pw_plane_at(mask, xx, y) = 0;
+        run = 0;
+    }
+}
+
 /* ---- Component analysis --------------------------------------------- */
 
 typedef struct {
@@ -153,8 +187,8 @@ static int plausible_char(const pw_cc *c, int W, int H)
         return 0;
     if (c->w * 10 > c->h * 16 || c->h < 7)
         return 0;
-    /* Solid blocks as wide as a letter are bands, stickers or shadows. */
-    if (c->area * 100 > c->w * c->h * 80 && c->w * 100 > c->h * 40)
+    /* Solid blocks as wide as a letter are bands, logos, stickers or shadows. */
+    if (c->area * 100 > c->w * c->h * 68 && c->w * 100 > c->h * 45)
         return 0;
     if (c->area * 100 < c->w * c->h * 12)
         return 0;
@@ -186,7 +220,7 @@ static size_t largest_cluster(const cc_set *s, int *idx, size_t n, int char_h)
     size_t best_start = 0, best_len = 0, start = 0;
     int right = -1;
     for (size_t i = 0; i <= n; i++) {
-        int gap_break = i == n || (i > start && s->cc[idx[i]].x - right > 2 * char_h);
+        int gap_break = i == n || (i > start && s->cc[idx[i]].x - right > 5 * char_h / 2);
         if (gap_break) {
             if (i - start > best_len) {
                 best_len = i - start;
@@ -243,17 +277,30 @@ static int find_row(cc_set *s, int row, row_box *box)
     return 1;
 }
 
-/* Adds the pieces of broken characters: smaller components inside the row's box. */
+/*
+ * Adds what the strict shape test left out but the row's geometry admits:
+ * pieces of broken characters inside the row's box, and characters merged
+ * into one component (as wide as several, but exactly as tall as the row).
+ */
 static void add_pieces(cc_set *s, int row, row_box *box)
 {
-    int slack = box->char_h / 6;
+    int h = box->char_h, slack = h / 6 + 1;
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
         const pw_cc *c = &s->cc[i];
-        if (s->row_of[i] || c->h * 10 < box->char_h * 4 || c->w > box->char_h * 3 / 2)
+        if (s->row_of[i] || c->h * 10 < h * 4)
             continue;
-        if (c->y >= box->y0 - slack && c->y + c->h <= box->y1 + slack && c->x >= box->x0 - box->char_h / 2 &&
-            c->x + c->w <= box->x1 + box->char_h / 2)
+        int inside_y = c->y >= box->y0 - slack && c->y + c->h <= box->y1 + slack;
+        int near_x = c->x + c->w >= box->x0 - h && c->x <= box->x1 + h;
+        int piece = c->w <= h * 3 / 2 && c->x >= box->x0 - h / 2 && c->x + c->w <= box->x1 + h / 2;
+        int merged = c->h * 10 >= h * 8 && c->h * 10 <= h * 13 && c->w <= 6 * h &&
+                     c->area * 100 < c->w * c->h * 70;
+        if (inside_y && ((piece && near_x) || (merged && near_x))) {
             s->row_of[i] = (unsigned char)row;
+            box->x0 = c->x < box->x0 ? c->x : box->x0;
+            box->y0 = c->y < box->y0 ? c->y : box->y0;
+            box->x1 = c->x + c->w > box->x1 ? c->x + c->w : box->x1;
+            box->y1 = c->y + c->h > box->y1 ? c->y + c->h : box->y1;
+        }
     }
 }
 
@@ -304,8 +351,55 @@ static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
 
 /* ---- Rendering ------------------------------------------------------ */
 
-/* Draws the components of row r, scaled to PW_PREP_CHAR_HEIGHT, at x in the line image. */
-static int draw_row(const cc_set *s, int r, const row_box *box, pw_plane *line, int x, int top)
+/* 1 where the pixel belongs to a component kept in row r (1-based). */
+static void row_keep_mask(const cc_set *s, int r, const row_box *box, uint8_t *keep)
+{
+    int bw = box->x1 - box->x0, bh = box->y1 - box->y0;
+    for (int y = 0; y < bh; y++) {
+        const int32_t *lab = s->labels + (size_t)(box->y0 + y) * (size_t)s->width + box->x0;
+        for (int x = 0; x < bw; x++)
+            keep[y * bw + x] = lab[x] > 0 && lab[x] <= MAX_CCS && s->row_of[lab[x] - 1] == r;
+    }
+}
+
+static int near_kept(const uint8_t *keep, int bw, int bh, int x, int y)
+{
+    for (int dy = -2; dy <= 2; dy++)
+        for (int dx = -2; dx <= 2; dx++) {
+            int xx = x + dx, yy = y + dy;
+            if (xx >= 0 && yy >= 0 && xx < bw && yy < bh && keep[yy * bw + xx])
+                return 1;
+        }
+    return 0;
+}
+
+/*
+ * Copies row r's box from the normalised crop as dark text on white: the
+ * kept components and the anti-aliased pixels around them keep their grey
+ * levels (the LSTM model was trained on grey text), everything else is white.
+ */
+static void copy_row(const cc_set *s, const pw_plane *norm, int light, int r, const row_box *box,
+                     pw_plane *out)
+{
+    int bw = box->x1 - box->x0, bh = box->y1 - box->y0;
+    uint8_t *keep = g_malloc((size_t)bw * (size_t)bh);
+    row_keep_mask(s, r, box, keep);
+    for (int y = 0; y < bh; y++) {
+        const int32_t *lab = s->labels + (size_t)(box->y0 + y) * (size_t)s->width + box->x0;
+        const uint8_t *g = pw_plane_at(norm, box->x0, box->y0 + y);
+        uint8_t *o = pw_plane_at(out, 0, y);
+        for (int x = 0; x < bw; x++) {
+            uint8_t v = light ? (uint8_t)(255 - g[x]) : g[x];
+            int use = keep[y * bw + x] || (lab[x] == 0 && near_kept(keep, bw, bh, x, y));
+            o[x] = use ? v : 255;
+        }
+    }
+    g_free(keep);
+}
+
+/* Draws row r (0-based), scaled to PW_PREP_CHAR_HEIGHT, at x, top in the line image. */
+static int draw_row(const cc_set *s, const pw_plane *norm, int light, int r, const row_box *box,
+                    pw_plane *line, int x, int top)
 {
     int bw = box->x1 - box->x0, bh = box->y1 - box->y0;
     pw_image *src = NULL;
@@ -313,13 +407,7 @@ static int draw_row(const cc_set *s, int r, const row_box *box, pw_plane *line, 
     if (rc < 0)
         return rc;
     pw_plane sp = pw_image_plane(src);
-    for (int y = 0; y < bh; y++) {
-        const int32_t *lab = s->labels + (size_t)(box->y0 + y) * (size_t)s->width + box->x0;
-        uint8_t *o = pw_plane_at(&sp, 0, y);
-        for (int xx = 0; xx < bw; xx++)
-            if (lab[xx] > 0 && lab[xx] <= MAX_CCS && s->row_of[lab[xx] - 1] == r + 1)
-                o[xx] = 0;
-    }
+    copy_row(s, norm, light, r + 1, box, &sp);
     double scale = (double)PW_PREP_CHAR_HEIGHT / box->char_h;
     pw_plane dst = *line;
     dst.width = (int)(bw * scale + 0.5);
@@ -342,7 +430,8 @@ static int scaled(int v, const row_box *b)
     return (int)((double)v * PW_PREP_CHAR_HEIGHT / b->char_h + 0.5);
 }
 
-static int render(const cc_set *s, const row_box *rows, int n_rows, pw_image **line)
+static int render(const cc_set *s, const pw_plane *norm, int light, const row_box *rows, int n_rows,
+                  pw_image **line)
 {
     int margin = PW_PREP_CHAR_HEIGHT / 2, gap = PW_PREP_CHAR_HEIGHT;
     int width = 2 * margin + (n_rows - 1) * gap, height = 0;
@@ -360,7 +449,7 @@ static int render(const cc_set *s, const row_box *rows, int n_rows, pw_image **l
     for (int r = 0; r < n_rows && rc == 0; r++) {
         int h = scaled(rows[r].y1 - rows[r].y0, &rows[r]);
         int top = (height - h) / 2;
-        rc = draw_row(s, r, &rows[r], &lp, x, top);
+        rc = draw_row(s, norm, light, r, &rows[r], &lp, x, top);
         x += scaled(rows[r].x1 - rows[r].x0, &rows[r]) + 1 + gap;
     }
     if (rc < 0)
@@ -368,14 +457,44 @@ static int render(const cc_set *s, const row_box *rows, int n_rows, pw_image **l
     return rc;
 }
 
-/* Analyses one polarity; returns rows found (0-2) or a negative code. */
+/* Characters found in the rows. */
+static int row_members(const row_box *rows, int n_rows)
+{
+    int m = 0;
+    for (int r = 0; r < n_rows; r++)
+        m += rows[r].members;
+    return m;
+}
+
+/*
+ * Analyses one polarity; returns rows found (0-2) or a negative code. When
+ * few characters line up, they may be stuck to a frame or band: the
+ * analysis is repeated with the frame rows and columns cleared.
+ */
 static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, cc_set *s, pw_plane *mask,
                         row_box rows[2])
 {
     int rc = binarise(norm, method, light, mask);
     if (rc < 0)
         return rc;
-    return analyse(s, mask, rows);
+    int n_rows = analyse(s, mask, rows);
+    if (n_rows < 0 || row_members(rows, n_rows) >= 0)
+        return n_rows;
+    row_box first[2];
+    memcpy(first, rows, sizeof first);
+    rc = binarise(norm, method, light, mask);
+    if (rc < 0)
+        return rc;
+    clear_frames(mask);
+    int n2 = analyse(s, mask, rows);
+    if (n2 >= 0 && row_members(rows, n2) > row_members(first, n_rows))
+        return n2;
+    /* The first analysis was better: its labels must be recomputed, since the second overwrote them. */
+    rc = binarise(norm, method, light, mask);
+    if (rc < 0)
+        return rc;
+    n_rows = analyse(s, mask, rows);
+    return n_rows;
 }
 
 static int kept(const cc_set *s)
@@ -384,6 +503,22 @@ static int kept(const cc_set *s)
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++)
         n += s->row_of[i] != 0;
     return n;
+}
+
+/*
+ * Most plates are dark characters on a light ground, and characters cover
+ * well under half of a plate: so when most of the plate's centre is light,
+ * the text is dark.
+ */
+static int guess_light_text(const pw_plane *norm)
+{
+    int x0 = norm->width * 15 / 100, x1 = norm->width * 85 / 100;
+    int y0 = norm->height / 5, y1 = norm->height * 4 / 5;
+    long light = 0, total = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++, total++)
+            light += *pw_plane_at(norm, x, y) >= 128;
+    return light * 2 < total;
 }
 
 int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_image **line,
@@ -397,28 +532,41 @@ int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_im
     if (rc < 0)
         return rc;
     pw_plane mask = pw_image_plane(mask_img);
-    cc_set *s = g_new0(cc_set, 2);
-    row_box rows[2][2];
-    int n_rows[2] = {0, 0};
-    for (int light = 0; light < 2 && rc >= 0; light++) {
-        s[light].labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
-        s[light].width = norm->width;
-        s[light].height = norm->height;
-        if (polarity < 0 || polarity == light)
-            rc = n_rows[light] = try_polarity(norm, method, light, &s[light], &mask, rows[light]);
+    cc_set *s = g_new0(cc_set, 1);
+    s->labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
+    s->width = norm->width;
+    s->height = norm->height;
+    row_box rows[2];
+    int guess = guess_light_text(norm), light = polarity >= 0 ? polarity : guess;
+    int n_rows = try_polarity(norm, method, light, s, &mask, rows);
+    if (n_rows >= 0 && polarity < 0) {
+        /* Both polarities are tried: the one whose rows hold more characters wins. */
+        cc_set *other = g_new0(cc_set, 1);
+        other->labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
+        other->width = norm->width;
+        other->height = norm->height;
+        row_box other_rows[2];
+        int n_other = try_polarity(norm, method, !light, other, &mask, other_rows);
+        if (n_other > 0 && row_members(other_rows, n_other) > row_members(rows, n_rows)) {
+            cc_set *t = s;
+            s = other;
+            other = t;
+            memcpy(rows, other_rows, sizeof rows);
+            n_rows = n_other;
+            light = !light;
+        }
+        g_free(other->labels);
+        g_free(other);
     }
-    int light = kept(&s[1]) > kept(&s[0]) ? 1 : 0;
-    if (rc >= 0 && n_rows[light] == 0)
-        rc = PW_ENOPLATE;
-    if (rc >= 0) {
-        *info = (pw_prep_info){n_rows[light], kept(&s[light]), light, rows[light][0].char_h};
-        rc = render(&s[light], rows[light], n_rows[light], line);
+    rc = n_rows < 0 ? n_rows : n_rows == 0 ? PW_ENOPLATE : 0;
+    if (rc == 0) {
+        *info = (pw_prep_info){n_rows, kept(s), light, rows[0].char_h};
+        rc = render(s, norm, light, rows, n_rows, line);
     }
-    g_free(s[0].labels);
-    g_free(s[1].labels);
+    g_free(s->labels);
     g_free(s);
     pw_image_destroy(&mask_img);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int pw_prep_plain(const pw_plane *norm, int light_text, pw_image **line)

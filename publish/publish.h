@@ -40,7 +40,7 @@ extern "C" {
 /* Longest site, lane or camera identifier, without the terminating NUL. */
 #define PW_ID_MAX 63
 /* Longest consensus plate text, without the terminating NUL. */
-#define PW_PLATE_MAX 31
+#define PW_EVENT_PLATE_MAX 31
 /* Length of a UUID string, without the terminating NUL. */
 #define PW_UUID_LEN 36
 /* Largest JPEG crop accepted, so a bad crop cannot flood the lane. */
@@ -71,7 +71,7 @@ typedef struct {
     int64_t published_us;               /* (publisher) wall clock, us since 1970 */
 
     /* vehicle.* events; times are wall clock, microseconds since 1970. */
-    char plate[PW_PLATE_MAX + 1];       /* consensus text */
+    char plate[PW_EVENT_PLATE_MAX + 1];       /* consensus text */
     double confidence;                  /* 0..1 */
     char country[8];                    /* ISO 3166 alpha-2 or "" when unknown */
     int64_t first_seen_us;
@@ -223,6 +223,7 @@ void pw_publisher_get_counters(pw_publisher *pub, pw_publisher_counters *out);
 typedef struct {
     const char *pub_endpoint;
     const char *replay_endpoint;
+    const char *public_key_file;  /* its server key; NULL = upstream_public_key_file */
 } pw_upstream;
 
 typedef struct {

@@ -4,6 +4,10 @@
  * demos and benchmarks on data the project makes itself.
  *
  *   pw-synth scenes --out DIR [--count N] [--seed S] [--width W --height H]
+ *   pw-synth drive --out CLIP.webm|CLIP.avi [--plates "AB-123-CD:FR,..."] [--truth FILE]
+ *
+ * `drive` writes a drive-by recording (synth/drive.h) and its ground truth
+ * (docs/ground-truth.md) next to it, or to --truth.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drive.h"
 #include "synth.h"
 
 /* Printed layouts by country: L letter, N digit, other characters as they are. */
@@ -62,6 +67,21 @@ static void corners_box(const float c[4][2], pw_rect *box)
     *box = (pw_rect){(int)floorf(x0), (int)floorf(y0), (int)ceilf(x1 - x0), (int)ceilf(y1 - y0)};
 }
 
+static int parse(int *argc, char ***argv, GOptionEntry *entries, const char *summary)
+{
+    GOptionContext *ctx = g_option_context_new(summary);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *gerr = NULL;
+    gboolean ok = g_option_context_parse(ctx, argc, argv, &gerr);
+    g_option_context_free(ctx);
+    if (!ok) {
+        fprintf(stderr, "pw-synth: %s\n", gerr->message);
+        g_error_free(gerr);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_scene(const char *dir, int index, int width, int height, guint64 *s, FILE *manifest)
 {
     size_t k = next_rand(s) % G_N_ELEMENTS(layouts);
@@ -97,7 +117,7 @@ static int write_scene(const char *dir, int index, int width, int height, guint6
     return rc;
 }
 
-int main(int argc, char **argv)
+static int scenes_main(int argc, char **argv)
 {
     gchar *out = NULL;
     gint count = 6, seed = 1, width = 1280, height = 720;
@@ -108,15 +128,8 @@ int main(int argc, char **argv)
         {"width", 'W', 0, G_OPTION_ARG_INT, &width, "Scene width (default 1280)", "W"},
         {"height", 'H', 0, G_OPTION_ARG_INT, &height, "Scene height (default 720)", "H"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *ctx = g_option_context_new("scenes - write rendered plate scenes and manifest.csv");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    GError *gerr = NULL;
-    gboolean ok = g_option_context_parse(ctx, &argc, &argv, &gerr);
-    g_option_context_free(ctx);
-    if (!ok || argc != 2 || strcmp(argv[1], "scenes") != 0 || !out || count <= 0) {
-        fprintf(stderr, "usage: pw-synth scenes --out DIR [--count N] [--seed S]%s%s\n", gerr ? ": " : "",
-                gerr ? gerr->message : "");
-        g_clear_error(&gerr);
+    if (parse(&argc, &argv, entries, "- write rendered plate scenes and manifest.csv") < 0 || !out || count <= 0) {
+        fprintf(stderr, "usage: pw-synth scenes --out DIR [--count N] [--seed S]\n");
         g_free(out);
         return 2;
     }
@@ -138,4 +151,94 @@ int main(int argc, char **argv)
     g_free(manifest_path);
     g_free(out);
     return status;
+}
+
+/* Parses "AB-123-CD:FR,WX 48213:PL" into passages; the strings point into the split array. */
+static size_t parse_passages(gchar **items, pw_passage *out, size_t max)
+{
+    size_t n = 0;
+    for (gchar **it = items; *it && n < max; it++) {
+        gchar *colon = strrchr(*it, ':');
+        if (colon)
+            *colon = '\0';
+        out[n].printed = *it;
+        out[n].country = colon ? colon + 1 : "";
+        out[n].dark_on_light = 1;
+        n++;
+    }
+    return n;
+}
+
+static int write_truth(const char *path, const char *clip, const pw_passage_truth *t, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "pw-synth: %s: %s\n", path, g_strerror(errno));
+        return -1;
+    }
+    gchar *base = g_path_get_basename(clip);
+    fprintf(f, "recording,plate_text,country,first_frame,last_frame,first_ms,last_ms\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s,%s,%s,%d,%d,%lld,%lld\n", base, t[i].plate, t[i].country, t[i].first_frame,
+                t[i].last_frame, (long long)t[i].first_ms, (long long)t[i].last_ms);
+    g_free(base);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int drive_main(int argc, char **argv)
+{
+    gchar *out = NULL, *plates = NULL, *truth_path = NULL;
+    pw_drive_spec spec;
+    pw_drive_spec_defaults(&spec);
+    gint seed = 1;
+    GOptionEntry entries[] = {
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Clip to write: .webm (VP8) or .avi (MJPEG)", "FILE"},
+        {"plates", 'p', 0, G_OPTION_ARG_STRING, &plates, "Plates as printed, with countries", "TEXT:CC,..."},
+        {"truth", 't', 0, G_OPTION_ARG_FILENAME, &truth_path, "Ground truth file (default FILE.truth.csv)", "FILE"},
+        {"width", 'W', 0, G_OPTION_ARG_INT, &spec.width, "Frame width (default 1280)", "W"},
+        {"height", 'H', 0, G_OPTION_ARG_INT, &spec.height, "Frame height (default 720)", "H"},
+        {"fps", 0, 0, G_OPTION_ARG_INT, &spec.fps, "Frames per second (default 25)", "N"},
+        {"frames", 0, 0, G_OPTION_ARG_INT, &spec.frames_per_passage, "Frames per vehicle (default 40)", "N"},
+        {"gap", 0, 0, G_OPTION_ARG_INT, &spec.gap_frames, "Empty frames between vehicles (default 30)", "N"},
+        {"far", 0, 0, G_OPTION_ARG_INT, &spec.char_height_far, "Character height when far (default 18)", "PX"},
+        {"near", 0, 0, G_OPTION_ARG_INT, &spec.char_height_near, "Character height when near (default 34)", "PX"},
+        {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "S"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    int status = 2;
+    if (parse(&argc, &argv, entries, "- write a drive-by recording and its ground truth") < 0 || !out) {
+        fprintf(stderr, "usage: pw-synth drive --out CLIP.webm|CLIP.avi [--plates TEXT:CC,...]\n");
+        goto done;
+    }
+    spec.seed = (unsigned)seed;
+    spec.format = g_str_has_suffix(out, ".avi") ? PW_CLIP_MJPEG_AVI : PW_CLIP_WEBM;
+    gchar **items = g_strsplit(plates ? plates : "AB-123-CD:FR,WX 48213:PL,7FKM294:US", ",", -1);
+    pw_passage passages[64];
+    pw_passage_truth truth[64];
+    size_t n = parse_passages(items, passages, G_N_ELEMENTS(passages));
+    pw_err err = {0};
+    status = 1;
+    if (pw_drive_write(&spec, passages, n, out, truth, &err) < 0) {
+        fprintf(stderr, "pw-synth drive: %s\n", err.msg);
+    } else {
+        gchar *tp = truth_path ? g_strdup(truth_path) : g_strconcat(out, ".truth.csv", NULL);
+        if (write_truth(tp, out, truth, n) == 0) {
+            printf("%s\n%s\n", out, tp);
+            status = 0;
+        }
+        g_free(tp);
+    }
+    g_strfreev(items);
+done:
+    g_free(out), g_free(plates), g_free(truth_path);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "scenes") == 0)
+        return scenes_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "drive") == 0)
+        return drive_main(argc - 1, argv + 1);
+    fprintf(stderr, "usage: pw-synth scenes|drive --out ... (see pw-synth scenes --help)\n");
+    return 2;
 }

@@ -186,6 +186,15 @@ static void add_noise(pw_plane *p, double sigma, rng *r)
     }
 }
 
+static void shift_brightness(pw_plane *p, int delta)
+{
+    for (int y = 0; y < p->height; y++) {
+        uint8_t *row = pw_plane_at(p, 0, y);
+        for (int x = 0; x < p->width; x++)
+            row[x] = clamp_u8(row[x] + delta);
+    }
+}
+
 int pw_synth_scene(const pw_scene_spec *spec, const pw_scene_plate *plates, size_t n,
                    pw_image **out, float (*corners)[4][2])
 {
@@ -214,8 +223,12 @@ int pw_synth_scene(const pw_scene_spec *spec, const pw_scene_plate *plates, size
     }
     if (rc == 0 && spec->blur_sigma > 0)
         rc = pw_cv_gaussian_blur(&scene, spec->blur_sigma);
-    if (rc == 0 && spec->noise_sigma > 0)
-        add_noise(&scene, spec->noise_sigma, &r);
+    if (rc == 0 && spec->brightness)
+        shift_brightness(&scene, spec->brightness);
+    if (rc == 0 && spec->noise_sigma > 0) {
+        rng noise = {spec->noise_seed ? spec->noise_seed * 0x2545F4914F6CDD1Dull + 1 : r.s};
+        add_noise(&scene, spec->noise_sigma, &noise);
+    }
     if (rc < 0)
         pw_image_destroy(out);
     return rc;

@@ -44,7 +44,9 @@ typedef struct {
 
 typedef struct {
     int width, height;    /* scene size */
-    unsigned seed;        /* background clutter, noise */
+    unsigned seed;        /* background clutter (and noise when noise_seed is 0) */
+    unsigned noise_seed;  /* pixel noise; vary it per frame for a live-looking clip */
+    int brightness;       /* added to every pixel after rendering, -128..127 (lighting change) */
     int clutter;          /* number of random rectangles and strokes in the background */
     double blur_sigma;    /* Gaussian blur applied to the whole scene, 0 for none */
     double noise_sigma;   /* additive Gaussian pixel noise, 0 for none */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N_SYMBOLS 36 /* A-Z then 0-9 */
@@ -22,7 +23,7 @@ typedef struct {
     char reported[PW_TRACK_TEXT_MAX + 1]; /* text of the last NEW or UPDATE, "" before NEW */
     int frames;
     float cx, cy, width;                 /* of the latest read */
-    int64_t first_real, last_real, last_mono, latest_mono;
+    int64_t first_real, last_real, last_clock, latest_mono;
     float best_conf;
     int64_t best_real, best_mono;
     float best_corners[4][2];
@@ -160,7 +161,7 @@ static void absorb(track *t, const pw_track_read *r, size_t len)
         t->first_real = r->capture_real_ns;
     t->frames++;
     t->last_real = r->capture_real_ns;
-    t->last_mono = r->capture_mono_ns;
+    t->last_clock = r->clock_ns ? r->clock_ns : r->capture_mono_ns;
     t->latest_mono = r->capture_mono_ns;
     read_geometry(r, &t->cx, &t->cy, &t->width);
     update_consensus(t);
@@ -169,8 +170,9 @@ static void absorb(track *t, const pw_track_read *r, size_t len)
 /*
  * How well a read fits a track: lower is better, negative when it does not
  * fit. A read fits when its text is within one edit of the consensus
- * anywhere in the frame, or within half its length close to where the plate
- * was last seen (OCR on a moving, blurred plate disagrees a lot).
+ * anywhere in the frame, or close to where the plate was last seen when its
+ * substitutions are fewer than half its length (OCR on a moving, blurred
+ * plate disagrees a lot and loses end characters).
  */
 static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
 {
@@ -178,8 +180,9 @@ static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
     read_geometry(r, &cx, &cy, &w);
     float dist = hypotf(cx - t->cx, cy - t->cy) / fmaxf(fmaxf(w, t->width), 1.0f);
     int edits = pw_edit_distance(r->text, t->consensus);
-    int len = (int)strlen(r->text);
-    if (edits <= 1 || (dist <= tr->cfg.max_jump && edits * 2 <= len))
+    int len = (int)strlen(r->text), len_diff = abs(len - (int)strlen(t->consensus));
+    /* Characters lost at a plate's ends are common; only the other edits count near the plate. */
+    if (edits <= 1 || (dist <= tr->cfg.max_jump && (edits - len_diff) * 2 <= len))
         return (float)edits + dist / (tr->cfg.max_jump + 1.0f);
     return -1.0f;
 }
@@ -258,13 +261,13 @@ int pw_tracker_add(pw_tracker *tr, const pw_track_read *r, pw_track_emit emit, v
     return 0;
 }
 
-void pw_tracker_tick(pw_tracker *tr, int64_t now_mono_ns, pw_track_emit emit, void *user)
+void pw_tracker_tick(pw_tracker *tr, int64_t now_ns, pw_track_emit emit, void *user)
 {
     if (!tr)
         return;
     for (guint i = tr->tracks->len; i-- > 0;) {
         track *t = g_ptr_array_index(tr->tracks, i);
-        if (now_mono_ns - t->last_mono > tr->cfg.final_after_ns)
+        if (now_ns - t->last_clock > tr->cfg.final_after_ns)
             finish(tr, i, emit, user);
     }
 }

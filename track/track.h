@@ -40,7 +40,14 @@ typedef struct {
     const char *country;       /* "" or NULL when no format matched */
     float corners[4][2];       /* frame pixels */
     int64_t capture_real_ns;   /* CLOCK_REALTIME of the frame */
-    int64_t capture_mono_ns;   /* CLOCK_MONOTONIC of the frame */
+    int64_t capture_mono_ns;   /* CLOCK_MONOTONIC of the frame, for latency */
+    /*
+     * The tracking clock: when the passage was seen, in ns. Live sources use
+     * CLOCK_MONOTONIC; a recording replayed faster than real time uses its
+     * stream time, so that silences are measured in the video's seconds.
+     * 0 means capture_mono_ns.
+     */
+    int64_t clock_ns;
     GBytes *jpeg;              /* optional crop of this read; may be NULL */
 } pw_track_read;
 
@@ -71,8 +78,8 @@ void pw_tracker_destroy(pw_tracker **t);
 /* Adds one read; emits NEW or UPDATE when the consensus warrants it. */
 int pw_tracker_add(pw_tracker *t, const pw_track_read *read, pw_track_emit emit, void *user);
 
-/* Ends passages silent since now_mono_ns - final_after_ns, emitting FINAL for each. */
-void pw_tracker_tick(pw_tracker *t, int64_t now_mono_ns, pw_track_emit emit, void *user);
+/* Ends passages silent since now_ns - final_after_ns (tracking clock), emitting FINAL for each. */
+void pw_tracker_tick(pw_tracker *t, int64_t now_ns, pw_track_emit emit, void *user);
 
 /* Ends every passage now (shutdown), emitting FINAL for each that was reported. */
 void pw_tracker_flush(pw_tracker *t, pw_track_emit emit, void *user);

@@ -20,10 +20,11 @@
 #include "cvshim.h"
 #include "manifest.h"
 #include "ocr.h"
+#include "prep.h"
 #include "pw_build_config.h"
 
 typedef struct {
-    char *manifest, *sets, *country, *formats_dir, *tessdata, *language;
+    char *manifest, *sets, *country, *formats_dir, *tessdata, *language, *dump;
     int crop_height, verbose;
 } options;
 
@@ -114,6 +115,29 @@ static int read_file(const char *path, pw_image **grey)
     return rc;
 }
 
+/* Writes the crop and its prepared lines as PNG files named after the manifest line. */
+static void dump_row(const char *dir, const pw_manifest_row *row, const pw_plane *crop)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%04d_%s_crop.png", dir, row->line, row->plate);
+    pw_cv_write_file(crop, path, NULL);
+    pw_image *norm = NULL;
+    if (pw_prep_normalise(crop, &norm) < 0)
+        return;
+    pw_plane np = pw_image_plane(norm);
+    for (int m = 0; m < 3; m++) {
+        pw_image *line = NULL;
+        pw_prep_info info;
+        if (pw_prep_line(&np, (pw_bin_method)m, -1, &line, &info) == 0) {
+            pw_plane lp = pw_image_plane(line);
+            snprintf(path, sizeof path, "%s/%04d_%s_line%d.png", dir, row->line, row->plate, m);
+            pw_cv_write_file(&lp, path, NULL);
+        }
+        pw_image_destroy(&line);
+    }
+    pw_image_destroy(&norm);
+}
+
 static void eval_row(pw_ocr *ocr, const pw_formats *f, const options *opt, const pw_manifest_row *row,
                      set_stats *st)
 {
@@ -146,6 +170,8 @@ static void eval_row(pw_ocr *ocr, const pw_formats *f, const options *opt, const
         printf("%-8s %-10s read %-10s %5.1f %-3s alts%s %s (%dx%d)\n", row->set, row->plate,
                rc == 0 ? r.text : pw_strerror(rc), rc == 0 ? r.confidence : 0.0, rc == 0 ? r.country : "",
                alt ? "+" : "-", row->image, cp.width, cp.height);
+    if (opt->dump && !top1)
+        dump_row(opt->dump, row, &cp);
     pw_image_destroy(&crop);
     pw_image_destroy(&grey);
 }
@@ -211,6 +237,7 @@ int main(int argc, char **argv)
         {"tessdata", 't', 0, G_OPTION_ARG_FILENAME, &opt.tessdata, "tessdata folder", "DIR"},
         {"language", 'l', 0, G_OPTION_ARG_STRING, &opt.language, "traineddata name", "NAME"},
         {"crop-height", 'H', 0, G_OPTION_ARG_INT, &opt.crop_height, "crop height in pixels (64)", "PX"},
+        {"dump", 'd', 0, G_OPTION_ARG_FILENAME, &opt.dump, "write crops and prepared lines of misreads here", "DIR"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "print every wrong reading", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- OCR accuracy and time on labelled plate crops");
@@ -234,5 +261,6 @@ int main(int argc, char **argv)
     g_free(opt.formats_dir);
     g_free(opt.tessdata);
     g_free(opt.language);
+    g_free(opt.dump);
     return rc;
 }

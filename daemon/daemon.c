@@ -1,0 +1,291 @@
+#define _POSIX_C_SOURCE 200809L
+#include "daemon.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "daemon_config.h"
+#include "publish.h"
+
+/* A configuration shared by the lanes built from it (g_atomic_rc_box). */
+typedef struct {
+    pw_daemon_config *cfg;
+} config_box;
+
+typedef struct {
+    config_box *box;              /* reference held while the lane runs */
+    const pw_daemon_lane *dl;     /* inside box->cfg */
+    pw_publisher *pub;
+    pw_lane *lane;
+    gint publish_failures;
+} running_lane;
+
+struct pw_daemon {
+    char *path;
+    config_box *box;
+    GPtrArray *lanes;  /* of running_lane * */
+};
+
+static void config_box_clear(gpointer p)
+{
+    pw_daemon_config_destroy(&((config_box *)p)->cfg);
+}
+
+static config_box *config_box_new(pw_daemon_config *cfg)
+{
+    config_box *b = g_atomic_rc_box_new0(config_box);
+    b->cfg = cfg;
+    return b;
+}
+
+static void config_box_unref(config_box *b)
+{
+    if (b)
+        g_atomic_rc_box_release_full(b, config_box_clear);
+}
+
+static int64_t mono_to_wall_us(int64_t mono_ns)
+{
+    return g_get_real_time() - (g_get_monotonic_time() - mono_ns / 1000);
+}
+
+/* Converts a tracker event into the published event model. */
+static void to_event(const running_lane *rl, const pw_track_event *ev, pw_event *out)
+{
+    static const pw_event_kind kinds[] = {
+        [PW_TRACK_NEW] = PW_EVENT_VEHICLE_NEW,
+        [PW_TRACK_UPDATE] = PW_EVENT_VEHICLE_UPDATE,
+        [PW_TRACK_FINAL] = PW_EVENT_VEHICLE_FINAL,
+    };
+    memset(out, 0, sizeof *out);
+    out->kind = kinds[ev->kind];
+    g_strlcpy(out->camera, rl->dl->lane.camera, sizeof out->camera);
+    g_strlcpy(out->plate, ev->text, sizeof out->plate);
+    out->confidence = ev->confidence / 100.0;
+    g_strlcpy(out->country, ev->country, sizeof out->country);
+    out->first_seen_us = ev->first_seen_ns / 1000;
+    out->last_seen_us = ev->last_seen_ns / 1000;
+    out->best_capture_us = ev->best_capture_ns / 1000;
+    out->frames = (uint32_t)ev->frames;
+    memcpy(out->corners, ev->corners, sizeof out->corners);
+    out->trigger_capture_us = mono_to_wall_us(ev->latest_capture_mono_ns);
+}
+
+/* Called on the lane's tracker thread: journal, then publish. */
+static void on_vehicle(const pw_track_event *ev, void *user)
+{
+    running_lane *rl = user;
+    pw_event out;
+    to_event(rl, ev, &out);
+    gsize len = 0;
+    const uint8_t *jpeg = ev->jpeg ? g_bytes_get_data(ev->jpeg, &len) : NULL;
+    pw_err err = {0};
+    if (pw_publisher_publish(rl->pub, &out, jpeg, len, &err) < 0) {
+        g_atomic_int_inc(&rl->publish_failures);
+        g_warning("lane %s: event for %s not journalled: %s", rl->dl->lane.name, ev->text, err.msg);
+    }
+}
+
+static int open_publisher(const pw_daemon_config *c, const pw_daemon_lane *dl, pw_publisher **pub, pw_err *err)
+{
+    pw_publisher_config pc = {
+        .site = c->site,
+        .lane = dl->lane.name,
+        .pub_endpoint = dl->publish_endpoint,
+        .replay_endpoint = dl->replay_endpoint,
+        .journal_path = dl->journal,
+        .journal_max_bytes = dl->journal_max_bytes,
+        .secret_key_file = c->secret_key,
+        .allow_list = c->allow_list,
+        .allow_plain = c->allow_plain != 0,
+    };
+    pw_err perr = {0};
+    int rc = pw_publisher_new(&pc, pub, &perr);
+    if (rc < 0)
+        return pw_err_set(err, rc, "%s: [%s]: publisher: %s", c->path, dl->group, perr.msg);
+    return 0;
+}
+
+static void running_lane_free(running_lane *rl)
+{
+    if (!rl)
+        return;
+    pw_lane_destroy(&rl->lane); /* drains: the last FINALs go out through the publisher */
+    pw_publisher_destroy(&rl->pub);
+    config_box_unref(rl->box);
+    g_free(rl);
+}
+
+static int start_lane(pw_daemon *d, const pw_daemon_lane *dl, pw_err *err)
+{
+    running_lane *rl = g_new0(running_lane, 1);
+    rl->box = g_atomic_rc_box_acquire(d->box);
+    rl->dl = dl;
+    const pw_daemon_config *c = d->box->cfg;
+    int rc = open_publisher(c, dl, &rl->pub, err);
+    pw_lane_sink sink = {.on_event = on_vehicle, .user = rl};
+    pw_err lerr = {0};
+    if (rc == 0 && (rc = pw_lane_new(&dl->lane, &sink, &rl->lane, &lerr)) == 0)
+        rc = pw_lane_start(rl->lane, &lerr);
+    if (rc < 0) {
+        if (lerr.msg[0])
+            pw_err_set(err, rc, "%s: [%s]: %s", c->path, dl->group, lerr.msg);
+        running_lane_free(rl);
+        return rc;
+    }
+    g_message("lane %s: started (camera %s, source %s, publishing on %s)", dl->lane.name, dl->lane.camera,
+              dl->lane.capture.source, pw_publisher_endpoint(rl->pub, "pub"));
+    g_ptr_array_add(d->lanes, rl);
+    return 0;
+}
+
+int pw_daemon_new(const char *config_path, pw_daemon **out, pw_err *err)
+{
+    if (!config_path || !out)
+        return pw_err_set(err, -EINVAL, "no configuration file given");
+    *out = NULL;
+    pw_daemon_config *cfg = NULL;
+    int rc = pw_daemon_config_load(config_path, &cfg, err);
+    if (rc < 0)
+        return rc;
+    if (cfg->allow_plain)
+        g_warning("%s: [security] allow_plain = true: events are published WITHOUT encryption or "
+                  "client authentication", config_path);
+    pw_daemon *d = g_new0(pw_daemon, 1);
+    d->path = g_strdup(config_path);
+    d->box = config_box_new(cfg);
+    d->lanes = g_ptr_array_new();
+    *out = d;
+    return 0;
+}
+
+int pw_daemon_start(pw_daemon *d, pw_err *err)
+{
+    const pw_daemon_config *c = d->box->cfg;
+    for (size_t i = 0; i < c->n_lanes; i++) {
+        int rc = start_lane(d, &c->lanes[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Stops lanes the new configuration drops or changes; returns how many were stopped. */
+static int stop_changed_lanes(pw_daemon *d, const pw_daemon_config *next)
+{
+    int stopped = 0;
+    for (guint i = d->lanes->len; i-- > 0;) {
+        running_lane *rl = g_ptr_array_index(d->lanes, i);
+        const pw_daemon_lane *now = pw_daemon_config_find(next, rl->dl->group);
+        if (now && strcmp(now->fingerprint, rl->dl->fingerprint) == 0)
+            continue;
+        g_message("lane %s: %s, stopping", rl->dl->lane.name, now ? "configuration changed" : "removed");
+        g_ptr_array_remove_index(d->lanes, i);
+        running_lane_free(rl);
+        stopped++;
+    }
+    return stopped;
+}
+
+static int is_running(pw_daemon *d, const char *group)
+{
+    for (guint i = 0; i < d->lanes->len; i++)
+        if (!strcmp(((running_lane *)g_ptr_array_index(d->lanes, i))->dl->group, group))
+            return 1;
+    return 0;
+}
+
+int pw_daemon_reload(pw_daemon *d, pw_err *err)
+{
+    pw_daemon_config *next = NULL;
+    int rc = pw_daemon_config_load(d->path, &next, err);
+    if (rc < 0)
+        return rc;
+    int stopped = stop_changed_lanes(d, next);
+    config_box_unref(d->box);
+    d->box = config_box_new(next);
+    int started = 0;
+    for (size_t i = 0; i < next->n_lanes; i++) {
+        if (is_running(d, next->lanes[i].group))
+            continue;
+        pw_err lerr = {0};
+        if (start_lane(d, &next->lanes[i], &lerr) < 0) {
+            g_warning("%s", lerr.msg);
+            rc = pw_err_set(err, lerr.code, "%s", lerr.msg);
+        } else {
+            started++;
+        }
+    }
+    g_message("reloaded %s: %d lane(s) stopped, %d started, %u running", d->path, stopped, started, d->lanes->len);
+    return rc;
+}
+
+static void publish_lane_stats(running_lane *rl)
+{
+    pw_lane_counters lc;
+    pw_lane_get_stats(rl->lane, &lc);
+    pw_stage_latency stages[] = {
+        {"detect", lc.detect.p50_ms, lc.detect.p99_ms},
+        {"ocr", lc.ocr.p50_ms, lc.ocr.p99_ms},
+        {"capture_to_event", lc.capture_to_event.p50_ms, lc.capture_to_event.p99_ms},
+    };
+    pw_queue_depth queues[] = {{"ocr_in", lc.ocr_queue_depth, lc.ocr_queue_capacity}};
+    pw_lane_stats st = {
+        .frames_in = lc.frames_in,
+        .frames_dropped = lc.capture_dropped + lc.ocr_dropped,
+        .reads = lc.reads,
+        .events = lc.events,
+        .reconnects = lc.reconnects,
+        .stages = stages,
+        .n_stages = G_N_ELEMENTS(stages),
+        .queues = queues,
+        .n_queues = G_N_ELEMENTS(queues),
+    };
+    pw_err err = {0};
+    if (pw_publisher_publish_stats(rl->pub, rl->dl->lane.camera, &st, &err) < 0)
+        g_warning("lane %s: stats not published: %s", rl->dl->lane.name, err.msg);
+}
+
+void pw_daemon_publish_stats(pw_daemon *d)
+{
+    for (guint i = 0; i < d->lanes->len; i++)
+        publish_lane_stats(g_ptr_array_index(d->lanes, i));
+}
+
+int pw_daemon_all_finished(pw_daemon *d)
+{
+    for (guint i = 0; i < d->lanes->len; i++)
+        if (!pw_lane_finished(((running_lane *)g_ptr_array_index(d->lanes, i))->lane))
+            return 0;
+    return 1;
+}
+
+int pw_daemon_stats_interval(const pw_daemon *d)
+{
+    return d->box->cfg->stats_interval_s;
+}
+
+void pw_daemon_stop(pw_daemon *d)
+{
+    /* Every lane is asked first, so they drain in parallel. */
+    for (guint i = 0; i < d->lanes->len; i++)
+        pw_lane_stop(((running_lane *)g_ptr_array_index(d->lanes, i))->lane);
+    for (guint i = 0; i < d->lanes->len; i++)
+        pw_lane_wait(((running_lane *)g_ptr_array_index(d->lanes, i))->lane);
+}
+
+void pw_daemon_destroy(pw_daemon **dp)
+{
+    if (!dp || !*dp)
+        return;
+    pw_daemon *d = *dp;
+    pw_daemon_stop(d);
+    for (guint i = 0; i < d->lanes->len; i++)
+        running_lane_free(g_ptr_array_index(d->lanes, i));
+    g_ptr_array_free(d->lanes, TRUE);
+    config_box_unref(d->box);
+    g_free(d->path);
+    g_free(d);
+    *dp = NULL;
+}

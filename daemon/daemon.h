@@ -1,0 +1,46 @@
+/*
+ * daemon.h - the lane daemon's runtime: for each [lane] of the
+ * configuration, a publisher (journal, PUB, replay) and a lane pipeline
+ * whose vehicle events it publishes; periodic stats; reload and drain.
+ *
+ * Ownership: pw_daemon_new() keeps the loaded configuration; each running
+ * lane holds a reference to the configuration it was built from, so a
+ * reload that keeps a lane keeps its old settings alive. pw_daemon_destroy()
+ * drains every lane, closes every publisher (syncing its journal) and frees
+ * everything, nulling the pointer. All calls belong to the main thread.
+ */
+#ifndef PW_DAEMON_H
+#define PW_DAEMON_H
+
+#include "pw_common.h"
+
+typedef struct pw_daemon pw_daemon;
+
+/* Loads the configuration; creates nothing yet. */
+int pw_daemon_new(const char *config_path, pw_daemon **out, pw_err *err);
+
+/* Opens publishers and starts every lane; fails (err names the lane) if any cannot start. */
+int pw_daemon_start(pw_daemon *d, pw_err *err);
+
+/*
+ * Re-reads the configuration file. Lanes whose group changed, appeared or
+ * disappeared are stopped (drained) and started anew; the others keep
+ * running. A bad file leaves everything as it was and returns its error.
+ */
+int pw_daemon_reload(pw_daemon *d, pw_err *err);
+
+/* Publishes one stats event per lane. */
+void pw_daemon_publish_stats(pw_daemon *d);
+
+/* 1 when every lane has finished (all recordings ended). */
+int pw_daemon_all_finished(pw_daemon *d);
+
+/* Interval of stats events from the configuration, in seconds. */
+int pw_daemon_stats_interval(const pw_daemon *d);
+
+/* Drains every lane: capture stops, queued crops are read, FINALs are published. */
+void pw_daemon_stop(pw_daemon *d);
+
+void pw_daemon_destroy(pw_daemon **d);
+
+#endif

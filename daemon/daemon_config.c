@@ -1,0 +1,297 @@
+#define _POSIX_C_SOURCE 200809L
+#include "daemon_config.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pw_build_config.h"
+
+typedef struct {
+    GKeyFile *kf;
+    const char *path;
+    pw_err *err;
+} reader;
+
+static int bad(reader *r, const char *group, const char *key, const char *why)
+{
+    return pw_err_set(r->err, PW_ECONFIG, "%s: [%s] %s: %s", r->path, group, key, why);
+}
+
+/* A string value; a missing optional key gives def (which may be NULL). */
+static int get_str(reader *r, const char *group, const char *key, const char *def, int required, char **out)
+{
+    GError *gerr = NULL;
+    char *v = g_key_file_get_string(r->kf, group, key, &gerr);
+    if (!v) {
+        g_clear_error(&gerr);
+        if (required)
+            return bad(r, group, key, "missing (required)");
+        *out = g_strdup(def);
+        return 0;
+    }
+    g_strstrip(v);
+    if (!*v) {
+        g_free(v);
+        return bad(r, group, key, "empty value");
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_int(reader *r, const char *group, const char *key, int def, int min, int max, int *out)
+{
+    char *v = NULL;
+    int rc = get_str(r, group, key, NULL, 0, &v);
+    if (rc < 0 || !v) {
+        *out = def;
+        return rc;
+    }
+    gint64 n = 0;
+    gboolean ok = g_ascii_string_to_signed(v, 10, min, max, &n, NULL);
+    g_free(v);
+    if (!ok) {
+        char why[96];
+        g_snprintf(why, sizeof why, "expected a whole number from %d to %d", min, max);
+        return bad(r, group, key, why);
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int get_bool(reader *r, const char *group, const char *key, int def, int *out)
+{
+    char *v = NULL;
+    int rc = get_str(r, group, key, NULL, 0, &v);
+    if (rc < 0 || !v) {
+        *out = def;
+        return rc;
+    }
+    int known = 1;
+    if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
+        *out = 1;
+    else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
+        *out = 0;
+    else
+        known = 0;
+    g_free(v);
+    return known ? 0 : bad(r, group, key, "expected true or false");
+}
+
+static int get_roi(reader *r, const char *group, pw_rect *roi)
+{
+    char *v = NULL;
+    int rc = get_str(r, group, "roi", NULL, 0, &v);
+    if (rc < 0 || !v)
+        return rc;
+    int x, y, w, h;
+    char tail;
+    int n = sscanf(v, "%d,%d,%d,%d%c", &x, &y, &w, &h, &tail);
+    g_free(v);
+    if (n != 4 || x < 0 || y < 0 || w <= 0 || h <= 0)
+        return bad(r, group, "roi", "expected x,y,width,height in pixels (width and height > 0)");
+    *roi = (pw_rect){x, y, w, h};
+    return 0;
+}
+
+static char *fingerprint(GKeyFile *kf, const char *group)
+{
+    gchar **keys = g_key_file_get_keys(kf, group, NULL, NULL);
+    GString *s = g_string_new(NULL);
+    for (gchar **k = keys; k && *k; k++) {
+        gchar *v = g_key_file_get_value(kf, group, *k, NULL);
+        g_string_append_printf(s, "%s=%s\n", *k, v ? v : "");
+        g_free(v);
+    }
+    g_strfreev(keys);
+    return g_string_free(s, FALSE);
+}
+
+static int read_site(reader *r, pw_daemon_config *c)
+{
+    int rc = 0;
+    if (!g_key_file_has_group(r->kf, "site"))
+        return pw_err_set(r->err, PW_ECONFIG, "%s: [site]: group missing (required)", r->path);
+    if ((rc = get_str(r, "site", "id", NULL, 1, &c->site)) < 0)
+        return rc;
+    if (!g_regex_match_simple("^[A-Za-z0-9_-]{1,63}$", c->site, 0, 0))
+        return bad(r, "site", "id", "use 1-63 letters, digits, '-' or '_' (it is part of topics)");
+    if ((rc = get_str(r, "site", "formats", PW_MODELS_DIR "/formats", 0, &c->formats_dir)) < 0 ||
+        (rc = get_str(r, "site", "tessdata", PW_TESSDATA_DIR, 0, &c->tessdata_dir)) < 0 ||
+        (rc = get_str(r, "site", "language", "eng", 0, &c->language)) < 0 ||
+        (rc = get_int(r, "site", "stats_interval_s", 10, 1, 3600, &c->stats_interval_s)) < 0)
+        return rc;
+    pw_err ferr = {0};
+    rc = pw_formats_load_dir(c->formats_dir, &c->formats, &ferr);
+    if (rc < 0)
+        return pw_err_set(r->err, rc, "%s: [site] formats: %s", r->path, ferr.msg);
+    return 0;
+}
+
+static int read_security(reader *r, pw_daemon_config *c)
+{
+    int rc;
+    if ((rc = get_bool(r, "security", "allow_plain", 0, &c->allow_plain)) < 0 ||
+        (rc = get_str(r, "security", "secret_key", NULL, 0, &c->secret_key)) < 0 ||
+        (rc = get_str(r, "security", "allow_list", NULL, 0, &c->allow_list)) < 0)
+        return rc;
+    if (!c->allow_plain && (!c->secret_key || !c->allow_list))
+        return bad(r, "security", c->secret_key ? "allow_list" : "secret_key",
+                   "missing: CURVE needs secret_key and allow_list, or allow_plain = true to run unencrypted");
+    return 0;
+}
+
+static int read_countries(reader *r, const pw_daemon_config *c, const char *group, pw_lane_config *lc)
+{
+    char *v = NULL;
+    int rc = get_str(r, group, "countries", NULL, 0, &v);
+    if (rc < 0 || !v)
+        return rc;
+    pw_err perr = {0};
+    rc = pw_formats_parse_countries(c->formats, v, lc->countries, PW_LANE_MAX_COUNTRIES, &lc->n_countries, &perr);
+    g_free(v);
+    return rc < 0 ? bad(r, group, "countries", perr.msg) : 0;
+}
+
+static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
+{
+    int rc, final_ms = 1500, new_conf = 70, min_conf = 50;
+    if ((rc = get_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
+        (rc = get_int(r, group, "ocr_queue", 8, 1, 256, &lc->ocr_queue)) < 0 ||
+        (rc = get_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
+                      &lc->candidates_per_frame)) < 0 ||
+        (rc = get_int(r, group, "min_read_confidence", 50, 0, 100, &min_conf)) < 0 ||
+        (rc = get_int(r, group, "new_min_confidence", 70, 0, 100, &new_conf)) < 0 ||
+        (rc = get_int(r, group, "new_min_frames", 1, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
+        (rc = get_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
+        (rc = get_bool(r, group, "jpeg_crops", 0, &lc->jpeg_crops)) < 0 ||
+        (rc = get_bool(r, group, "loop", 0, &lc->capture.loop)) < 0 ||
+        (rc = get_bool(r, group, "pace", 0, &lc->capture.pace)) < 0 ||
+        (rc = get_int(r, group, "stall_timeout_ms", 3000, 100, 600000, &lc->capture.stall_timeout_ms)) < 0 ||
+        (rc = get_roi(r, group, &lc->detect.roi)) < 0)
+        return rc;
+    lc->min_read_confidence = (float)min_conf;
+    lc->tracker.new_min_confidence = (float)new_conf;
+    lc->tracker.final_after_ns = (int64_t)final_ms * 1000000;
+    return 0;
+}
+
+static int read_lane(reader *r, pw_daemon_config *c, const char *group, pw_daemon_lane *dl)
+{
+    int rc, max_mb = 256;
+    char *source = NULL;
+    dl->group = g_strdup(group);
+    dl->fingerprint = fingerprint(r->kf, group);
+    if ((rc = get_str(r, group, "source", NULL, 1, &source)) < 0)
+        return rc;
+    pw_lane_config_defaults(&dl->lane, source);
+    dl->lane.capture.source = source; /* owned here, freed in lane_clear */
+    dl->lane.camera = NULL;           /* owned once read below */
+    dl->lane.name = dl->group + strlen("lane "); /* inside the owned copy */
+    dl->lane.formats = c->formats;
+    dl->lane.ocr.tessdata_dir = c->tessdata_dir;
+    dl->lane.ocr.language = c->language;
+    if (!g_regex_match_simple("^[A-Za-z0-9_-]{1,63}$", dl->lane.name, 0, 0))
+        return pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: lane name must be 1-63 letters, digits, '-' or '_'",
+                          r->path, group);
+    char *camera = NULL;
+    if ((rc = get_str(r, group, "camera", dl->lane.name, 0, &camera)) < 0)
+        return rc;
+    dl->lane.camera = camera;
+    if ((rc = get_str(r, group, "direction", "inbound", 0, &dl->direction)) < 0 ||
+        (rc = get_str(r, group, "publish", NULL, 1, &dl->publish_endpoint)) < 0 ||
+        (rc = get_str(r, group, "replay", NULL, 1, &dl->replay_endpoint)) < 0 ||
+        (rc = get_str(r, group, "journal", NULL, 1, &dl->journal)) < 0 ||
+        (rc = get_int(r, group, "journal_max_mb", 256, 1, 1 << 20, &max_mb)) < 0 ||
+        (rc = read_countries(r, c, group, &dl->lane)) < 0)
+        return rc;
+    dl->journal_max_bytes = (int64_t)max_mb << 20;
+    return read_pipeline(r, group, &dl->lane);
+}
+
+static int read_lanes(reader *r, pw_daemon_config *c)
+{
+    gchar **groups = g_key_file_get_groups(r->kf, NULL);
+    int rc = 0;
+    for (gchar **g = groups; *g && rc == 0; g++) {
+        if (!strcmp(*g, "site") || !strcmp(*g, "security"))
+            continue;
+        if (!g_str_has_prefix(*g, "lane "))
+            rc = pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: unknown group (expected [site], [security] or [lane NAME])",
+                            r->path, *g);
+        else if (c->n_lanes == PW_DAEMON_MAX_LANES)
+            rc = pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: more than %d lanes", r->path, *g, PW_DAEMON_MAX_LANES);
+        else
+            rc = read_lane(r, c, *g, &c->lanes[c->n_lanes++]);
+    }
+    g_strfreev(groups);
+    if (rc == 0 && c->n_lanes == 0)
+        rc = pw_err_set(r->err, PW_ECONFIG, "%s: no [lane NAME] group: nothing to watch", r->path);
+    return rc;
+}
+
+int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
+{
+    if (!path || !out)
+        return pw_err_set(err, -EINVAL, "no configuration file given");
+    *out = NULL;
+    GKeyFile *kf = g_key_file_new();
+    GError *gerr = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+        int code = g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : PW_ECONFIG;
+        pw_err_set(err, code, "%s: %s", path, gerr->message);
+        g_error_free(gerr);
+        g_key_file_free(kf);
+        return code;
+    }
+    pw_daemon_config *c = g_new0(pw_daemon_config, 1);
+    c->path = g_strdup(path);
+    reader r = {kf, path, err};
+    int rc = read_site(&r, c);
+    if (rc == 0)
+        rc = read_security(&r, c);
+    if (rc == 0)
+        rc = read_lanes(&r, c);
+    g_key_file_free(kf);
+    if (rc < 0) {
+        pw_daemon_config_destroy(&c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static void lane_clear(pw_daemon_lane *dl)
+{
+    g_free(dl->group);
+    g_free(dl->fingerprint);
+    g_free((char *)dl->lane.capture.source);
+    g_free((char *)dl->lane.camera);
+    g_free(dl->direction);
+    g_free(dl->publish_endpoint);
+    g_free(dl->replay_endpoint);
+    g_free(dl->journal);
+}
+
+void pw_daemon_config_destroy(pw_daemon_config **cp)
+{
+    if (!cp || !*cp)
+        return;
+    pw_daemon_config *c = *cp;
+    for (size_t i = 0; i < c->n_lanes; i++)
+        lane_clear(&c->lanes[i]);
+    pw_formats_destroy(&c->formats);
+    g_free(c->path), g_free(c->site), g_free(c->formats_dir), g_free(c->tessdata_dir), g_free(c->language);
+    g_free(c->secret_key), g_free(c->allow_list);
+    g_free(c);
+    *cp = NULL;
+}
+
+const pw_daemon_lane *pw_daemon_config_find(const pw_daemon_config *cfg, const char *group)
+{
+    for (size_t i = 0; cfg && i < cfg->n_lanes; i++)
+        if (!strcmp(cfg->lanes[i].group, group))
+            return &cfg->lanes[i];
+    return NULL;
+}

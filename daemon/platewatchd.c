@@ -1,0 +1,123 @@
+/*
+ * platewatchd - the lane daemon: reads its configuration, runs one pipeline
+ * and one publisher per lane, and publishes vehicle events until SIGTERM.
+ *
+ *   SIGHUP    re-reads the configuration; changed lanes restart, others run on
+ *   SIGTERM   (or SIGINT) drains every lane, publishes what is in flight,
+ *             closes the journals and exits 0
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "daemon.h"
+#include "pw_build_config.h"
+
+typedef struct {
+    pw_daemon *daemon;
+    GMainLoop *loop;
+    gboolean exit_at_end;
+} app;
+
+static gboolean on_terminate(gpointer data)
+{
+    app *a = data;
+    g_message("stopping: draining lanes and publishing what is in flight");
+    g_main_loop_quit(a->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_hangup(gpointer data)
+{
+    app *a = data;
+    pw_err err = {0};
+    if (pw_daemon_reload(a->daemon, &err) < 0)
+        g_warning("reload: %s (the previous configuration stays in force for lanes that run)", err.msg);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_stats(gpointer data)
+{
+    pw_daemon_publish_stats(((app *)data)->daemon);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_check_end(gpointer data)
+{
+    app *a = data;
+    if (pw_daemon_all_finished(a->daemon)) {
+        g_message("every recording has ended");
+        g_main_loop_quit(a->loop);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static int parse_options(int *argc, char ***argv, gchar **config, gboolean *check, gboolean *exit_at_end)
+{
+    GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, config, "Configuration file (required)", "FILE"},
+        {"check", 0, 0, G_OPTION_ARG_NONE, check, "Check the configuration and exit", NULL},
+        {"exit-at-end", 0, 0, G_OPTION_ARG_NONE, exit_at_end,
+         "Exit 0 once every lane's recording has ended (offline runs)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- platewatch lane daemon " PW_VERSION);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *gerr = NULL;
+    gboolean ok = g_option_context_parse(ctx, argc, argv, &gerr);
+    g_option_context_free(ctx);
+    if (!ok || !*config) {
+        fprintf(stderr, "platewatchd: %s\n", ok ? "--config FILE is required" : gerr->message);
+        g_clear_error(&gerr);
+        return -1;
+    }
+    return 0;
+}
+
+static int run(app *a)
+{
+    a->loop = g_main_loop_new(NULL, FALSE);
+    guint ids[5] = {
+        g_unix_signal_add(SIGTERM, on_terminate, a),
+        g_unix_signal_add(SIGINT, on_terminate, a),
+        g_unix_signal_add(SIGHUP, on_hangup, a),
+        g_timeout_add_seconds((guint)pw_daemon_stats_interval(a->daemon), on_stats, a),
+        a->exit_at_end ? g_timeout_add(100, on_check_end, a) : 0,
+    };
+    g_main_loop_run(a->loop);
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+        if (ids[i])
+            g_source_remove(ids[i]);
+    pw_daemon_stop(a->daemon);
+    g_main_loop_unref(a->loop);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    pw_reexec_with_single_thread_openmp(argv);
+    gchar *config = NULL;
+    gboolean check = FALSE;
+    app a = {0};
+    if (parse_options(&argc, &argv, &config, &check, &a.exit_at_end) < 0)
+        return 2;
+    pw_err err = {0};
+    int status = 0;
+    if (pw_daemon_new(config, &a.daemon, &err) < 0) {
+        fprintf(stderr, "platewatchd: %s\n", err.msg);
+        status = 2;
+    } else if (check) {
+        printf("%s: configuration is valid\n", config);
+    } else if (pw_daemon_start(a.daemon, &err) < 0) {
+        fprintf(stderr, "platewatchd: %s\n", err.msg);
+        status = 1;
+    } else {
+        status = run(&a);
+    }
+    pw_daemon_destroy(&a.daemon);
+    g_free(config);
+    if (status == 0 && !check)
+        g_message("stopped cleanly");
+    return status;
+}

@@ -1,0 +1,310 @@
+/*
+ * controller.c - the lane controller: one event in, one decision out,
+ * audited, idempotent by event id, then published (docs/gate.md).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "gate_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+struct pw_gate {
+    pw_gate_config cfg;            /* strings below are owned copies */
+    char *store_path, *decision_endpoint, *events_endpoint, *replay_endpoint, *prefix;
+    char *server_key, *client_key;
+    pw_declstore *store;
+    void *zctx;
+    void *pub;                     /* decisions PUB, NULL when not publishing */
+    char endpoint[256];
+    pw_gate_source *source;
+    gint stop;
+    int64_t next_heartbeat_us;
+    pw_gate_counters counters;
+    int run_decisions;             /* new decisions in the current pw_gate_run() */
+    pw_err run_err;                /* first store failure inside pw_gate_run() */
+};
+
+static void copy_config(pw_gate *g, const pw_gate_config *cfg)
+{
+    g->cfg = *cfg;
+    g->cfg.store_path = g->store_path = g_strdup(cfg->store_path);
+    g->cfg.decision_endpoint = g->decision_endpoint = g_strdup(cfg->decision_endpoint);
+    g->cfg.events_endpoint = g->events_endpoint = g_strdup(cfg->events_endpoint);
+    g->cfg.replay_endpoint = g->replay_endpoint = g_strdup(cfg->replay_endpoint);
+    g->cfg.prefix = g->prefix = g_strdup(cfg->prefix ? cfg->prefix : "plate.");
+    g->cfg.server_public_key_file = g->server_key = g_strdup(cfg->server_public_key_file);
+    g->cfg.client_secret_key_file = g->client_key = g_strdup(cfg->client_secret_key_file);
+    if (g->cfg.heartbeat_ms <= 0)
+        g->cfg.heartbeat_ms = 1000;
+}
+
+static int bind_pub(pw_gate *g, pw_err *err)
+{
+    g->pub = zmq_socket(g->zctx, ZMQ_PUB);
+    if (!g->pub)
+        return pw_err_set(err, -zmq_errno(), "cannot create the decisions socket: %s",
+                          zmq_strerror(zmq_errno()));
+    int linger = 0;
+    zmq_setsockopt(g->pub, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind(g->pub, g->decision_endpoint) != 0) {
+        int e = zmq_errno();
+        return pw_err_set(err, -e, "cannot bind the decisions endpoint %s: %s",
+                          g->decision_endpoint, zmq_strerror(e));
+    }
+    size_t n = sizeof g->endpoint;
+    if (zmq_getsockopt(g->pub, ZMQ_LAST_ENDPOINT, g->endpoint, &n) != 0)
+        g_strlcpy(g->endpoint, g->decision_endpoint, sizeof g->endpoint);
+    return 0;
+}
+
+/* Sends one decision; a PUB drops rather than blocks, so failure is only logged. */
+static void publish(pw_gate *g, const char *site, const char *lane, const char *json)
+{
+    if (!g->pub)
+        return;
+    char topic[160];
+    snprintf(topic, sizeof topic, "gate.%s.%s.decision", site, lane);
+    if (zmq_send(g->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(g->pub, json, strlen(json), ZMQ_DONTWAIT) < 0)
+        g_warning("gate: cannot publish a decision: %s", zmq_strerror(zmq_errno()));
+}
+
+/* Hands a committed decision to the outputs, then records that it was. */
+static int deliver(pw_gate *g, const char *event_id, pw_gate_verdict v, const char *site,
+                   const char *lane, const char *json, pw_err *err)
+{
+    publish(g, site, lane, json);
+    if (g->cfg.on_decision)
+        g->cfg.on_decision(v, json, g->cfg.user);
+    return pw_audit_mark_published(pw_declstore_db(g->store), event_id, err);
+}
+
+static int republish_one(const char *event_id, int verdict, const char *site,
+                         const char *lane, const char *json, void *user)
+{
+    pw_gate *g = user;
+    g->counters.republished++;
+    return deliver(g, event_id, (pw_gate_verdict)verdict, site, lane, json, NULL);
+}
+
+static void source_event(const char *json, size_t len, void *user);
+
+static int resume_one(const char *stream_id, uint64_t seq, void *user)
+{
+    return pw_gate_source_resume(user, stream_id, seq);
+}
+
+static int open_input(pw_gate *g, pw_err *err)
+{
+    if (!g->events_endpoint)
+        return 0;
+    int rc = pw_gate_source_new(g->zctx, &g->cfg, source_event, g, &g->source, err);
+    if (rc == 0)
+        rc = pw_audit_positions(pw_declstore_db(g->store), resume_one, g->source, err);
+    return rc;
+}
+
+int pw_gate_new(const pw_gate_config *cfg, pw_gate **out, pw_err *err)
+{
+    *out = NULL;
+    int rc = pw_gate_config_check(cfg, err);
+    if (rc)
+        return rc;
+    pw_gate *g = g_new0(pw_gate, 1);
+    copy_config(g, cfg);
+    g->zctx = zmq_ctx_new();
+    if ((rc = pw_declstore_new(g->store_path, &g->store, err)) ||
+        (rc = pw_audit_init(pw_declstore_db(g->store), err)) ||
+        (g->decision_endpoint && (rc = bind_pub(g, err))) ||
+        (rc = open_input(g, err)) ||
+        /* A decision committed before a crash but never sent goes out now. */
+        (rc = pw_audit_unpublished(pw_declstore_db(g->store), republish_one, g, err))) {
+        pw_gate_destroy(&g);
+        return rc;
+    }
+    *out = g;
+    return 0;
+}
+
+void pw_gate_destroy(pw_gate **gp)
+{
+    if (!gp || !*gp)
+        return;
+    pw_gate *g = *gp;
+    pw_gate_source_destroy(&g->source);
+    if (g->pub)
+        zmq_close(g->pub);
+    if (g->zctx)
+        zmq_ctx_term(g->zctx);
+    pw_declstore_destroy(&g->store);
+    g_free(g->store_path);
+    g_free(g->decision_endpoint);
+    g_free(g->events_endpoint);
+    g_free(g->replay_endpoint);
+    g_free(g->prefix);
+    g_free(g->server_key);
+    g_free(g->client_key);
+    g_free(g);
+    *gp = NULL;
+}
+
+const char *pw_gate_endpoint(const pw_gate *g)
+{
+    return g->pub ? g->endpoint : NULL;
+}
+
+void pw_gate_get_counters(const pw_gate *g, pw_gate_counters *out)
+{
+    *out = g->counters;
+}
+
+void pw_gate_result_clear(pw_gate_result *r)
+{
+    if (!r)
+        return;
+    g_free(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* Decides and records inside the caller's transaction. */
+static int decide_and_record(pw_gate *g, const pw_gate_read *r, pw_gate_result *out,
+                             pw_err *err)
+{
+    sqlite3 *db = pw_declstore_db(g->store);
+    pw_gate_decision d;
+    int rc = pw_gate_decide(g->store, &g->cfg.th, r, &d, err);
+    if (rc)
+        return rc;
+    int64_t now = g_get_real_time();
+    out->verdict = d.verdict;
+    out->json = pw_gate_decision_json(r, &d, &g->cfg.th, now);
+    rc = pw_audit_insert(db, r, &d, out->json, now, err);
+    if (rc == 0 && d.verdict == PW_GATE_RELEASE) {
+        const pw_gate_candidate *c = &g_array_index(d.candidates, pw_gate_candidate, d.chosen);
+        rc = pw_declstore_mark_used(g->store, c->decl.id, r->vehicle, r->first_seen_us, err);
+    }
+    if (rc == 0)
+        rc = pw_audit_set_position(db, r->stream_id, r->seq, err);
+    pw_gate_decision_clear(&d);
+    return rc;
+}
+
+/* Looks up, or makes and commits, the decision for one vehicle event. */
+static int decide_once(pw_gate *g, const pw_gate_read *r, pw_gate_result *out, pw_err *err)
+{
+    sqlite3 *db = pw_declstore_db(g->store);
+    /* IMMEDIATE: the check for an earlier decision and the insert are one step. */
+    int rc = pw_db_exec(db, "BEGIN IMMEDIATE", "deciding", err);
+    if (rc)
+        return rc;
+    int found = pw_audit_find(db, r->event_id, &out->verdict, &out->json, err);
+    if (found == 1)
+        out->duplicate = true;
+    else if (found == 0)
+        rc = decide_and_record(g, r, out, err);
+    else
+        rc = found;
+    if (rc == 0)
+        rc = pw_db_exec(db, found == 1 ? "ROLLBACK" : "COMMIT", "deciding", err);
+    if (rc) {
+        pw_db_exec(db, "ROLLBACK", "deciding", NULL);
+        pw_gate_result_clear(out);
+    }
+    return rc;
+}
+
+int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
+                        pw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pw_gate_read r;
+    int rc = pw_gate_read_parse(json, len, &r, err);
+    if (rc) {
+        g->counters.malformed++;
+        return rc;
+    }
+    if (r.kind != PW_GATE_KIND_NEW && r.kind != PW_GATE_KIND_FINAL) {
+        g->counters.ignored++;
+        return 0;
+    }
+    g->counters.events++;
+    if ((rc = decide_once(g, &r, out, err)))
+        return rc;
+    if (out->duplicate) {
+        g->counters.duplicates++;
+        return 0;
+    }
+    g->counters.decisions++;
+    g->run_decisions++;
+    return deliver(g, r.event_id, out->verdict, r.site, r.lane, out->json, err);
+}
+
+static void source_event(const char *json, size_t len, void *user)
+{
+    pw_gate *g = user;
+    pw_gate_result res;
+    pw_err err = {0};
+    int rc = pw_gate_handle_json(g, json, len, &res, &err);
+    if (rc == PW_EMSG) {
+        g_warning("gate: event refused: %s", err.msg);
+    } else if (rc) {
+        /* The store failed: nothing was recorded, so the event may be replayed. */
+        g_warning("gate: %s", err.msg);
+        if (!g->run_err.code)
+            g->run_err = err;
+        pw_gate_stop(g);
+    }
+    pw_gate_result_clear(&res);
+}
+
+static void heartbeat(pw_gate *g)
+{
+    int64_t now = g_get_real_time();
+    if (!g->pub || now < g->next_heartbeat_us)
+        return;
+    g->next_heartbeat_us = now + (int64_t)g->cfg.heartbeat_ms * 1000;
+    char *t = pw_format_time(now);
+    char *json = g_strdup_printf("{\"schema_version\":1,\"kind\":\"gate.heartbeat\","
+                                 "\"time\":\"%s\",\"decisions\":%" G_GUINT64_FORMAT "}",
+                                 t, g->counters.decisions);
+    static const char topic[] = "gate.heartbeat";
+    zmq_send(g->pub, topic, sizeof topic - 1, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(g->pub, json, strlen(json), ZMQ_DONTWAIT);
+    g_free(json);
+    g_free(t);
+}
+
+int pw_gate_run(pw_gate *g, int timeout_ms, pw_err *err)
+{
+    int64_t end = timeout_ms < 0 ? INT64_MAX : g_get_monotonic_time() + timeout_ms * 1000LL;
+    g_atomic_int_set(&g->stop, 0);
+    g->run_decisions = 0;
+    pw_err_clear(&g->run_err);
+    while (!g_atomic_int_get(&g->stop)) {
+        heartbeat(g);
+        int64_t left = (end - g_get_monotonic_time()) / 1000;
+        if (left <= 0)
+            break;
+        int slice = (int)MIN(left, (int64_t)g->cfg.heartbeat_ms);
+        int rc = g->source ? pw_gate_source_poll(g->source, slice, err) : 0;
+        if (!g->source)
+            g_usleep((gulong)slice * 1000);
+        if (rc < 0)
+            return rc;
+    }
+    if (g->run_err.code) {
+        if (err)
+            *err = g->run_err;
+        return g->run_err.code;
+    }
+    return g->run_decisions;
+}
+
+void pw_gate_stop(pw_gate *g)
+{
+    g_atomic_int_set(&g->stop, 1);
+    if (g->source)
+        pw_gate_source_stop(g->source);
+}

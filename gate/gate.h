@@ -1,0 +1,140 @@
+/*
+ * gate.h - the lane controller: cross-checks vehicle.new and vehicle.final
+ * plate events against the declarations store and decides the gate:
+ * RELEASE, HOLD or MANUAL (rules and thresholds in docs/gate.md).
+ *
+ * Every decision, with its evidence, is written to an audit table in the
+ * store's SQLite file in the same transaction that marks a released
+ * declaration as used and records the stream position; only then is it
+ * published (PUB socket, topic gate.<site>.<lane>.decision) and handed to
+ * the on_decision callback. Decisions are idempotent by event id: an event
+ * seen again returns the stored decision, flagged duplicate, and is neither
+ * re-audited nor re-published.
+ *
+ * Ownership: pw_gate and pw_gate_settings are opaque; their _destroy()
+ * accept NULL and null the caller's pointer. pw_gate_config strings are
+ * borrowed and copied by pw_gate_new(). A pw_gate_result's json is owned by
+ * the result: release it with pw_gate_result_clear(). The json handed to
+ * on_decision is borrowed for the duration of the call.
+ *
+ * Threads: pw_gate_run() and pw_gate_handle_json() are called from one
+ * thread; pw_gate_stop() may be called from any thread.
+ */
+#ifndef PW_GATE_H
+#define PW_GATE_H
+
+#include "pw_common.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    PW_GATE_RELEASE = 1,   /* one declaration matches well: open the gate */
+    PW_GATE_HOLD = 2,      /* no usable declaration, or several conflicting ones */
+    PW_GATE_MANUAL = 3,    /* a match too uncertain to decide: an officer looks */
+} pw_gate_verdict;
+
+/* "RELEASE", "HOLD" or "MANUAL"; NULL for another value. */
+const char *pw_gate_verdict_name(pw_gate_verdict v);
+
+typedef struct {
+    double confusion_cost;       /* cost of an OCR-confusion substitution; 0.3 */
+    double release_distance;     /* best distance <= this may release; 0.35 */
+    double manual_distance;      /* candidates up to this distance are shown; 1.0 (< 2) */
+    double ambiguity_margin;     /* a runner-up closer than this to the best -> MANUAL; 0.75 */
+    double alternative_penalty;  /* added to the distance of an alternative read; 0.2 */
+    double min_confidence;       /* below this a read never releases; 0.6 */
+    int64_t window_grace_s;      /* arrival window widened by this on both sides; 0 */
+} pw_gate_thresholds;
+
+/* Called after a new decision is committed and published. */
+typedef void (*pw_gate_decision_cb)(pw_gate_verdict v, const char *json, void *user);
+
+typedef struct {
+    const char *store_path;         /* SQLite file: declarations, audit, positions */
+    const char *decision_endpoint;  /* PUB bind for decisions; NULL = do not publish */
+    /* Event input for pw_gate_run(); NULL events_endpoint = no input socket. */
+    const char *events_endpoint;    /* publisher or forwarder PUB */
+    const char *replay_endpoint;    /* its ROUTER (used with the subscriber library) */
+    const char *prefix;             /* topic prefix; NULL = "plate." */
+    const char *server_public_key_file;   /* CURVE: publisher's public key */
+    const char *client_secret_key_file;   /* CURVE: this controller's key pair */
+    bool allow_plain;               /* explicit: no CURVE towards the publisher */
+    /* A plain ZeroMQ SUB instead of the subscriber library: no gap detection
+     * or replay (forced when the library is not built; see docs/gate.md). */
+    bool plain_input;
+    int heartbeat_ms;               /* gate heartbeat on the PUB; 0 = 1000 */
+    pw_gate_thresholds th;
+    pw_gate_decision_cb on_decision;
+    void *user;
+} pw_gate_config;
+
+/* Fills cfg with the defaults above (no endpoints, no store). */
+void pw_gate_config_defaults(pw_gate_config *cfg);
+/* Checks thresholds and required fields, naming the first bad one. */
+int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
+
+/*
+ * A configuration loaded from a GKeyFile (config/gate.conf); it owns the
+ * strings its pw_gate_config points at.
+ */
+typedef struct pw_gate_settings pw_gate_settings;
+int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err);
+pw_gate_config *pw_gate_settings_config(pw_gate_settings *s);
+void pw_gate_settings_destroy(pw_gate_settings **s);
+
+typedef struct pw_gate pw_gate;
+
+/* Opens the store, binds the decision PUB and connects the event input. */
+int pw_gate_new(const pw_gate_config *cfg, pw_gate **out, pw_err *err);
+void pw_gate_destroy(pw_gate **g);
+
+typedef struct {
+    pw_gate_verdict verdict;    /* 0 when the event was not a decidable vehicle event */
+    bool duplicate;             /* the event id was already decided: stored decision */
+    char *json;                 /* the decision JSON (docs/gate.md), g_malloc'd */
+} pw_gate_result;
+
+void pw_gate_result_clear(pw_gate_result *r);
+
+/*
+ * Decides one event given as its JSON text (docs/events.md form; an optional
+ * "alternatives" array is used when present). vehicle.update, heartbeat and
+ * stats events are accepted and ignored (verdict 0). Returns PW_EMSG for a
+ * malformed event, PW_ESTORE when SQLite fails (nothing is recorded then).
+ */
+int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
+                        pw_err *err);
+
+/*
+ * Receives and decides events for up to timeout_ms (< 0: until
+ * pw_gate_stop()), publishing heartbeats. Returns the number of new
+ * decisions, or a negative code for a socket failure.
+ */
+int pw_gate_run(pw_gate *g, int timeout_ms, pw_err *err);
+void pw_gate_stop(pw_gate *g);
+
+/* The bound decision endpoint (resolved), or NULL when not publishing. */
+const char *pw_gate_endpoint(const pw_gate *g);
+
+typedef struct {
+    uint64_t events;       /* vehicle events received */
+    uint64_t decisions;    /* new decisions */
+    uint64_t duplicates;   /* events already decided */
+    uint64_t malformed;    /* events refused as malformed */
+    uint64_t ignored;      /* other kinds */
+    uint64_t republished;  /* decisions found unpublished at start and sent */
+} pw_gate_counters;
+
+void pw_gate_get_counters(const pw_gate *g, pw_gate_counters *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,453 @@
+#define _POSIX_C_SOURCE 200809L
+#include "lane.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cvshim.h"
+#include "latency.h"
+
+/* A crop waiting for OCR; owned by the pool's queue until a worker takes it. */
+typedef struct {
+    pw_image *crop;
+    float corners[4][2];
+    uint64_t seq;
+    int64_t pts_ns, real_ns, mono_ns, clock_ns;
+} ocr_job;
+
+/* A read on its way to the tracker; eos marks the end of the lane's reads. */
+typedef struct {
+    int eos;
+    char text[PW_PLATE_MAX + 1];
+    char country[PW_COUNTRY_MAX];
+    float confidence;
+    float char_conf[PW_PLATE_MAX];
+    float corners[4][2];
+    int64_t real_ns, mono_ns, clock_ns;
+    GBytes *jpeg;
+} track_item;
+
+struct pw_lane {
+    pw_lane_config cfg;
+    gchar *name, *camera, *source, *tessdata, *language; /* owned copies behind cfg */
+    pw_lane_sink sink;
+    pw_capture *cap;
+    pw_detector *det;
+    GThreadPool *pool;
+    GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
+    GAsyncQueue *results; /* track_item, to the tracker thread */
+    pw_tracker *tracker;
+    GThread *detect_thread, *tracker_thread;
+    gint stopping;
+    GMutex lock;
+    GCond done_cond;
+    int done;
+    pw_lane_counters counters; /* guarded by lock; latencies are kept below */
+    pw_latency lat_detect, lat_ocr, lat_event;
+    double cpu_start_ms;
+};
+
+void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->name = "lane";
+    cfg->camera = "cam";
+    pw_capture_config_defaults(&cfg->capture, source);
+    pw_detect_config_defaults(&cfg->detect);
+    pw_ocr_config_defaults(&cfg->ocr);
+    cfg->ocr_workers = 1;
+    cfg->ocr_queue = 8;
+    cfg->candidates_per_frame = 3;
+    cfg->min_read_confidence = 50.0f;
+    cfg->min_chars = 4;
+}
+
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+#define COUNT(lane, field, n)                                                                               \
+    do {                                                                                                    \
+        g_mutex_lock(&(lane)->lock);                                                                        \
+        (lane)->counters.field += (n);                                                                      \
+        g_mutex_unlock(&(lane)->lock);                                                                      \
+    } while (0)
+
+static void free_job(ocr_job *job)
+{
+    pw_image_destroy(&job->crop);
+    g_free(job);
+}
+
+static void free_item(gpointer p)
+{
+    track_item *it = p;
+    if (it->jpeg)
+        g_bytes_unref(it->jpeg);
+    g_free(it);
+}
+
+static GBytes *encode_crop(const pw_plane *crop)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (pw_cv_encode(crop, ".jpg", 85, &buf, &len) < 0)
+        return NULL;
+    return g_bytes_new_with_free_func(buf, len, free, buf);
+}
+
+/* Keeps a read for tracking when it is long and confident enough to be a plate. */
+static int accept_read(const pw_lane *lane, const pw_plate_read *rd)
+{
+    return (int)strlen(rd->text) >= lane->cfg.min_chars && rd->confidence >= lane->cfg.min_read_confidence;
+}
+
+static void report_read(pw_lane *lane, const ocr_job *job, const pw_plate_read *rd)
+{
+    if (!lane->sink.on_read)
+        return;
+    pw_lane_read r = {.frame_seq = job->seq, .pts_ns = job->pts_ns, .text = rd->text,
+                      .confidence = rd->confidence};
+    memcpy(r.corners, job->corners, sizeof r.corners);
+    lane->sink.on_read(&r, lane->sink.user);
+}
+
+static void ocr_worker(gpointer data, gpointer user)
+{
+    ocr_job *job = data;
+    pw_lane *lane = user;
+    pw_ocr *engine = g_async_queue_pop(lane->engines);
+    pw_plane crop = pw_image_plane(job->crop);
+    pw_plate_read rd;
+    double t0 = pw_now_ms();
+    int rc = pw_ocr_read(engine, &crop, (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries,
+                         lane->cfg.n_countries, &rd);
+    pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
+    g_async_queue_push(lane->engines, engine);
+    if (rc == 0 && accept_read(lane, &rd)) {
+        track_item *it = g_new0(track_item, 1);
+        g_strlcpy(it->text, rd.text, sizeof it->text);
+        g_strlcpy(it->country, rd.country, sizeof it->country);
+        it->confidence = rd.confidence;
+        memcpy(it->char_conf, rd.char_conf, sizeof it->char_conf);
+        memcpy(it->corners, job->corners, sizeof it->corners);
+        it->real_ns = job->real_ns, it->mono_ns = job->mono_ns, it->clock_ns = job->clock_ns;
+        it->jpeg = lane->cfg.jpeg_crops ? encode_crop(&crop) : NULL;
+        report_read(lane, job, &rd);
+        COUNT(lane, reads, 1);
+        g_async_queue_push(lane->results, it);
+    }
+    free_job(job);
+}
+
+/* Copies a candidate into a job; the detector's crop is only valid until its next run. */
+static ocr_job *make_job(const pw_candidate *c, const pw_frame_info *info, int64_t clock_ns)
+{
+    ocr_job *job = g_new0(ocr_job, 1);
+    if (pw_image_new(c->crop.width, c->crop.height, 1, &job->crop) < 0) {
+        g_free(job);
+        return NULL;
+    }
+    pw_plane dst = pw_image_plane(job->crop);
+    for (int y = 0; y < dst.height; y++)
+        memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
+    memcpy(job->corners, c->corners, sizeof job->corners);
+    job->seq = info->seq;
+    job->pts_ns = info->pts_ns;
+    job->real_ns = info->realtime_ns;
+    job->mono_ns = info->monotonic_ns;
+    job->clock_ns = clock_ns;
+    return job;
+}
+
+/*
+ * A recording or image folder read as fast as possible: its vehicles must be
+ * timed by the stream's clock, since wall time runs many times faster.
+ */
+static int offline(const pw_lane_config *cfg)
+{
+    if (cfg->capture.pace || cfg->capture.live == 1)
+        return 0;
+    if (cfg->capture.live == 0)
+        return 1;
+    const char *s = cfg->capture.source;
+    return g_str_has_prefix(s, "file://") || !strstr(s, "://") ? !g_str_has_prefix(s, "gst:") : 0;
+}
+
+/* The tracking clock: stream time for recordings run offline, else the monotonic clock. */
+static int64_t frame_clock(const pw_lane *lane, const pw_frame_info *info)
+{
+    if (offline(&lane->cfg) && info->pts_ns >= 0)
+        return info->pts_ns + 1; /* never 0, which means "use the monotonic time" */
+    return info->monotonic_ns;
+}
+
+static void process_frame(pw_lane *lane, pw_frame *frame)
+{
+    const pw_frame_info *info = pw_frame_get_info(frame);
+    const pw_candidate *cands = NULL;
+    size_t n = 0;
+    double t0 = pw_now_ms();
+    int rc = pw_detector_run(lane->det, &info->grey, &cands, &n);
+    pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
+    COUNT(lane, frames_done, 1);
+    if (rc < 0)
+        return;
+    size_t limit = MIN(n, (size_t)lane->cfg.candidates_per_frame);
+    for (size_t i = 0; i < limit; i++) {
+        /* Offline every crop is read: the recording waits for OCR instead of losing frames. */
+        while (offline(&lane->cfg) && g_thread_pool_unprocessed(lane->pool) >= (guint)lane->cfg.ocr_queue)
+            g_usleep(500);
+        if (g_thread_pool_unprocessed(lane->pool) >= (guint)lane->cfg.ocr_queue) {
+            COUNT(lane, ocr_dropped, limit - i);
+            break;
+        }
+        ocr_job *job = make_job(&cands[i], info, frame_clock(lane, info));
+        if (job) {
+            COUNT(lane, candidates, 1);
+            g_thread_pool_push(lane->pool, job, NULL);
+        }
+    }
+}
+
+static gpointer detect_main(gpointer data)
+{
+    pw_lane *lane = data;
+    while (!g_atomic_int_get(&lane->stopping)) {
+        pw_frame *frame = NULL;
+        pw_err err = {0};
+        int rc = pw_capture_next(lane->cap, 200, &frame, &err);
+        if (rc == -ETIMEDOUT)
+            continue;
+        if (rc < 0) {
+            if (rc != PW_EEOS && rc != -ECANCELED)
+                g_warning("lane %s: capture ended: %s", lane->name, err.msg[0] ? err.msg : pw_strerror(rc));
+            break;
+        }
+        process_frame(lane, frame);
+        pw_frame_release(&frame);
+    }
+    /* Drain: every queued crop is still read, so nothing in flight is lost. */
+    g_thread_pool_free(lane->pool, FALSE, TRUE);
+    lane->pool = NULL;
+    track_item *eos = g_new0(track_item, 1);
+    eos->eos = 1;
+    g_async_queue_push(lane->results, eos);
+    return NULL;
+}
+
+static void on_track_event(const pw_track_event *ev, void *user)
+{
+    pw_lane *lane = user;
+    pw_latency_add(&lane->lat_event, (double)(g_get_monotonic_time() * 1000 - ev->latest_capture_mono_ns) / 1e6);
+    COUNT(lane, events, 1);
+    if (lane->sink.on_event)
+        lane->sink.on_event(ev, lane->sink.user);
+}
+
+static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
+{
+    pw_track_read r = {.text = it->text, .confidence = it->confidence, .char_conf = it->char_conf,
+                       .country = it->country, .capture_real_ns = it->real_ns,
+                       .capture_mono_ns = it->mono_ns, .clock_ns = it->clock_ns, .jpeg = it->jpeg};
+    memcpy(r.corners, it->corners, sizeof r.corners);
+    pw_tracker_add(lane->tracker, &r, on_track_event, lane);
+    if (it->clock_ns > *clock_now)
+        *clock_now = it->clock_ns;
+}
+
+static gpointer tracker_main(gpointer data)
+{
+    pw_lane *lane = data;
+    int stream_clock = offline(&lane->cfg);
+    int64_t stream_now = 0;
+    for (;;) {
+        track_item *it = g_async_queue_timeout_pop(lane->results, 50 * 1000);
+        if (it && it->eos) {
+            free_item(it);
+            break;
+        }
+        if (it) {
+            track_read(lane, it, &stream_now);
+            free_item(it);
+        }
+        int64_t now = stream_clock ? stream_now : g_get_monotonic_time() * 1000;
+        pw_tracker_tick(lane->tracker, now, on_track_event, lane);
+    }
+    pw_tracker_flush(lane->tracker, on_track_event, lane);
+    g_mutex_lock(&lane->lock);
+    lane->done = 1;
+    g_cond_broadcast(&lane->done_cond);
+    g_mutex_unlock(&lane->lock);
+    return NULL;
+}
+
+static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
+{
+    lane->cfg = *cfg;
+    lane->name = g_strdup(cfg->name ? cfg->name : "lane");
+    lane->camera = g_strdup(cfg->camera ? cfg->camera : "cam");
+    lane->source = g_strdup(cfg->capture.source);
+    lane->tessdata = g_strdup(cfg->ocr.tessdata_dir);
+    lane->language = g_strdup(cfg->ocr.language);
+    lane->cfg.name = lane->name;
+    lane->cfg.camera = lane->camera;
+    lane->cfg.capture.source = lane->source;
+    lane->cfg.ocr.tessdata_dir = lane->tessdata;
+    lane->cfg.ocr.language = lane->language;
+    if (lane->cfg.ocr_workers <= 0)
+        lane->cfg.ocr_workers = 1;
+    if (lane->cfg.ocr_queue <= 0)
+        lane->cfg.ocr_queue = 8;
+    if (lane->cfg.candidates_per_frame <= 0)
+        lane->cfg.candidates_per_frame = 3;
+    if (lane->cfg.min_read_confidence <= 0)
+        lane->cfg.min_read_confidence = 50.0f;
+    if (lane->cfg.min_chars <= 0)
+        lane->cfg.min_chars = 4;
+}
+
+static int create_engines(pw_lane *lane, pw_err *err)
+{
+    lane->engines = g_async_queue_new();
+    for (int i = 0; i < lane->cfg.ocr_workers; i++) {
+        pw_ocr *o = NULL;
+        int rc = pw_ocr_new(&lane->cfg.ocr, lane->cfg.formats, &o, err);
+        if (rc < 0)
+            return rc;
+        g_async_queue_push(lane->engines, o);
+    }
+    return 0;
+}
+
+int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **out, pw_err *err)
+{
+    if (!cfg || !out || !cfg->formats || !cfg->capture.source)
+        return pw_err_set(err, -EINVAL, "lane: configuration, source and formats are required");
+    *out = NULL;
+    pw_lane *lane = g_new0(pw_lane, 1);
+    copy_config(lane, cfg);
+    if (sink)
+        lane->sink = *sink;
+    g_mutex_init(&lane->lock);
+    g_cond_init(&lane->done_cond);
+    pw_latency_init(&lane->lat_detect);
+    pw_latency_init(&lane->lat_ocr);
+    pw_latency_init(&lane->lat_event);
+    lane->results = g_async_queue_new_full(free_item);
+    int rc = pw_capture_new(&lane->cfg.capture, &lane->cap, err);
+    if (rc == 0)
+        rc = pw_detector_new(&lane->cfg.detect, &lane->det, err);
+    if (rc == 0)
+        rc = create_engines(lane, err);
+    if (rc == 0)
+        rc = pw_tracker_new(&lane->cfg.tracker, &lane->tracker);
+    if (rc < 0) {
+        pw_lane_destroy(&lane);
+        return rc;
+    }
+    *out = lane;
+    return 0;
+}
+
+int pw_lane_start(pw_lane *lane, pw_err *err)
+{
+    if (!lane || lane->detect_thread)
+        return pw_err_set(err, -EINVAL, "lane: not created or already started");
+    int rc = pw_capture_start(lane->cap, err);
+    if (rc < 0)
+        return rc;
+    GError *gerr = NULL;
+    lane->pool = g_thread_pool_new(ocr_worker, lane, lane->cfg.ocr_workers, TRUE, &gerr);
+    if (!lane->pool) {
+        rc = pw_err_set(err, -EAGAIN, "lane %s: OCR workers: %s", lane->name, gerr->message);
+        g_error_free(gerr);
+        return rc;
+    }
+    lane->cpu_start_ms = cpu_ms();
+    lane->tracker_thread = g_thread_new("pw-track", tracker_main, lane);
+    lane->detect_thread = g_thread_new("pw-detect", detect_main, lane);
+    return 0;
+}
+
+void pw_lane_stop(pw_lane *lane)
+{
+    if (!lane)
+        return;
+    g_atomic_int_set(&lane->stopping, 1);
+    if (lane->cap)
+        pw_capture_stop(lane->cap);
+}
+
+int pw_lane_wait(pw_lane *lane)
+{
+    if (!lane || !lane->detect_thread)
+        return 0;
+    g_thread_join(lane->detect_thread);
+    g_thread_join(lane->tracker_thread);
+    lane->detect_thread = lane->tracker_thread = NULL;
+    return 0;
+}
+
+int pw_lane_finished(pw_lane *lane)
+{
+    g_mutex_lock(&lane->lock);
+    int done = lane->done;
+    g_mutex_unlock(&lane->lock);
+    return done;
+}
+
+static void summarise(pw_latency *l, pw_lane_latency *out)
+{
+    pw_latency_summary(l, &out->p50_ms, &out->p95_ms, &out->p99_ms, &out->samples);
+}
+
+void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st)
+{
+    g_mutex_lock(&lane->lock);
+    *st = lane->counters;
+    g_mutex_unlock(&lane->lock);
+    pw_capture_stats cs;
+    pw_capture_get_stats(lane->cap, &cs);
+    st->frames_in = cs.frames;
+    st->capture_dropped = cs.dropped;
+    st->reconnects = cs.restarts;
+    g_strlcpy(st->capture_state, pw_capture_state_name(cs.state), sizeof st->capture_state);
+    g_strlcpy(st->last_error, cs.last_error, sizeof st->last_error);
+    st->ocr_queue_depth = lane->pool ? (int)g_thread_pool_unprocessed(lane->pool) : 0;
+    st->ocr_queue_capacity = lane->cfg.ocr_queue;
+    summarise(&lane->lat_detect, &st->detect);
+    summarise(&lane->lat_ocr, &st->ocr);
+    summarise(&lane->lat_event, &st->capture_to_event);
+    st->cpu_ms_per_frame = st->frames_done ? (cpu_ms() - lane->cpu_start_ms) / (double)st->frames_done : 0;
+}
+
+void pw_lane_destroy(pw_lane **lp)
+{
+    if (!lp || !*lp)
+        return;
+    pw_lane *lane = *lp;
+    pw_lane_stop(lane);
+    pw_lane_wait(lane);
+    if (lane->engines) {
+        for (pw_ocr *o; (o = g_async_queue_try_pop(lane->engines));)
+            pw_ocr_destroy(&o);
+        g_async_queue_unref(lane->engines);
+    }
+    g_async_queue_unref(lane->results);
+    pw_tracker_destroy(&lane->tracker);
+    pw_detector_destroy(&lane->det);
+    pw_capture_destroy(&lane->cap);
+    pw_latency_clear(&lane->lat_detect);
+    pw_latency_clear(&lane->lat_ocr);
+    pw_latency_clear(&lane->lat_event);
+    g_mutex_clear(&lane->lock);
+    g_cond_clear(&lane->done_cond);
+    g_free(lane->name), g_free(lane->camera), g_free(lane->source), g_free(lane->tessdata), g_free(lane->language);
+    g_free(lane);
+    *lp = NULL;
+}

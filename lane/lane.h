@@ -1,0 +1,120 @@
+/*
+ * lane.h - the per-lane pipeline shared by the daemon and the offline
+ * benchmark: capture -> localiser -> pool of OCR workers -> tracker ->
+ * vehicle events.
+ *
+ * Threads and queues: one thread takes frames from the capture (whose own
+ * latest-frame-wins queue drops frames when this thread falls behind) and
+ * runs the localiser; it copies each candidate crop into a job it hands to
+ * a GThreadPool of OCR workers, each job owned by the queue until a worker
+ * takes it. The pool's queue is bounded: a job that finds it full is
+ * dropped and counted. Workers borrow one Tesseract engine each from a
+ * pool of engines, and pass their reads to the tracker thread, which owns
+ * the tracker and calls the event callback. Nothing queues without bound.
+ *
+ * Ownership: pw_lane_new() copies the configuration's strings; the formats
+ * are borrowed and must outlive the lane. Events handed to the callback
+ * are borrowed for the duration of the call. pw_lane_destroy() stops the
+ * lane, waits for its threads and frees everything, nulling the pointer.
+ */
+#ifndef PW_LANE_H
+#define PW_LANE_H
+
+#include "capture.h"
+#include "detect.h"
+#include "ocr.h"
+#include "track.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PW_LANE_MAX_COUNTRIES 16
+
+typedef struct {
+    const char *name;                 /* lane id, e.g. "l01" */
+    const char *camera;               /* camera id */
+    pw_capture_config capture;        /* source and its timing */
+    pw_detect_config detect;          /* localiser, region of interest */
+    pw_ocr_config ocr;                /* Tesseract model */
+    const pw_formats *formats;        /* borrowed */
+    char countries[PW_LANE_MAX_COUNTRIES][PW_COUNTRY_MAX];
+    size_t n_countries;
+    int ocr_workers;                  /* threads, one Tesseract each; 0 means 1 */
+    int ocr_queue;                    /* crops waiting for OCR at most; 0 means 8 */
+    int candidates_per_frame;         /* best candidates sent to OCR; 0 means 3 */
+    float min_read_confidence;        /* reads below this are not tracked; 0 means 50 */
+    int min_chars;                    /* shorter reads are not plates; 0 means 4 */
+    int jpeg_crops;                   /* 1 encodes the crop of each read as JPEG */
+    pw_tracker_config tracker;
+} pw_lane_config;
+
+/* Fills cfg with the defaults above for the given source (borrowed). */
+void pw_lane_config_defaults(pw_lane_config *cfg, const char *source);
+
+/* One plate read on one frame, before tracking (for frame-level accuracy). */
+typedef struct {
+    uint64_t frame_seq;
+    int64_t pts_ns;
+    const char *text;
+    float confidence;
+    float corners[4][2];
+} pw_lane_read;
+
+typedef struct {
+    /* Called from the tracker thread for every NEW, UPDATE and FINAL. */
+    void (*on_event)(const pw_track_event *ev, void *user);
+    /* Optional: called from an OCR worker for every accepted read. */
+    void (*on_read)(const pw_lane_read *read, void *user);
+    void *user;
+} pw_lane_sink;
+
+/* Latency summary of one stage over the recent samples. */
+typedef struct {
+    double p50_ms, p95_ms, p99_ms;
+    uint64_t samples;
+} pw_lane_latency;
+
+typedef struct {
+    uint64_t frames_in;       /* frames the capture produced */
+    uint64_t frames_done;     /* frames the localiser processed */
+    uint64_t capture_dropped; /* frames the capture queue dropped (consumer behind) */
+    uint64_t ocr_dropped;     /* crops dropped because the OCR queue was full */
+    uint64_t candidates;      /* crops sent to OCR */
+    uint64_t reads;           /* reads accepted for tracking */
+    uint64_t events;          /* vehicle events emitted */
+    uint64_t reconnects;      /* capture restarts */
+    int ocr_queue_depth, ocr_queue_capacity;
+    pw_lane_latency detect, ocr, capture_to_event;
+    double cpu_ms_per_frame;  /* process CPU time per processed frame so far */
+    char capture_state[16];
+    char last_error[256];
+} pw_lane_counters;
+
+typedef struct pw_lane pw_lane;
+
+/* Checks the configuration and creates the engines; nothing runs yet. */
+int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **out, pw_err *err);
+
+/* Starts the source (waiting for its first frame) and the threads. */
+int pw_lane_start(pw_lane *lane, pw_err *err);
+
+/* Asks the lane to stop: capture stops, queued work drains, FINALs are emitted. */
+void pw_lane_stop(pw_lane *lane);
+
+/* Waits until the lane has drained (a recording ended, or after stop); returns 0. */
+int pw_lane_wait(pw_lane *lane);
+
+/* Non-blocking: 1 when the lane has finished draining. */
+int pw_lane_finished(pw_lane *lane);
+
+void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st);
+
+/* Stops, drains, and frees; accepts NULL and *lane == NULL, nulls *lane. */
+void pw_lane_destroy(pw_lane **lane);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,192 @@
+#define _POSIX_C_SOURCE 200809L
+#include "drive.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <math.h>
+#include <string.h>
+
+void pw_drive_spec_defaults(pw_drive_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->width = 1280;
+    spec->height = 720;
+    spec->fps = 25;
+    spec->frames_per_passage = 40;
+    spec->gap_frames = 30;
+    spec->char_height_far = 18;
+    spec->char_height_near = 34;
+    spec->blur_sigma = 0.7;
+    spec->noise_sigma = 3.0;
+    spec->lighting_change = 30;
+    spec->seed = 1;
+    spec->format = PW_CLIP_WEBM;
+}
+
+static const char *encoder_description(pw_clip_format format)
+{
+    /* VP8 in real-time mode keeps generation fast; quality stays high enough to read plates. */
+    return format == PW_CLIP_MJPEG_AVI ? "jpegenc quality=90 ! avimux"
+                                       : "vp8enc deadline=1 cpu-used=8 target-bitrate=4000000 ! webmmux";
+}
+
+typedef struct {
+    GstElement *pipeline;
+    GstAppSrc *src;
+} writer;
+
+static int writer_open(writer *w, const pw_drive_spec *spec, const char *path, pw_err *err)
+{
+    gchar *location = g_strescape(path, NULL);
+    gchar *desc = g_strdup_printf("appsrc name=src format=time ! videoconvert ! %s ! filesink location=\"%s\"",
+                                  encoder_description(spec->format), location);
+    g_free(location);
+    GError *gerr = NULL;
+    w->pipeline = gst_parse_launch(desc, &gerr);
+    g_free(desc);
+    if (!w->pipeline) {
+        int rc = pw_err_set(err, PW_ESOURCE, "cannot build the encoder pipeline: %s", gerr->message);
+        g_error_free(gerr);
+        return rc;
+    }
+    g_clear_error(&gerr); /* a pipeline may come with a recoverable warning */
+    GstElement *src = gst_bin_get_by_name(GST_BIN(w->pipeline), "src");
+    w->src = GST_APP_SRC(src);
+    GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT,
+                                        spec->width, "height", G_TYPE_INT, spec->height, "framerate",
+                                        GST_TYPE_FRACTION, spec->fps, 1, NULL);
+    gst_app_src_set_caps(w->src, caps);
+    gst_caps_unref(caps);
+    gst_element_set_state(w->pipeline, GST_STATE_PLAYING);
+    return 0;
+}
+
+/* Sends end-of-stream and waits until the file is complete, or reports the error. */
+static int writer_close(writer *w, const char *path, pw_err *err)
+{
+    int rc = 0;
+    gst_app_src_end_of_stream(w->src);
+    GstBus *bus = gst_element_get_bus(w->pipeline);
+    GstMessage *msg = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    if (!msg) {
+        rc = pw_err_set(err, -ETIMEDOUT, "%s: the encoder did not finish", path);
+    } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        GError *gerr = NULL;
+        gst_message_parse_error(msg, &gerr, NULL);
+        rc = pw_err_set(err, -EIO, "%s: %s: %s", path, GST_OBJECT_NAME(msg->src), gerr->message);
+        g_error_free(gerr);
+    }
+    if (msg)
+        gst_message_unref(msg);
+    gst_object_unref(bus);
+    gst_element_set_state(w->pipeline, GST_STATE_NULL);
+    gst_object_unref(w->src);
+    gst_object_unref(w->pipeline);
+    return rc;
+}
+
+static int push_frame(writer *w, const pw_plane *p, int index, int fps)
+{
+    gsize size = (gsize)p->width * (gsize)p->height;
+    GstBuffer *buf = gst_buffer_new_allocate(NULL, size, NULL);
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    for (int y = 0; y < p->height; y++)
+        memcpy(map.data + (gsize)y * (gsize)p->width, pw_plane_at(p, 0, y), (size_t)p->width);
+    gst_buffer_unmap(buf, &map);
+    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(index, GST_SECOND, fps);
+    GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, fps);
+    return gst_app_src_push_buffer(w->src, buf) == GST_FLOW_OK ? 0 : -EIO;
+}
+
+/* Where a plate is at step t (0..1) of its passage: it approaches, drifts and sways. */
+static void place(const pw_drive_spec *s, const pw_passage *p, double t, unsigned vehicle, pw_scene_plate *out)
+{
+    double ease = t * t * (3 - 2 * t);
+    pw_plate_style_defaults(&out->style, p->printed,
+                            (int)lround(s->char_height_far + (s->char_height_near - s->char_height_far) * ease));
+    if (!p->dark_on_light) {
+        out->style.dark_on_light = 0;
+        out->style.plate_value = 35;
+        out->style.text_value = 225;
+    }
+    double drift = ((vehicle * 37u) % 11u - 5.0) / 100.0;
+    out->cx = (float)(s->width * (0.5 + drift * (1 - t)));
+    out->cy = (float)(s->height * (0.35 + 0.35 * ease));
+    out->tilt_deg = (float)(4.0 * sin(6.28 * t + vehicle));
+}
+
+static int render_frame(const pw_drive_spec *s, const pw_passage *passage, double t, unsigned vehicle, int index,
+                        pw_image **out)
+{
+    pw_scene_spec scene = {.width = s->width, .height = s->height, .seed = s->seed, .noise_seed = (unsigned)index + 1,
+                           .clutter = 25, .blur_sigma = s->blur_sigma, .noise_sigma = s->noise_sigma,
+                           .vehicle = passage != NULL};
+    if (!passage)
+        return pw_synth_scene(&scene, NULL, 0, out, NULL);
+    pw_scene_plate plate;
+    place(s, passage, t, vehicle, &plate);
+    scene.brightness = (int)lround(s->lighting_change * (t - 0.5));
+    return pw_synth_scene(&scene, &plate, 1, out, NULL);
+}
+
+static void fill_truth(const pw_drive_spec *s, const pw_passage *p, int first, pw_passage_truth *t)
+{
+    size_t n = 0;
+    for (const char *c = p->printed; *c && n + 1 < sizeof t->plate; c++)
+        if (g_ascii_isalnum(*c))
+            t->plate[n++] = g_ascii_toupper(*c);
+    t->plate[n] = '\0';
+    g_strlcpy(t->country, p->country ? p->country : "", sizeof t->country);
+    t->first_frame = first;
+    t->last_frame = first + s->frames_per_passage - 1;
+    t->first_ms = (int64_t)t->first_frame * 1000 / s->fps;
+    t->last_ms = (int64_t)t->last_frame * 1000 / s->fps;
+}
+
+static int check_spec(const pw_drive_spec *s, size_t n, pw_err *err)
+{
+    if (s->width < 64 || s->height < 64 || s->width > 4096 || s->height > 4096 || s->fps <= 0 ||
+        s->frames_per_passage < 2 || s->gap_frames < 0 || s->char_height_far < 6 ||
+        s->char_height_near < s->char_height_far || n == 0)
+        return pw_err_set(err, -EINVAL, "drive-by spec out of range (size 64-4096, fps > 0, >= 2 frames a passage, "
+                                        "char heights >= 6 and growing, at least one passage)");
+    return 0;
+}
+
+int pw_drive_write(const pw_drive_spec *s, const pw_passage *passages, size_t n, const char *path,
+                   pw_passage_truth *truth, pw_err *err)
+{
+    if (!s || !passages || !path)
+        return pw_err_set(err, -EINVAL, "no spec, passages or path");
+    int rc = check_spec(s, n, err);
+    if (rc < 0)
+        return rc;
+    gst_init(NULL, NULL);
+    writer w = {0};
+    if ((rc = writer_open(&w, s, path, err)) < 0)
+        return rc;
+    int index = 0;
+    int per_vehicle = s->gap_frames + s->frames_per_passage;
+    int total = (int)n * per_vehicle + s->gap_frames;
+    for (; index < total && rc == 0; index++) {
+        int k = index / per_vehicle, within = index % per_vehicle - s->gap_frames;
+        const pw_passage *p = (size_t)k < n && within >= 0 ? &passages[k] : NULL;
+        double t = p ? (double)within / (s->frames_per_passage - 1) : 0;
+        if (p && within == 0 && truth)
+            fill_truth(s, p, index, &truth[k]);
+        pw_image *img = NULL;
+        rc = render_frame(s, p, t, (unsigned)k, index, &img);
+        if (rc == 0) {
+            pw_plane plane = pw_image_plane(img);
+            rc = push_frame(&w, &plane, index, s->fps);
+            if (rc < 0)
+                pw_err_set(err, rc, "%s: the encoder refused frame %d", path, index);
+        }
+        pw_image_destroy(&img);
+    }
+    int close_rc = writer_close(&w, path, rc < 0 ? NULL : err);
+    return rc < 0 ? rc : close_rc;
+}
