@@ -37,10 +37,18 @@ static inline int pw_cell_value(int sum)
     return v > 255 ? 255 : v;
 }
 
-/* The window, in cells: WIN_H rows of text band with BAND_H rows above and below. */
+/*
+ * The window, in cells: WIN_H rows of text band with BAND_H rows above and
+ * below, each band GAP_H rows away from the window. The ignored gap lets
+ * text up to (WIN_H + 2 * GAP_H) rows tall score well, so one level covers
+ * text of 8 to 20 pixels and neighbouring levels overlap.
+ */
 #define PW_WIN_W 6
 #define PW_WIN_H 6
 #define PW_BAND_H 3
+#define PW_GAP_H 2
+#define PW_WIN_ROWS (PW_WIN_H + 2 * PW_BAND_H)
+#define PW_SPAN_ROWS (PW_WIN_ROWS + 2 * PW_GAP_H)
 
 typedef void (*pw_downscale2_fn)(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst,
                                  ptrdiff_t dstride, int dw, int dh);
@@ -49,9 +57,9 @@ typedef void (*pw_edge_cells_fn)(const uint8_t *src, ptrdiff_t stride, int w, in
                                  uint8_t *cells, ptrdiff_t cstride);
 
 /*
- * Scores the windows whose top-left cell is (x, y + PW_BAND_H) for x in
- * [0, n), where rows points at the PW_WIN_H + 2 * PW_BAND_H cell rows from
- * the top of the upper band. With in = sum of the window's cells, out = sum
+ * Scores one row of window positions x in [0, n). rows holds PW_WIN_ROWS
+ * pointers: the upper band's rows, the window's rows, the lower band's rows
+ * (the caller skips the gaps). With in = sum of the window's cells, out = sum
  * of the two bands' cells over the same columns, and t0, t1, t2 the sums of
  * the window's three vertical thirds (two cell columns each):
  *     score = in - 2 * out - (max(t) - min(t))

@@ -33,29 +33,24 @@ typedef struct {
     int cx;           /* shear pivot column, patch coordinates */
 } patch_geom;
 
-/*
- * The stroke-edge threshold of a patch: a third of its 95th percentile edge
- * magnitude, so that it follows the local contrast (a plate in shade has
- * weak edges, but still stronger than its own background).
- */
-static int patch_threshold(const pw_detector *d, const patch_geom *g)
+/* The patch's 99th percentile edge magnitude, at least 1. */
+static int patch_cap(const pw_detector *d, const patch_geom *g)
 {
     int hist[256] = {0};
     for (int y = 0; y < g->h; y++)
         for (int x = 0; x < g->w; x++)
             hist[d->patch[y * PW_PATCH_W + x]]++;
-    int rank = g->w * g->h / 20, v = 255;
+    int rank = g->w * g->h / 100, v = 255;
     for (int acc = 0; v > 0 && acc + hist[v] <= rank; v--)
         acc += hist[v];
-    return v / 3 > 4 ? v / 3 : 4;
+    return v > 1 ? v : 1;
 }
 
 /*
- * Fills d->patch with the stroke edges around the seed: pixels whose
- * horizontal gradient is a local maximum along the row and above the
- * patch's threshold keep their magnitude, every other pixel is 0. Counting
- * edges instead of summing magnitudes keeps one glaring edge (a plate's
- * side against a dark car) from outweighing a row of characters.
+ * Fills d->patch with the edge magnitudes max(|dI/dx| - floor, 0) around the
+ * seed, capped at the patch's 99th percentile so that one glaring edge (a
+ * plate's side against a dark car, a headlight) cannot outweigh a row of
+ * characters. Returns -1 when the patch is too small to hold a plate.
  */
 static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patch_geom *g)
 {
@@ -77,15 +72,11 @@ static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patc
             out[x] = (uint8_t)(e > 0 ? e : 0);
         }
     }
-    int thr = patch_threshold(d, g);
+    int cap = patch_cap(d, g);
     for (int y = 0; y < g->h; y++) {
         uint8_t *out = d->patch + y * PW_PATCH_W;
-        int prev = 0;
-        for (int x = 0; x < g->w; x++) {
-            int e = out[x], next = x + 1 < g->w ? out[x + 1] : 0;
-            out[x] = (uint8_t)(e >= thr && e >= prev && e > next ? e : 0);
-            prev = e;
-        }
+        for (int x = 0; x < g->w; x++)
+            out[x] = out[x] > cap ? (uint8_t)cap : out[x];
     }
     return 0;
 }
@@ -104,7 +95,7 @@ static int64_t project(pw_detector *d, const patch_geom *g, int slope)
         int off = PW_PROJ_MARGIN - shear(x, g->cx, slope);
         const uint8_t *col = d->patch + x;
         for (int y = 0; y < g->h; y++)
-            d->proj[y + off] += col[y * PW_PATCH_W] != 0;
+            d->proj[y + off] += col[y * PW_PATCH_W];
     }
     int64_t sq = 0;
     for (int i = 0; i < PW_PROJ_LEN; i++)
@@ -162,7 +153,7 @@ static int band_sum(const pw_detector *d, const patch_geom *g, int slope, int x,
     y1 = y1 > g->h - 1 ? g->h - 1 : y1;
     int s = 0;
     for (int y = y0; y <= y1; y++)
-        s += d->patch[y * PW_PATCH_W + x] != 0;
+        s += d->patch[y * PW_PATCH_W + x];
     return s;
 }
 
@@ -182,30 +173,42 @@ static int active_column(const pw_detector *d, const patch_geom *g, int slope, i
     return d->cols[x] > around;
 }
 
-/* Walks from the pivot outwards while the gaps between active columns stay short. */
+/*
+ * The text's extent: the run of columns around the pivot that maximises
+ * the sum of (energy - tau), each column's energy capped at 2 * tau / 0.4
+ * so that one strong edge cannot pay for a stretch of empty plate. tau is
+ * 0.4 of the mean column energy near the pivot, and columns that are not
+ * text-like (active_column) count as empty.
+ */
 static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top, int bottom,
                         int *left, int *right)
 {
-    int hgt = bottom - top + 1;
+    int hgt = bottom - top + 1, reach = hgt * 3 / 2 > 8 ? hgt * 3 / 2 : 8;
     int64_t total = 0;
     int n = 0;
     for (int x = 0; x < g->w; x++) {
         d->cols[x] = band_sum(d, g, slope, x, top, bottom);
-        if (x >= g->cx - 24 && x <= g->cx + 24)
+        if (x >= g->cx - reach && x <= g->cx + reach)
             total += d->cols[x], n++;
     }
-    int thr = n ? (int)(total / n / 4) : 1;
-    thr = thr < 1 ? 1 : thr;
-    int gap = hgt > 3 ? hgt : 3;
-    int l = g->cx < g->w ? g->cx : g->w - 1, r = l;
-    for (int x = l, last = l; x >= 0 && last - x <= gap; x--)
-        if (active_column(d, g, slope, x, top, bottom, thr))
-            l = last = x;
-    for (int x = r, last = r; x < g->w && x - last <= gap; x++)
-        if (active_column(d, g, slope, x, top, bottom, thr))
-            r = last = x;
-    *left = l;
-    *right = r;
+    int mean = n ? (int)(total / n) : 1;
+    int tau = mean * 2 / 5 > 1 ? mean * 2 / 5 : 1, cap = mean * 2 > tau ? mean * 2 : tau;
+    int pivot = g->cx < g->w ? (g->cx < 0 ? 0 : g->cx) : g->w - 1;
+    int64_t run = 0, best = 0;
+    *left = *right = pivot;
+    for (int x = pivot - 1; x >= 0; x--) {
+        int c = active_column(d, g, slope, x, top, bottom, 1) ? d->cols[x] : 0;
+        run += (c < cap ? c : cap) - tau;
+        if (run > best)
+            best = run, *left = x;
+    }
+    run = best = 0;
+    for (int x = pivot + 1; x < g->w; x++) {
+        int c = active_column(d, g, slope, x, top, bottom, 1) ? d->cols[x] : 0;
+        run += (c < cap ? c : cap) - tau;
+        if (run > best)
+            best = run, *right = x;
+    }
 }
 
 /*

@@ -102,7 +102,7 @@ static void push_maxima(pw_detector *d, const int16_t *up, const int16_t *mid, c
         if (s < mid[xr] || s < down[xl] || s < down[x] || s < down[xr])
             continue;
         pw_seed seed = {s, level, x * PW_CELL_W + PW_WIN_W * PW_CELL_W / 2,
-                        (cy + PW_BAND_H) * PW_CELL_H + PW_WIN_H * PW_CELL_H / 2};
+                        (cy + PW_BAND_H + PW_GAP_H) * PW_CELL_H + PW_WIN_H * PW_CELL_H / 2};
         heap_push(d, seed);
         floor = d->heap_n == PW_SEEDS_PER_LEVEL ? d->heap[0].score : PW_MIN_SEED_SCORE;
     }
@@ -113,7 +113,7 @@ static int search_level(pw_detector *d, int level)
 {
     const pw_level *lv = &d->levels[level];
     int cw = lv->w / PW_CELL_W, ch = lv->h / PW_CELL_H;
-    int n = cw - PW_WIN_W + 1, rows = ch - PW_WIN_H - 2 * PW_BAND_H + 1;
+    int n = cw - PW_WIN_W + 1, rows = ch - PW_SPAN_ROWS + 1;
     if (n < 1 || rows < 1)
         return 0;
     size_t cstride = (size_t)cw;
@@ -136,9 +136,11 @@ static int search_level(pw_detector *d, int level)
     d->heap_n = 0;
     int16_t *ring[3] = {d->score_ring, d->score_ring + d->row_cap, d->score_ring + 2 * d->row_cap};
     for (int y = 0; y < rows; y++) {
-        const uint8_t *rp[PW_WIN_H + 2 * PW_BAND_H];
-        for (int r = 0; r < PW_WIN_H + 2 * PW_BAND_H; r++)
-            rp[r] = d->cells + (size_t)(y + r) * cstride;
+        const uint8_t *rp[PW_WIN_ROWS];
+        for (int r = 0; r < PW_WIN_ROWS; r++) {
+            int gaps = (r >= PW_BAND_H) + (r >= PW_BAND_H + PW_WIN_H);
+            rp[r] = d->cells + (size_t)(y + r + gaps * PW_GAP_H) * cstride;
+        }
         int16_t *cur = ring[y % 3];
         d->k->window_row(rp, n, d->vin, d->vout, cur);
         if (y >= 1) {

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <glib.h>
 #include <math.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "prep.h"
 #include "pw_build_config.h"
@@ -31,6 +31,8 @@ struct pw_ocr {
 #define COST_PENALTY 12.0f
 /* A reading this confident, fitting a format, ends the search early. */
 #define CONFIDENT 80.0f
+/* Confidence points a reading gains for each further preparation that produced it. */
+#define VOTE_BONUS 8.0f
 /* Below this mean confidence the best reading is noise, not a plate. */
 #define NOISE_CONFIDENCE 30.0f
 
@@ -131,19 +133,22 @@ static void raw_candidate(const pw_char_choices *pos, size_t n, candidate *c)
     c->confidence = mean(c->char_conf, k) * NO_FORMAT_FACTOR;
 }
 
-/* Adds the raw reading and its format matches; returns the best confidence of a match. */
-static float add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
-                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs)
+/* Adds the raw reading and its format matches to cs; top receives this reading's best candidate. */
+static void add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
+                         const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
+                         candidate *top)
 {
     candidate c;
     raw_candidate(pos, n, &c);
-    if (n >= 2 && n <= PW_PLATE_MAX)
+    memset(top, 0, sizeof *top);
+    if (n >= 2 && n <= PW_PLATE_MAX) {
         add_candidate(cs, &c);
+        *top = c;
+    }
     pw_choice_match m[PW_OCR_MAX_ALTS];
     size_t n_m = 0;
     if (pw_formats_match_choices(o->formats, pos, n, countries, n_countries, 1, m, (size_t)o->top_n, &n_m) < 0)
-        return 0;
-    float best = 0;
+        return;
     for (size_t i = 0; i < n_m; i++) {
         memset(&c, 0, sizeof c);
         g_strlcpy(c.text, m[i].m.text, sizeof c.text);
@@ -153,18 +158,20 @@ static float add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
         float conf = mean(c.char_conf, len) - COST_PENALTY * m[i].cost;
         c.confidence = conf < 0 ? 0 : conf;
         add_candidate(cs, &c);
-        best = c.confidence > best ? c.confidence : best;
+        if (c.confidence > top->confidence)
+            *top = c;
     }
-    return best;
 }
 
 /* ---- Preparations ---------------------------------------------------- */
 
-/* Reads one preparation of the crop; returns the best format-match confidence, or a negative code. */
-static float read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
-                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs, int *err)
+/* Reads one preparation of the crop into cs; returns 0, or a negative code on engine failure. */
+static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
+                        const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
+                        candidate *top)
 {
-    static const pw_bin_method methods[] = {PW_BIN_OTSU, PW_BIN_ADAPTIVE, PW_BIN_CLAHE};
+    /* Adaptive first: it copes with shadows and uneven light, the commonest trouble. */
+    static const pw_bin_method methods[] = {PW_BIN_ADAPTIVE, PW_BIN_OTSU, PW_BIN_CLAHE};
     pw_image *line = NULL;
     int rc;
     if (variant < (int)G_N_ELEMENTS(methods)) {
@@ -175,26 +182,35 @@ static float read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *lig
     } else {
         rc = pw_prep_plain(norm, *light > 0, &line);
     }
-    if (rc < 0) {
-        *err = rc == PW_ENOPLATE ? 0 : rc;
-        return 0;
-    }
+    if (rc < 0)
+        return rc == PW_ENOPLATE ? 0 : rc;
     pw_char_choices pos[MAX_POS];
     size_t n = 0;
     pw_plane lp = pw_image_plane(line);
     rc = pw_tess_read_line(o->tess, &lp, pos, MAX_POS, &n);
     pw_image_destroy(&line);
-    if (rc < 0) {
-        *err = rc;
+    if (rc < 0)
+        return rc;
+    add_readings(o, pos, n, countries, n_countries, cs, top);
+    return 0;
+}
+
+/* Two preparations agree on a reading that fits a format: reading more would not change it. */
+static int agreed(const candidate *tops, int last)
+{
+    if (!tops[last].country[0] || tops[last].confidence < CONFIDENT)
         return 0;
-    }
-    return add_readings(o, pos, n, countries, n_countries, cs);
+    for (int v = 0; v < last; v++)
+        if (strcmp(tops[v].text, tops[last].text) == 0)
+            return 1;
+    return 0;
 }
 
 static int by_score(const void *a, const void *b)
 {
     const candidate *x = a, *y = b;
-    float sx = x->confidence + 5.0f * (float)(x->votes - 1), sy = y->confidence + 5.0f * (float)(y->votes - 1);
+    float sx = x->confidence + VOTE_BONUS * (float)(x->votes - 1);
+    float sy = y->confidence + VOTE_BONUS * (float)(y->votes - 1);
     return sx < sy ? 1 : sx > sy ? -1 : 0;
 }
 
@@ -228,11 +244,13 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
     pw_plane norm = pw_image_plane(norm_img);
     candidates *cs = g_new0(candidates, 1);
     int light = -1, err = 0;
-    const char *only = getenv("PW_OCR_ONLY");
+    candidate tops[4];
     for (int v = 0; v < 4 && err == 0; v++) {
-        if (only && atoi(only) != v) continue;
-        float best = read_variant(o, &norm, v, &light, countries, n_countries, cs, &err);
-        if (best >= CONFIDENT)
+        /* The plain crop is read only when no binarisation found a row of characters. */
+        if (v == 3 && cs->n > 0)
+            break;
+        err = read_variant(o, &norm, v, &light, countries, n_countries, cs, &tops[v]);
+        if (err == 0 && agreed(tops, v))
             break;
     }
     pw_image_destroy(&norm_img);

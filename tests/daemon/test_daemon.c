@@ -1,0 +1,442 @@
+/*
+ * platewatchd as a process: generated recordings in, plate events out over
+ * real ZeroMQ sockets on loopback, received by the subscriber library.
+ * Paths of the programs come from the environment (PW_PLATEWATCHD, PW_SYNTH).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <gio/gio.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "publish.h"
+#include "subscriber.h"
+
+#define PLATES "AB-123-CD:FR,WX 48213:PL,7FKM294:US"
+static const char *const labels[] = {"AB123CD", "WX48213", "7FKM294"};
+
+static gchar *tmpdir;
+
+static void setup(void)
+{
+    tmpdir = g_dir_make_tmp("pw-daemon-XXXXXX", NULL);
+    cr_assert_not_null(tmpdir);
+}
+
+static void teardown(void)
+{
+    gchar *argv[] = {"rm", "-rf", tmpdir, NULL};
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_free(tmpdir);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Writes a small drive-by clip with the three plates; returns its path. */
+static gchar *make_clip(const char *name)
+{
+    gchar *clip = g_build_filename(tmpdir, name, NULL);
+    gchar *argv[] = {(gchar *)g_getenv("PW_SYNTH"), "drive", "--out", clip, "--plates", PLATES, "--width", "800",
+                     "--height", "450", "--frames", "30", "--gap", "20", "--far", "18", "--near", "26", NULL};
+    cr_assert_not_null(argv[0], "PW_SYNTH is not set");
+    int wait = 0;
+    gchar *err = NULL;
+    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wait, NULL));
+    cr_assert(g_spawn_check_wait_status(wait, NULL), "pw-synth: %s", err);
+    g_free(err);
+    return clip;
+}
+
+typedef struct {
+    int pub_port, replay_port;
+    const char *source;
+    int pace;
+    const char *extra; /* more lines for the lane group */
+} lane_spec;
+
+static gchar *write_config(const char *name, const lane_spec *l, const char *security)
+{
+    gchar *path = g_build_filename(tmpdir, name, NULL);
+    gchar *text = g_strdup_printf("[site]\nid = test\nstats_interval_s = 1\n\n[security]\n%s\n\n"
+                                  "[lane l01]\nsource = %s\ncountries = FR,PL,US\n"
+                                  "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\n"
+                                  "journal = %s/l01.journal\nfinal_after_ms = 600\npace = %s\n%s\n",
+                                  security ? security : "allow_plain = true", l->source, l->pub_port,
+                                  l->replay_port, tmpdir, l->pace ? "true" : "false", l->extra ? l->extra : "");
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    g_free(text);
+    return path;
+}
+
+static GSubprocess *start_daemon(const char *config, const char *log_name, gboolean exit_at_end)
+{
+    GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    gchar *log = g_build_filename(tmpdir, log_name, NULL);
+    g_subprocess_launcher_set_stderr_file_path(l, log);
+    const char *argv[] = {g_getenv("PW_PLATEWATCHD"), "--config", config, exit_at_end ? "--exit-at-end" : NULL,
+                          NULL};
+    cr_assert_not_null(argv[0], "PW_PLATEWATCHD is not set");
+    GError *gerr = NULL;
+    GSubprocess *p = g_subprocess_launcher_spawnv(l, argv, &gerr);
+    cr_assert_not_null(p, "spawn: %s", gerr ? gerr->message : "");
+    g_object_unref(l);
+    g_free(log);
+    return p;
+}
+
+static gchar *read_log(const char *log_name)
+{
+    gchar *path = g_build_filename(tmpdir, log_name, NULL), *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        text = g_strdup("");
+    g_free(path);
+    return text;
+}
+
+/* Waits for the process to exit (the test's timeout is the liveness limit); returns its status. */
+static int wait_exit(GSubprocess *p)
+{
+    g_subprocess_wait(p, NULL, NULL);
+    cr_assert(g_subprocess_get_if_exited(p), "the daemon did not exit normally");
+    return g_subprocess_get_exit_status(p);
+}
+
+/* Events the test subscriber received. */
+typedef struct {
+    GPtrArray *kinds;  /* "vehicle.final" ... */
+    GPtrArray *plates;
+    GArray *seqs;
+    int finals;
+} inbox;
+
+static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, size_t jpeg_len, void *user)
+{
+    (void)json, (void)jpeg, (void)jpeg_len;
+    inbox *in = user;
+    if (ev->kind < PW_EVENT_VEHICLE_NEW || ev->kind > PW_EVENT_VEHICLE_FINAL)
+        return;
+    g_ptr_array_add(in->kinds, g_strdup(pw_event_kind_name(ev->kind)));
+    g_ptr_array_add(in->plates, g_strdup(ev->plate));
+    g_array_append_val(in->seqs, ev->seq);
+    in->finals += ev->kind == PW_EVENT_VEHICLE_FINAL;
+}
+
+static void inbox_init(inbox *in)
+{
+    in->kinds = g_ptr_array_new_with_free_func(g_free);
+    in->plates = g_ptr_array_new_with_free_func(g_free);
+    in->seqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    in->finals = 0;
+}
+
+static void inbox_clear(inbox *in)
+{
+    g_ptr_array_free(in->kinds, TRUE);
+    g_ptr_array_free(in->plates, TRUE);
+    g_array_free(in->seqs, TRUE);
+}
+
+static pw_subscriber *subscribe(const lane_spec *l, inbox *in, const char *server_pub, const char *client_key)
+{
+    gchar *pub = g_strdup_printf("tcp://127.0.0.1:%d", l->pub_port);
+    gchar *rep = g_strdup_printf("tcp://127.0.0.1:%d", l->replay_port);
+    pw_subscriber_config sc = {.pub_endpoint = pub, .replay_endpoint = rep, .backfill_new_streams = true,
+                               .server_public_key_file = server_pub, .client_secret_key_file = client_key,
+                               .allow_plain = server_pub == NULL};
+    pw_subscriber *sub = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_subscriber_new(&sc, inbox_cb, in, &sub, &err), 0, "%s", err.msg);
+    g_free(pub);
+    g_free(rep);
+    return sub;
+}
+
+static void run_until_finals(pw_subscriber *sub, inbox *in, int finals, int timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    while (in->finals < finals && g_get_monotonic_time() < end)
+        pw_subscriber_run(sub, 100);
+}
+
+static int count_final(const inbox *in, const char *plate)
+{
+    int n = 0;
+    for (guint i = 0; i < in->kinds->len; i++)
+        n += !strcmp(in->kinds->pdata[i], "vehicle.final") && !strcmp(in->plates->pdata[i], plate);
+    return n;
+}
+
+static void assert_in_order_once(const inbox *in)
+{
+    for (guint i = 1; i < in->seqs->len; i++)
+        cr_assert_eq(g_array_index(in->seqs, uint64_t, i), g_array_index(in->seqs, uint64_t, i - 1) + 1,
+                     "event %u: seq %lu after %lu", i, (unsigned long)g_array_index(in->seqs, uint64_t, i),
+                     (unsigned long)g_array_index(in->seqs, uint64_t, i - 1));
+}
+
+Test(daemon, one_final_per_plate_with_the_right_text, .init = setup, .fini = teardown, .timeout = 180)
+{
+    gchar *clip = make_clip("lane.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 0, NULL};
+    gchar *config = write_config("d.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    run_until_finals(sub, &in, 3, 90);
+    for (size_t i = 0; i < G_N_ELEMENTS(labels); i++)
+        cr_assert_eq(count_final(&in, labels[i]), 1, "%s: %d finals", labels[i], count_final(&in, labels[i]));
+    cr_assert_eq(in.finals, 3, "exactly one vehicle.final per plate");
+    cr_assert_eq(g_array_index(in.seqs, uint64_t, 0), 1);
+    assert_in_order_once(&in);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0, "SIGTERM exits 0");
+    gchar *log = read_log("d.log");
+    cr_assert(strstr(log, "allow_plain") != NULL, "plain TCP is warned about: %s", log);
+    cr_assert(strstr(log, "stopped cleanly") != NULL, "%s", log);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_free(log), g_free(config), g_free(uri), g_free(clip);
+    g_object_unref(d);
+}
+
+static int64_t journal_last_seq(void)
+{
+    gchar *path = g_build_filename(tmpdir, "l01.journal", NULL);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(seq), 0) FROM events", -1, &st, NULL);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    g_free(path);
+    return seq;
+}
+
+Test(daemon, sigkill_and_restart_continue_the_sequence, .init = setup, .fini = teardown, .timeout = 240)
+{
+    gchar *clip = make_clip("lane.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 1, NULL}; /* paced: real time, so there is a "mid-stream" */
+    gchar *config = write_config("d.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "d1.log", FALSE);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    run_until_finals(sub, &in, 1, 90);
+    cr_assert_geq(in.finals, 1);
+    g_subprocess_force_exit(d); /* SIGKILL: no drain, no clean close */
+    g_subprocess_wait(d, NULL, NULL);
+    g_object_unref(d);
+    int64_t before = journal_last_seq();
+    cr_assert_geq(before, 2);
+
+    d = start_daemon(config, "d2.log", FALSE);
+    run_until_finals(sub, &in, 4, 120); /* the restarted daemon reads the clip again */
+    cr_assert_geq(in.finals, 4, "after the restart the subscriber keeps receiving");
+    cr_assert_gt(journal_last_seq(), before);
+    assert_in_order_once(&in);
+    cr_assert_eq(g_array_index(in.seqs, uint64_t, 0), 1);
+    pw_subscriber_counters c;
+    pw_subscriber_get_counters(sub, &c);
+    cr_assert_geq(c.restarts, 1, "the subscriber saw the publisher restart");
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_object_unref(d);
+    g_free(config), g_free(uri), g_free(clip);
+}
+
+Test(daemon, sigterm_publishes_the_vehicle_in_view, .init = setup, .fini = teardown, .timeout = 180)
+{
+    gchar *clip = make_clip("lane.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 1, "final_after_ms = 60000"};
+    gchar *config = write_config("d.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    gint64 end = g_get_monotonic_time() + 90 * G_USEC_PER_SEC;
+    while (in.kinds->len == 0 && g_get_monotonic_time() < end)
+        pw_subscriber_run(sub, 100);
+    cr_assert_gt(in.kinds->len, 0, "a vehicle.new arrives");
+    cr_assert_eq(in.finals, 0, "with a 60 s silence rule nothing is final yet");
+    g_subprocess_send_signal(d, SIGTERM);
+    run_until_finals(sub, &in, 1, 30);
+    cr_assert_geq(in.finals, 1, "the drain publishes the vehicle in view as final");
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_object_unref(d);
+    g_free(config), g_free(uri), g_free(clip);
+}
+
+/* Runs the daemon on a configuration text; returns its exit status and stderr. */
+static int run_config(const char *text, gchar **log)
+{
+    gchar *path = g_build_filename(tmpdir, "bad.conf", NULL);
+    if (text)
+        cr_assert(g_file_set_contents(path, text, -1, NULL));
+    GSubprocess *d = start_daemon(path, "bad.log", TRUE);
+    int status = wait_exit(d);
+    *log = read_log("bad.log");
+    g_object_unref(d);
+    g_free(path);
+    return status;
+}
+
+Test(daemon, bad_configurations_name_file_group_and_key, .init = setup, .fini = teardown, .timeout = 120)
+{
+    gchar *log = NULL;
+    cr_assert_eq(run_config(NULL, &log), 2);
+    cr_assert(strstr(log, "bad.conf") != NULL, "%s", log);
+    g_free(log);
+
+    cr_assert_eq(run_config("[site\nid = x\n", &log), 2);
+    cr_assert(strstr(log, "bad.conf") != NULL, "%s", log);
+    g_free(log);
+
+    const char *lane = "[site]\nid = t\n[security]\nallow_plain = true\n[lane a]\nsource = testsrc://\n"
+                       "publish = tcp://127.0.0.1:1\nreplay = tcp://127.0.0.1:2\njournal = /tmp/x\n";
+    gchar *bad_roi = g_strconcat(lane, "roi = 10,20,-5,4\n", NULL);
+    cr_assert_eq(run_config(bad_roi, &log), 2);
+    cr_assert(strstr(log, "[lane a] roi") != NULL, "%s", log);
+    g_free(log);
+    gchar *bad_country = g_strconcat(lane, "countries = FR,XX\n", NULL);
+    cr_assert_eq(run_config(bad_country, &log), 2);
+    cr_assert(strstr(log, "[lane a] countries") != NULL && strstr(log, "XX") != NULL, "%s", log);
+    g_free(log);
+    cr_assert_eq(run_config("[site]\nid = t\n[security]\nallow_plain = true\n[lane a]\nsource = testsrc://\n", &log),
+                 2);
+    cr_assert(strstr(log, "[lane a] publish: missing") != NULL, "%s", log);
+    g_free(log);
+    cr_assert_eq(run_config("[site]\nid = t\n[lane a]\nsource = testsrc://\n", &log), 2);
+    cr_assert(strstr(log, "[security]") != NULL, "CURVE is required unless allow_plain: %s", log);
+    g_free(log);
+    g_free(bad_roi), g_free(bad_country);
+}
+
+Test(daemon, unknown_key_file_and_port_in_use_are_clear_errors, .init = setup, .fini = teardown, .timeout = 120)
+{
+    gchar *log = NULL;
+    gchar *text = g_strdup_printf("[site]\nid = t\n[security]\nsecret_key = %s/none.key\nallow_list = %s\n"
+                                  "[lane a]\nsource = testsrc://\npublish = tcp://127.0.0.1:%d\n"
+                                  "replay = tcp://127.0.0.1:%d\njournal = %s/a.journal\n",
+                                  tmpdir, tmpdir, free_port(), free_port(), tmpdir);
+    cr_assert_neq(run_config(text, &log), 0);
+    cr_assert(strstr(log, "none.key") != NULL, "%s", log);
+    g_free(log), g_free(text);
+
+    int busy = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(busy, (struct sockaddr *)&a, sizeof a), 0);
+    listen(busy, 1);
+    getsockname(busy, (struct sockaddr *)&a, &len);
+    text = g_strdup_printf("[site]\nid = t\n[security]\nallow_plain = true\n[lane a]\nsource = testsrc://\n"
+                           "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\njournal = %s/a.journal\n",
+                           ntohs(a.sin_port), free_port(), tmpdir);
+    cr_assert_neq(run_config(text, &log), 0);
+    gchar *port = g_strdup_printf("%d", ntohs(a.sin_port));
+    cr_assert(strstr(log, port) != NULL, "the error names the endpoint: %s", log);
+    close(busy);
+    g_free(log), g_free(text), g_free(port);
+}
+
+Test(daemon, sighup_restarts_only_the_changed_lane, .init = setup, .fini = teardown, .timeout = 120)
+{
+    gchar *path = g_build_filename(tmpdir, "d.conf", NULL);
+    const char *fmt = "[site]\nid = t\n[security]\nallow_plain = true\n"
+                      "[lane a]\nsource = testsrc://\ncountries = %s\npublish = tcp://127.0.0.1:%d\n"
+                      "replay = tcp://127.0.0.1:%d\njournal = %s/a.journal\n"
+                      "[lane b]\nsource = testsrc://\npublish = tcp://127.0.0.1:%d\n"
+                      "replay = tcp://127.0.0.1:%d\njournal = %s/b.journal\n";
+    int ports[4] = {free_port(), free_port(), free_port(), free_port()};
+    gchar *text = g_strdup_printf(fmt, "FR", ports[0], ports[1], tmpdir, ports[2], ports[3], tmpdir);
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    GSubprocess *d = start_daemon(path, "d.log", FALSE);
+    gchar *log = NULL;
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    do {
+        g_usleep(100000);
+        g_free(log);
+        log = read_log("d.log");
+    } while (!strstr(log, "lane b: started") && g_get_monotonic_time() < end);
+    cr_assert(strstr(log, "lane a: started") && strstr(log, "lane b: started"), "%s", log);
+    g_free(text);
+    text = g_strdup_printf(fmt, "DE", ports[0], ports[1], tmpdir, ports[2], ports[3], tmpdir);
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    g_subprocess_send_signal(d, SIGHUP);
+    do {
+        g_usleep(100000);
+        g_free(log);
+        log = read_log("d.log");
+    } while (!strstr(log, "reloaded") && g_get_monotonic_time() < end);
+    cr_assert(strstr(log, "lane a: configuration changed") != NULL, "%s", log);
+    cr_assert(strstr(log, "lane b: configuration changed") == NULL, "lane b keeps running: %s", log);
+    cr_assert(strstr(log, "1 lane(s) stopped, 1 started, 2 running") != NULL, "%s", log);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    g_object_unref(d);
+    g_free(log), g_free(text), g_free(path);
+}
+
+Test(daemon, only_allowed_client_keys_receive_events, .init = setup, .fini = teardown, .timeout = 180)
+{
+    gchar *server = g_build_filename(tmpdir, "server", NULL);
+    gchar *allowed_dir = g_build_filename(tmpdir, "clients", NULL);
+    g_mkdir(allowed_dir, 0755);
+    gchar *client = g_build_filename(allowed_dir, "lane-controller", NULL);
+    gchar *stranger = g_build_filename(tmpdir, "stranger", NULL);
+    pw_err err = {0};
+    cr_assert_eq(pw_keygen(server, &err), 0, "%s", err.msg);
+    cr_assert_eq(pw_keygen(client, &err), 0, "%s", err.msg);
+    cr_assert_eq(pw_keygen(stranger, &err), 0, "%s", err.msg);
+    gchar *security = g_strdup_printf("secret_key = %s.key\nallow_list = %s", server, allowed_dir);
+    gchar *clip = make_clip("lane.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 0, NULL};
+    gchar *config = write_config("d.conf", &l, security);
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    gchar *server_pub = g_strconcat(server, ".pub", NULL);
+    gchar *client_key = g_strconcat(client, ".key", NULL), *stranger_key = g_strconcat(stranger, ".key", NULL);
+    inbox ok, denied;
+    inbox_init(&ok);
+    inbox_init(&denied);
+    pw_subscriber *good = subscribe(&l, &ok, server_pub, client_key);
+    pw_subscriber *bad = subscribe(&l, &denied, server_pub, stranger_key);
+    run_until_finals(good, &ok, 3, 90);
+    pw_subscriber_run(bad, 1000);
+    cr_assert_eq(ok.finals, 3, "the allowed client receives every vehicle");
+    cr_assert_eq(denied.kinds->len, 0, "an unknown key receives nothing");
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&good);
+    pw_subscriber_destroy(&bad);
+    inbox_clear(&ok);
+    inbox_clear(&denied);
+    g_object_unref(d);
+    g_free(server), g_free(allowed_dir), g_free(client), g_free(stranger), g_free(security), g_free(clip);
+    g_free(uri), g_free(config), g_free(server_pub), g_free(client_key), g_free(stranger_key);
+}

@@ -1,0 +1,279 @@
+/*
+ * test_controller.c - the controller over real ZeroMQ sockets on loopback:
+ * a stream of events in, decisions out on the controller's PUB, repeated
+ * events, a restart in the middle of the stream, and decisions left
+ * unpublished by a crash.
+ *
+ * Events are sent by a plain ZeroMQ PUB in the publisher's wire form (topic
+ * frame, JSON frame): the publish module's publisher is not built yet, and
+ * the controller runs with plain_input so that the test does not depend on
+ * it. Messages sent before a SUB has joined are lost (ZeroMQ's slow
+ * joiner), so the sender repeats the whole stream until every decision is
+ * seen, which also exercises idempotency. Waits are liveness limits only.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "gate_test_util.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+#include <zmq.h>
+
+#define N_EVENTS 10
+#define LIVENESS_US (30 * G_USEC_PER_SEC)
+
+typedef struct {
+    GHashTable *seen;       /* event_id -> times on_decision saw it */
+    int total;
+} tally;
+
+static void on_decision(pw_gate_verdict v, const char *json, void *user)
+{
+    (void)v;
+    tally *t = user;
+    const char *p = strstr(json, "\"event_id\":\"");
+    cr_assert_not_null(p);
+    char *id = g_strndup(p + 12, 36);
+    g_hash_table_insert(t->seen, id,
+                        GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(t->seen, id)) + 1));
+    t->total++;
+}
+
+typedef struct {
+    char *dir;
+    void *ctx, *pub, *sub;
+    char pub_ep[128];
+    char *events[N_EVENTS];
+    char *ids[N_EVENTS];
+    tally t;
+} rig;
+
+static void rig_init(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = gt_tmpdir();
+    r->ctx = zmq_ctx_new();
+    r->pub = zmq_socket(r->ctx, ZMQ_PUB);
+    int linger = 0;
+    zmq_setsockopt(r->pub, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_bind(r->pub, "tcp://127.0.0.1:*"), 0);
+    size_t n = sizeof r->pub_ep;
+    zmq_getsockopt(r->pub, ZMQ_LAST_ENDPOINT, r->pub_ep, &n);
+    r->t.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    char *path = g_build_filename(r->dir, "gate.db", NULL);
+    pw_declstore *st = NULL;
+    cr_assert_eq(pw_declstore_new(path, &st, NULL), 0);
+    /* Even events have a declaration, odd ones do not: both kinds of decision. */
+    for (int i = 0; i < N_EVENTS; i++) {
+        char plate[16], ref[16];
+        g_snprintf(plate, sizeof plate, "AB%02dCDE", i);
+        g_snprintf(ref, sizeof ref, "MRN%02d", i);
+        if (i % 2 == 0)
+            gt_add(st, ref, plate, NULL, "GB", NULL);
+        r->ids[i] = g_uuid_string_random();
+        r->events[i] = gt_event_json(&(gt_event){.plate = plate, .seq = (uint64_t)i + 1,
+                                                 .event_id = r->ids[i],
+                                                 .first_seen_us = GT_NOW_US + i});
+    }
+    pw_declstore_destroy(&st);
+    g_free(path);
+}
+
+static void rig_fini(rig *r)
+{
+    if (r->sub)
+        zmq_close(r->sub);
+    zmq_close(r->pub);
+    zmq_ctx_term(r->ctx);
+    for (int i = 0; i < N_EVENTS; i++) {
+        g_free(r->events[i]);
+        g_free(r->ids[i]);
+    }
+    g_hash_table_unref(r->t.seen);
+    gt_rmdir(r->dir);
+}
+
+static pw_gate *rig_gate(rig *r)
+{
+    pw_gate_config cfg;
+    pw_gate_config_defaults(&cfg);
+    char *path = g_build_filename(r->dir, "gate.db", NULL);
+    cfg.store_path = path;
+    cfg.decision_endpoint = "tcp://127.0.0.1:*";
+    cfg.events_endpoint = r->pub_ep;
+    cfg.allow_plain = true;
+    cfg.plain_input = true;
+    cfg.heartbeat_ms = 50;
+    cfg.on_decision = on_decision;
+    cfg.user = &r->t;
+    pw_gate *g = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_gate_new(&cfg, &g, &err), 0, "%s", err.msg);
+    g_free(path);
+    return g;
+}
+
+static void send_event(rig *r, int i)
+{
+    static const char topic[] = "plate.dover.l03.vehicle.new";
+    zmq_send(r->pub, topic, sizeof topic - 1, ZMQ_SNDMORE);
+    zmq_send(r->pub, r->events[i], strlen(r->events[i]), 0);
+}
+
+/* Sends events [from, to) again and again until `want` decisions were made in total. */
+static void pump(rig *r, pw_gate *g, int from, int to, int want)
+{
+    int64_t end = g_get_monotonic_time() + LIVENESS_US;
+    while (r->t.total < want) {
+        cr_assert_lt(g_get_monotonic_time(), end, "only %d of %d decisions", r->t.total, want);
+        for (int i = from; i < to; i++)
+            send_event(r, i);
+        pw_err err = {0};
+        cr_assert_geq(pw_gate_run(g, 100, &err), 0, "%s", err.msg);
+    }
+}
+
+static void assert_each_once(rig *r, int upto)
+{
+    cr_assert_eq(r->t.total, upto);
+    for (int i = 0; i < upto; i++)
+        cr_assert_eq(GPOINTER_TO_INT(g_hash_table_lookup(r->t.seen, r->ids[i])), 1,
+                     "event %d decided %d times", i,
+                     GPOINTER_TO_INT(g_hash_table_lookup(r->t.seen, r->ids[i])));
+}
+
+/* Connects a SUB to the controller's PUB and waits for its heartbeat. */
+static void subscribe_decisions(rig *r, pw_gate *g)
+{
+    r->sub = zmq_socket(r->ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(r->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(r->sub, ZMQ_SUBSCRIBE, "gate.", 5);
+    cr_assert_eq(zmq_connect(r->sub, pw_gate_endpoint(g)), 0);
+    int64_t end = g_get_monotonic_time() + LIVENESS_US;
+    char buf[64];
+    for (;;) {
+        cr_assert_lt(g_get_monotonic_time(), end, "no heartbeat from the controller");
+        cr_assert_geq(pw_gate_run(g, 60, NULL), 0);
+        int n = zmq_recv(r->sub, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (n == (int)strlen("gate.heartbeat") && memcmp(buf, "gate.heartbeat", n) == 0)
+            break;
+    }
+}
+
+/* Counts decision messages waiting on the SUB, per event id. */
+static int drain_decisions(rig *r, GHashTable *ids)
+{
+    int n = 0;
+    char topic[128];
+    for (;;) {
+        int tn = zmq_recv(r->sub, topic, sizeof topic - 1, ZMQ_DONTWAIT);
+        if (tn < 0)
+            return n;
+        zmq_msg_t body;
+        zmq_msg_init(&body);
+        cr_assert_geq(zmq_msg_recv(&body, r->sub, 0), 0);
+        topic[tn] = '\0';
+        if (strcmp(topic, "gate.dover.l03.decision") == 0) {
+            const char *p = g_strstr_len(zmq_msg_data(&body), (gssize)zmq_msg_size(&body),
+                                         "\"event_id\":\"");
+            cr_assert_not_null(p);
+            char *id = g_strndup(p + 12, 36);
+            g_hash_table_insert(ids, id, GINT_TO_POINTER(
+                GPOINTER_TO_INT(g_hash_table_lookup(ids, id)) + 1));
+            n++;
+        }
+        zmq_msg_close(&body);
+    }
+}
+
+Test(controller, stream_decided_once_and_published)
+{
+    rig r;
+    rig_init(&r);
+    pw_gate *g = rig_gate(&r);
+    subscribe_decisions(&r, g);
+    pump(&r, g, 0, N_EVENTS, N_EVENTS);
+    /* A few more rounds of the same events: no new decision may appear. */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N_EVENTS; i++)
+            send_event(&r, i);
+        cr_assert_geq(pw_gate_run(g, 100, NULL), 0);
+    }
+    assert_each_once(&r, N_EVENTS);
+    pw_gate_counters c;
+    pw_gate_get_counters(g, &c);
+    cr_assert_eq(c.decisions, N_EVENTS);
+    cr_assert_gt(c.duplicates, 0, "the repeats were seen and dropped");
+    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    int64_t end = g_get_monotonic_time() + LIVENESS_US;
+    while (g_hash_table_size(ids) < N_EVENTS) {
+        cr_assert_lt(g_get_monotonic_time(), end, "decisions missing on the PUB");
+        drain_decisions(&r, ids);
+        g_usleep(10000);
+    }
+    for (int i = 0; i < N_EVENTS; i++)
+        cr_assert_eq(GPOINTER_TO_INT(g_hash_table_lookup(ids, r.ids[i])), 1);
+    g_hash_table_unref(ids);
+    pw_gate_destroy(&g);
+    rig_fini(&r);
+}
+
+Test(controller, restart_in_the_middle_of_a_stream)
+{
+    rig r;
+    rig_init(&r);
+    pw_gate *g = rig_gate(&r);
+    pump(&r, g, 0, N_EVENTS / 2, N_EVENTS / 2);
+    pw_gate_destroy(&g);
+    /* A new controller on the same store; the publisher replays from the start. */
+    g = rig_gate(&r);
+    pump(&r, g, 0, N_EVENTS, N_EVENTS);
+    assert_each_once(&r, N_EVENTS);
+    pw_gate_destroy(&g);
+
+    char *path = g_build_filename(r.dir, "gate.db", NULL);
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM decisions),"
+                       " (SELECT count(*) FROM decisions WHERE published = 0),"
+                       " (SELECT last_seq FROM stream_positions),"
+                       " (SELECT count(*) FROM decisions WHERE verdict = 'RELEASE')", -1, &s,
+                       NULL);
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(s, 0), N_EVENTS);
+    cr_assert_eq(sqlite3_column_int(s, 1), 0);
+    cr_assert_eq(sqlite3_column_int(s, 2), N_EVENTS);
+    cr_assert_eq(sqlite3_column_int(s, 3), N_EVENTS / 2);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    g_free(path);
+    rig_fini(&r);
+}
+
+Test(controller, unpublished_decision_is_sent_at_start)
+{
+    rig r;
+    rig_init(&r);
+    pw_gate *g = rig_gate(&r);
+    pump(&r, g, 0, 2, 2);
+    pw_gate_destroy(&g);
+    /* As if the process died between the commit and the send. */
+    char *path = g_build_filename(r.dir, "gate.db", NULL);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    char *sql = g_strdup_printf("UPDATE decisions SET published = 0 WHERE event_id = '%s'",
+                                r.ids[1]);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    g_free(sql);
+    sqlite3_close(db);
+    g_free(path);
+    g = rig_gate(&r);
+    pw_gate_counters c;
+    pw_gate_get_counters(g, &c);
+    cr_assert_eq(c.republished, 1);
+    cr_assert_eq(GPOINTER_TO_INT(g_hash_table_lookup(r.t.seen, r.ids[1])), 2,
+                 "handed on once more, with the same event id");
+    pw_gate_destroy(&g);
+    rig_fini(&r);
+}

@@ -1,0 +1,334 @@
+/*
+ * test_ocr.c - Tesseract reading of rendered plates (synth/), with their
+ * formats and countries, two-row and light-on-dark plates, plates cut out
+ * of rendered scenes, and bad input: empty, tiny, huge, blank and noise
+ * crops, and missing or corrupt traineddata.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "ocr.h"
+#include "pw_build_config.h"
+#include "synth.h"
+
+static pw_formats *formats;
+static pw_ocr *ocr;
+
+static void setup(void)
+{
+    pw_err err;
+    cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
+    pw_ocr_config cfg;
+    pw_ocr_config_defaults(&cfg);
+    cr_assert_eq(pw_ocr_new(&cfg, formats, &ocr, &err), 0, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+    pw_ocr_destroy(&ocr);
+    cr_assert_null(ocr);
+    pw_ocr_destroy(&ocr);
+    pw_formats_destroy(&formats);
+}
+
+TestSuite(ocr, .init = setup, .fini = teardown);
+
+/* Scales a rendered plate to the detector's crop height, as the reader hands it over. */
+static pw_image *to_crop_height(pw_image *plate, int height)
+{
+    pw_plane p = pw_image_plane(plate);
+    int w = (int)lround((double)p.width * height / p.height);
+    pw_image *out = NULL;
+    cr_assert_eq(pw_image_new(w, height, 1, &out), 0);
+    pw_plane o = pw_image_plane(out);
+    cr_assert_eq(pw_cv_resize(&p, &o), 0);
+    return out;
+}
+
+static int read_style(const pw_plate_style *st, const char *countries, pw_plate_read *r)
+{
+    pw_image *plate = NULL;
+    cr_assert_eq(pw_synth_plate(st, &plate), 0);
+    pw_image *crop = to_crop_height(plate, 64);
+    char codes[8][PW_COUNTRY_MAX];
+    size_t n = 0;
+    if (countries)
+        cr_assert_eq(pw_formats_parse_countries(formats, countries, codes, 8, &n, NULL), 0);
+    pw_plane cp = pw_image_plane(crop);
+    int rc = pw_ocr_read(ocr, &cp, (const char(*)[PW_COUNTRY_MAX])codes, n, r);
+    pw_image_destroy(&crop);
+    pw_image_destroy(&plate);
+    return rc;
+}
+
+static void expect_read(const char *printed, const char *countries, const char *text, const char *country)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, printed, 30);
+    pw_plate_read r;
+    int rc = read_style(&st, countries, &r);
+    cr_assert_eq(rc, 0, "%s: %s", printed, pw_strerror(rc));
+    cr_expect_str_eq(r.text, text, "printed %s", printed);
+    cr_expect_str_eq(r.country, country, "printed %s", printed);
+    cr_expect_gt(r.confidence, 50.0f);
+    cr_expect_geq(r.n_alts, 1);
+    cr_expect_str_eq(r.alts[0].text, r.text, "the chosen reading is the first alternative");
+    for (size_t i = 0; i < strlen(r.text); i++)
+        cr_expect(r.char_conf[i] > 0 && r.char_conf[i] <= 100, "char %zu conf %g", i, r.char_conf[i]);
+}
+
+Test(ocr, reads_rendered_plates_of_several_countries)
+{
+    expect_read("AB-123-CD", "FR", "AB123CD", "FR");
+    expect_read("BA-123AB", "SK,CZ", "BA123AB", "SK");
+    expect_read("1T4 3213", "SK,CZ", "1T43213", "CZ");
+    expect_read("HPM-9362", "BR", "HPM9362", "BR");
+    expect_read("7ABC123", "US", "7ABC123", "US");
+}
+
+Test(ocr, every_country_is_tried_when_none_are_configured)
+{
+    expect_read("KR-451-XZ", NULL, "KR451XZ", "FR");
+}
+
+Test(ocr, reads_light_text_on_dark_plates)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, "GHK-4821", 30);
+    st.dark_on_light = 0;
+    st.plate_value = 30;
+    st.text_value = 230;
+    pw_plate_read r;
+    cr_assert_eq(read_style(&st, "BR", &r), 0);
+    cr_expect_str_eq(r.text, "GHK4821");
+}
+
+Test(ocr, reads_two_row_plates_top_row_first)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, "BA1 23AB", 22);
+    st.two_rows = 1;
+    pw_plate_read r;
+    cr_assert_eq(read_style(&st, "SK", &r), 0);
+    cr_expect_str_eq(r.text, "BA123AB");
+    cr_expect_str_eq(r.country, "SK");
+}
+
+Test(ocr, reads_plates_without_a_frame_in_other_fonts)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, "WX-507-JN", 30);
+    st.border = 0;
+    st.font = PW_FONT_SANS;
+    pw_plate_read r;
+    cr_assert_eq(read_style(&st, "FR", &r), 0);
+    cr_expect_str_eq(r.text, "WX507JN");
+}
+
+Test(ocr, unmatched_reading_is_reported_raw_with_lower_confidence)
+{
+    /* Four letters fit no Brazilian format. */
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, "WXYZ", 30);
+    pw_plate_read r;
+    cr_assert_eq(read_style(&st, "BR", &r), 0);
+    cr_expect_str_eq(r.text, "WXYZ");
+    cr_expect_str_eq(r.country, "");
+    cr_expect_leq(r.confidence, 60.0f);
+}
+
+Test(ocr, reads_a_plate_cut_from_a_rendered_scene)
+{
+    pw_scene_spec spec = {.width = 640, .height = 360, .seed = 7, .clutter = 20, .blur_sigma = 0.6,
+                          .noise_sigma = 3.0, .vehicle = 1};
+    pw_scene_plate plate = {.cx = 320, .cy = 220};
+    pw_plate_style_defaults(&plate.style, "EK-318-TP", 20);
+    pw_image *scene = NULL;
+    float corners[1][4][2];
+    cr_assert_eq(pw_synth_scene(&spec, &plate, 1, &scene, corners), 0);
+    /* The rectified crop the detector would give: the plate's box with a margin, 64 rows high. */
+    float w = corners[0][1][0] - corners[0][0][0], h = corners[0][3][1] - corners[0][0][1];
+    float mx = w * 0.06f, my = h * 0.15f;
+    float quad[8] = {corners[0][0][0] - mx, corners[0][0][1] - my, corners[0][1][0] + mx, corners[0][1][1] - my,
+                     corners[0][2][0] + mx, corners[0][2][1] + my, corners[0][3][0] - mx, corners[0][3][1] + my};
+    pw_image *crop = NULL;
+    cr_assert_eq(pw_image_new((int)lround(64.0 * (w + 2 * mx) / (h + 2 * my)), 64, 1, &crop), 0);
+    pw_plane sp = pw_image_plane(scene), cp = pw_image_plane(crop);
+    cr_assert_eq(pw_cv_warp_quad(&sp, quad, &cp), 0);
+    char fr[1][PW_COUNTRY_MAX] = {"FR"};
+    pw_plate_read r;
+    cr_assert_eq(pw_ocr_read(ocr, &cp, (const char(*)[PW_COUNTRY_MAX])fr, 1, &r), 0);
+    cr_expect_str_eq(r.text, "EK318TP");
+    pw_image_destroy(&crop);
+    pw_image_destroy(&scene);
+}
+
+/* ---- Bad input ---------------------------------------------------------- */
+
+static int read_plane(pw_plane *p, pw_plate_read *r)
+{
+    return pw_ocr_read(ocr, p, NULL, 0, r);
+}
+
+Test(ocr, empty_and_malformed_crops_are_errors)
+{
+    uint8_t px[64] = {0};
+    pw_plate_read r;
+    pw_plane p = {px, 0, 8, 8, 1};
+    cr_expect_eq(read_plane(&p, &r), PW_EEMPTYIMG);
+    p = (pw_plane){NULL, 8, 8, 8, 1};
+    cr_expect_eq(read_plane(&p, &r), -EINVAL);
+    p = (pw_plane){px, 8, 8, 4, 1};
+    cr_expect_eq(read_plane(&p, &r), PW_EBADFRAME);
+    p = (pw_plane){px, PW_MAX_IMAGE_SIDE + 1, 1, PW_MAX_IMAGE_SIDE + 1, 1};
+    cr_expect_eq(read_plane(&p, &r), PW_ETOOBIG);
+    uint8_t bgr[8 * 8 * 3] = {0};
+    p = (pw_plane){bgr, 8, 8, 24, 3};
+    cr_expect_eq(read_plane(&p, &r), -EINVAL, "colour crops are refused");
+    cr_expect_eq(pw_ocr_read(NULL, &p, NULL, 0, &r), -EINVAL);
+}
+
+static pw_image *filled(int w, int h, unsigned seed, int noise)
+{
+    pw_image *img = NULL;
+    cr_assert_eq(pw_image_new(w, h, 1, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    GRand *rnd = g_rand_new_with_seed(seed);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            *pw_plane_at(&p, x, y) = noise ? (uint8_t)g_rand_int_range(rnd, 0, 256) : 255;
+    g_rand_free(rnd);
+    return img;
+}
+
+Test(ocr, tiny_crops_give_no_reading)
+{
+    pw_image *img = filled(6, 4, 1, 1);
+    pw_plane p = pw_image_plane(img);
+    pw_plate_read r;
+    cr_expect_eq(read_plane(&p, &r), PW_ENOPLATE);
+    pw_image_destroy(&img);
+}
+
+Test(ocr, blank_crops_give_no_reading)
+{
+    pw_image *img = filled(220, 64, 1, 0);
+    pw_plane p = pw_image_plane(img);
+    pw_plate_read r;
+    cr_expect_eq(read_plane(&p, &r), PW_ENOPLATE);
+    cr_expect_str_eq(r.text, "");
+    pw_image_destroy(&img);
+}
+
+Test(ocr, noise_crops_give_no_reading)
+{
+    for (unsigned seed = 1; seed <= 5; seed++) {
+        pw_image *img = filled(220, 64, seed, 1);
+        pw_plane p = pw_image_plane(img);
+        pw_plate_read r;
+        cr_expect_eq(read_plane(&p, &r), PW_ENOPLATE, "seed %u read '%s' (%g)", seed, r.text, r.confidence);
+        pw_image_destroy(&img);
+    }
+}
+
+Test(ocr, huge_crops_are_read_or_refused_without_harm)
+{
+    /* A plate rendered 20 times the usual size, inside a wide white crop. */
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, "AB-123-CD", 600);
+    pw_image *plate = NULL;
+    cr_assert_eq(pw_synth_plate(&st, &plate), 0);
+    pw_plane p = pw_image_plane(plate);
+    cr_assert_gt(p.width, 4000);
+    pw_plate_read r;
+    char fr[1][PW_COUNTRY_MAX] = {"FR"};
+    int rc = pw_ocr_read(ocr, &p, (const char(*)[PW_COUNTRY_MAX])fr, 1, &r);
+    cr_assert_eq(rc, 0, "%s", pw_strerror(rc));
+    cr_expect_str_eq(r.text, "AB123CD");
+    pw_image_destroy(&plate);
+    pw_image *img = filled(8000, 3000, 3, 1);
+    p = pw_image_plane(img);
+    rc = read_plane(&p, &r);
+    cr_expect(rc == PW_ENOPLATE || rc == 0, "noise at 8000x3000: %s", pw_strerror(rc));
+    pw_image_destroy(&img);
+}
+
+/* ---- Configuration and model errors ------------------------------------ */
+
+static int new_with(const char *dir, const char *lang, int top_n, pw_err *err)
+{
+    pw_ocr_config cfg;
+    pw_ocr_config_defaults(&cfg);
+    cfg.tessdata_dir = dir;
+    cfg.language = lang;
+    cfg.top_n = top_n;
+    pw_ocr *o = (pw_ocr *)0x1;
+    int rc = pw_ocr_new(&cfg, formats, &o, err);
+    if (rc == 0)
+        pw_ocr_destroy(&o);
+    else
+        cr_expect_null(o);
+    return rc;
+}
+
+Test(ocr, defaults_name_the_build_tessdata)
+{
+    pw_ocr_config cfg;
+    pw_ocr_config_defaults(&cfg);
+    cr_expect_str_eq(cfg.tessdata_dir, PW_TESSDATA_DIR);
+    cr_expect_str_eq(cfg.language, "eng");
+    cr_expect_eq(cfg.top_n, 5);
+}
+
+Test(ocr, missing_traineddata_is_named)
+{
+    pw_err err;
+    cr_expect_eq(new_with("/nonexistent/tessdata", "eng", 5, &err), PW_EOCRINIT);
+    cr_expect(strstr(err.msg, "/nonexistent/tessdata/eng.traineddata") != NULL, "%s", err.msg);
+    cr_expect(strstr(err.msg, "no such") != NULL, "%s", err.msg);
+}
+
+Test(ocr, corrupt_traineddata_is_named)
+{
+    char *dir = g_dir_make_tmp("pw-tessdata-XXXXXX", NULL);
+    cr_assert_not_null(dir);
+    char *garbage = g_build_filename(dir, "junk.traineddata", NULL);
+    cr_assert(g_file_set_contents(garbage, "this is not a model at all", -1, NULL));
+    pw_err err;
+    cr_expect_eq(new_with(dir, "junk", 5, &err), PW_EOCRINIT);
+    cr_expect(strstr(err.msg, garbage) != NULL, "%s", err.msg);
+
+    /* The real model cut short: a plausible header, then nothing. */
+    char *real = g_build_filename(PW_TESSDATA_DIR, "eng.traineddata", NULL);
+    char *bytes = NULL;
+    gsize len = 0;
+    cr_assert(g_file_get_contents(real, &bytes, &len, NULL));
+    char *cut = g_build_filename(dir, "cut.traineddata", NULL);
+    cr_assert(g_file_set_contents(cut, bytes, (gssize)(len / 3), NULL));
+    cr_expect_eq(new_with(dir, "cut", 5, &err), PW_EOCRINIT);
+    cr_expect(strstr(err.msg, cut) != NULL, "%s", err.msg);
+
+    g_unlink(garbage);
+    g_unlink(cut);
+    g_rmdir(dir);
+    g_free(bytes);
+    g_free(real);
+    g_free(garbage);
+    g_free(cut);
+    g_free(dir);
+}
+
+Test(ocr, bad_configuration_is_refused)
+{
+    pw_err err;
+    cr_expect_eq(new_with(PW_TESSDATA_DIR, "eng", PW_OCR_MAX_ALTS + 1, &err), PW_ECONFIG);
+    cr_expect(strstr(err.msg, "top_n") != NULL, "%s", err.msg);
+    cr_expect_eq(new_with(PW_TESSDATA_DIR, "eng", -1, &err), PW_ECONFIG);
+    pw_ocr *o = NULL;
+    cr_expect_eq(pw_ocr_new(NULL, formats, &o, &err), -EINVAL);
+}
