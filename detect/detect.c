@@ -17,8 +17,6 @@
 /* How far the plate reaches beyond its characters, as shares of the text height. */
 #define PW_PLATE_HEIGHT_FACTOR 1.45f
 #define PW_PLATE_SIDE_MARGIN 0.5f
-/* A two-row plate ranks above either of its rows alone. */
-#define PW_TWO_ROW_BONUS 1.25f
 
 static const char *const simd_names[] = {"auto", "scalar", "sse2", "avx2"};
 
@@ -263,44 +261,6 @@ static void refine_seeds(pw_detector *d)
     }
 }
 
-/*
- * Two text lines stacked like the rows of a square plate (motorcycle,
- * two-row US and French plates): same tilt and height, one line height or
- * so apart, centred over each other.
- */
-static int stacked(const pw_textline *a, const pw_textline *b, float *gap)
-{
-    float h = (a->hgt + b->hgt) / 2.f, c = cosf(a->angle), s = sinf(a->angle);
-    float dx = b->cx - a->cx, dy = b->cy - a->cy;
-    float along = dx * c + dy * s, across = -dx * s + dy * c;
-    float ratio = a->hgt > b->hgt ? a->hgt / b->hgt : b->hgt / a->hgt;
-    float lratio = a->len > b->len ? a->len / b->len : b->len / a->len;
-    *gap = fabsf(across);
-    return fabsf(a->angle - b->angle) < 0.07f && ratio < 1.6f && lratio < 2.5f &&
-           *gap > 0.9f * h && *gap < 2.2f * h && fabsf(along) < 0.35f * fmaxf(a->len, b->len);
-}
-
-/* Adds a two-row line for every stacked pair, keeping the single lines as they are. */
-static void merge_rows(pw_detector *d)
-{
-    int n = d->nlines;
-    for (int i = 0; i < n && d->nlines < PW_MAX_LINES; i++) {
-        for (int j = i + 1; j < n && d->nlines < PW_MAX_LINES; j++) {
-            const pw_textline *a = &d->lines[i], *b = &d->lines[j];
-            float gap;
-            if (!stacked(a, b, &gap))
-                continue;
-            pw_textline m = *a;
-            m.cx = (a->cx + b->cx) / 2.f;
-            m.cy = (a->cy + b->cy) / 2.f;
-            m.len = fmaxf(a->len, b->len);
-            m.hgt = gap + (a->hgt + b->hgt) / 2.f;
-            m.score = (a->score + b->score) / 2.f * PW_TWO_ROW_BONUS;
-            d->lines[d->nlines++] = m;
-        }
-    }
-}
-
 static void line_corners(const pw_textline *l, float hgt, float len, float c[4][2])
 {
     float ux = cosf(l->angle), uy = sinf(l->angle);
@@ -413,7 +373,6 @@ int pw_detector_run(pw_detector *d, const pw_plane *grey, const pw_candidate **c
     if (rc < 0)
         return rc;
     refine_seeds(d);
-    merge_rows(d);
     *n = emit_candidates(d, grey, ox, oy);
     return 0;
 }

@@ -16,8 +16,6 @@
 /* Seeds kept per level, and seeds refined per frame. */
 #define PW_SEEDS_PER_LEVEL 24
 #define PW_MAX_REFINE 48
-/* Refined lines plus the two-row lines merged from them. */
-#define PW_MAX_LINES (PW_MAX_REFINE + 16)
 /* The refinement patch around a seed, in level pixels, each side of its centre. */
 #define PW_PATCH_HALF_W 80
 #define PW_PATCH_HALF_H 26
@@ -82,7 +80,7 @@ struct pw_detector {
     int32_t proj[PW_PROJ_LEN];
     int32_t cols[PW_PATCH_W];
 
-    pw_textline lines[PW_MAX_LINES];
+    pw_textline lines[PW_MAX_REFINE];
     int nlines;
 
     uint8_t *crops;               /* max_candidates crops of crop_height x max width */

@@ -174,6 +174,28 @@ static int active_column(const pw_detector *d, const patch_geom *g, int slope, i
 }
 
 /*
+ * The column to grow the text from: the centre of the densest stretch of
+ * two text heights within the seed's window, so that a seed lying half on a
+ * plate and half on the bumper starts from the characters.
+ */
+static int densest_column(const pw_detector *d, const patch_geom *g, int hgt)
+{
+    int half = hgt, from = g->cx - PW_WIN_W * PW_CELL_W / 2, to = g->cx + PW_WIN_W * PW_CELL_W / 2;
+    from = from < half ? half : from;
+    to = to > g->w - 1 - half ? g->w - 1 - half : to;
+    int best = g->cx < 0 ? 0 : g->cx >= g->w ? g->w - 1 : g->cx;
+    int64_t best_sum = -1;
+    for (int x = from; x <= to; x++) {
+        int64_t sum = 0;
+        for (int k = -half; k <= half; k++)
+            sum += d->cols[x + k];
+        if (sum > best_sum)
+            best_sum = sum, best = x;
+    }
+    return best;
+}
+
+/*
  * The text's extent: the run of columns around the pivot that maximises
  * the sum of (energy - tau), each column's energy capped at 2 * tau / 0.4
  * so that one strong edge cannot pay for a stretch of empty plate. tau is
@@ -193,7 +215,7 @@ static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top,
     }
     int mean = n ? (int)(total / n) : 1;
     int tau = mean * 2 / 5 > 1 ? mean * 2 / 5 : 1, cap = mean * 2 > tau ? mean * 2 : tau;
-    int pivot = g->cx < g->w ? (g->cx < 0 ? 0 : g->cx) : g->w - 1;
+    int pivot = densest_column(d, g, hgt);
     int64_t run = 0, best = 0;
     *left = *right = pivot;
     for (int x = pivot - 1; x >= 0; x--) {

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@
 /* Crops narrower than 3 characters of the smallest readable size are refused. */
 #define MIN_CROP_W 12
 #define MIN_CROP_H 8
+/* Below this share of the text pixels around them, "characters" are noise (see row_purity). */
+#define MIN_ROW_PURITY 0.0
 /* The contrast (grey levels between the 2nd and 98th percentile) below which a crop is blank. */
 #define MIN_CONTRAST 28
 
@@ -188,7 +191,7 @@ static int plausible_char(const pw_cc *c, int W, int H)
     if (c->w * 10 > c->h * 16 || c->h < 7)
         return 0;
     /* Solid blocks as wide as a letter are bands, logos, stickers or shadows. */
-    if (c->area * 100 > c->w * c->h * 68 && c->w * 100 > c->h * 45)
+    if (c->area * 100 > c->w * c->h * 80 && c->w * 100 > c->h * 45)
         return 0;
     if (c->area * 100 < c->w * c->h * 12)
         return 0;
@@ -313,6 +316,26 @@ static int rows_stacked(const row_box *a, const row_box *b)
     return apart_y && overlap_x > 0 && hmin * 10 >= hmax * 6;
 }
 
+/*
+ * Share of the text pixels inside the row's box that belong to the row's
+ * components. On a plate the characters own nearly all of it; in noise,
+ * texture or clutter the "characters" are a few blobs among many.
+ */
+static double row_purity(const cc_set *s, int r, const row_box *box)
+{
+    long own = 0, all = 0;
+    for (int y = box->y0; y < box->y1; y++) {
+        const int32_t *lab = s->labels + (size_t)y * (size_t)s->width;
+        for (int x = box->x0; x < box->x1; x++) {
+            if (lab[x] <= 0)
+                continue;
+            all++;
+            own += lab[x] <= MAX_CCS && s->row_of[lab[x] - 1] == r;
+        }
+    }
+    return all ? (double)own / (double)all : 0.0;
+}
+
 /* Row analysis of one mask: returns the number of rows (0-2), boxes top row first. */
 static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
 {
@@ -346,7 +369,8 @@ static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
     }
     for (int r = 0; r < n_rows; r++)
         add_pieces(s, r + 1, &rows[r]);
-    return n_rows;
+    if (getenv("PW_PURITY")) fprintf(stderr, "purity %.2f\n", row_purity(s, 1, &rows[0]));
+    return row_purity(s, 1, &rows[0]) < MIN_ROW_PURITY ? 0 : n_rows;
 }
 
 /* ---- Rendering ------------------------------------------------------ */

@@ -3,7 +3,8 @@
 # scripts/packages.txt, configures and builds, then runs the main job or the
 # tests. Every step is idempotent, so running it again only rebuilds.
 #
-#   scripts/setup.sh run      install, build, read the generated sample plates
+#   scripts/setup.sh run      install, build, run the lane daemon on a generated
+#                             recording and print the events a subscriber receives
 #   scripts/setup.sh test     install, build, run every test suite
 #   scripts/setup.sh asan     the same tests built with ASan + UBSan
 #   scripts/setup.sh deps     install the packages only
@@ -61,16 +62,44 @@ run_tests() {
     return $status
 }
 
-sample_images() {
-    local out="$build/sample"
-    "$build/synth/pw-synth" scenes --out "$out" --count 6 --seed 7 >/dev/null
-    ls "$out"/*.jpg
-}
-
+# The main job: the lane daemon on a generated drive-by recording, and a
+# subscriber that prints the plate events it receives (CURVE-encrypted).
 run_main() {
-    log "reading the generated sample plates (ground truth in $build/sample/manifest.csv)"
-    # shellcheck disable=SC2046
-    "$build/cli/platewatch" read --country FR,DE,NL,PL,GB,US $(sample_images)
+    local out="$build/sample" pw="$build/cli/platewatch" pid status=0
+    mkdir -p "$out/clients"
+    rm -f "$out"/lane.journal*
+    if [ ! -f "$out/lane.webm" ]; then
+        log "generating a sample recording of three vehicles passing ($out/lane.webm)"
+        "$build/synth/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
+    fi
+    [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
+    [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
+    cat >"$out/platewatchd.conf" <<CONF
+[site]
+id = sample
+[security]
+secret_key = $out/server.key
+allow_list = $out/clients
+[lane l01]
+source = file://$here/$out/lane.webm
+camera = cam-l01
+countries = FR,PL,US
+publish = tcp://127.0.0.1:17700
+replay = tcp://127.0.0.1:17701
+journal = $out/lane.journal
+final_after_ms = 800
+pace = true
+CONF
+    log "starting platewatchd on the recording (log: $out/platewatchd.log); the subscriber prints each event"
+    OMP_THREAD_LIMIT=1 "$build/daemon/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
+    pid=$!
+    "$pw" tail --connect tcp://127.0.0.1:17700 --replay tcp://127.0.0.1:17701 --from-start \
+        --server-key "$out/server.pub" --key "$out/clients/controller.key" \
+        --kind vehicle.new --kind vehicle.update --kind vehicle.final --seconds 14 || status=$?
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || status=$?
+    log "expected plates: AB123CD (FR), WX48213 (PL), 7FKM294 (US); platewatchd exited with status $status"
+    return $status
 }
 
 case "${1:-}" in
