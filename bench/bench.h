@@ -10,5 +10,6 @@
 int pw_bench_images_main(int argc, char **argv);   /* bench_images.c: read-path accuracy on a manifest */
 int pw_bench_detect_main(int argc, char **argv);   /* bench_detect.c: localiser recall, speed, Haar baseline */
 int pw_bench_capture_main(int argc, char **argv);  /* bench_capture.c: capture overhead and latency */
+int pw_bench_video_main(int argc, char **argv);    /* bench_video.c: the lane pipeline over recordings */
 
 #endif

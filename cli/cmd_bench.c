@@ -15,6 +15,7 @@ int pw_cmd_bench(int argc, char **argv)
         {"images", pw_bench_images_main, "read-path accuracy and time on a labelled manifest"},
         {"detect", pw_bench_detect_main, "localiser recall and speed, SIMD levels, Haar baseline"},
         {"capture", pw_bench_capture_main, "capture overhead and latency"},
+        {"video", pw_bench_video_main, "the lane pipeline over recordings with ground truth"},
     };
     if (argc >= 2)
         for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)

@@ -10,7 +10,7 @@
 #include <math.h>
 
 /* The characters fill this share of the crop's height; the rest is margin above and below. */
-#define PW_CROP_TEXT_SHARE 0.74f
+#define PW_CROP_TEXT_SHARE 0.68f
 /* Extra width each side, as a share of the crop's height in source pixels. */
 #define PW_CROP_SIDE_MARGIN 0.3f
 

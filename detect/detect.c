@@ -7,9 +7,6 @@
 #include "detect_internal.h"
 
 #include <errno.h>
-#ifdef PW_DETECT_DEBUG
-#include <stdio.h>
-#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,13 +227,6 @@ static void refine_one(pw_detector *d, const pw_seed *s)
             return;
     pw_textline line;
     int ok = pw_detect_refine(d, s, &line) == 0;
-#ifdef PW_DETECT_DEBUG
-    fprintf(stderr, "seed L%d score %d at %.0f,%.0f -> %s", s->level, s->score, fx, fy, ok ? "line" : "none");
-    if (ok)
-        fprintf(stderr, " c %.0f,%.0f len %.0f hgt %.0f ang %.1f score %.1f", line.cx, line.cy, line.len,
-                line.hgt, line.angle * 57.3, line.score);
-    fprintf(stderr, "\n");
-#endif
     if (ok)
         d->lines[d->nlines++] = line;
 }

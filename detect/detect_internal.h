@@ -24,6 +24,8 @@
 /* Largest shear shift over the patch at 16 degrees, plus one for rounding. */
 #define PW_PROJ_MARGIN 25
 #define PW_PROJ_LEN (PW_PATCH_H + 2 * PW_PROJ_MARGIN + 1)
+/* Columns summed together before shearing, in refine.c. */
+#define PW_BLOCK_W 8
 /* A crop is at most this many times as wide as it is tall. */
 #define PW_CROP_MAX_ASPECT 12
 /* Edge magnitudes below this are noise and count as zero. */
@@ -79,6 +81,7 @@ struct pw_detector {
     uint8_t patch[PW_PATCH_H * PW_PATCH_W];
     int32_t proj[PW_PROJ_LEN];
     int32_t cols[PW_PATCH_W];
+    uint16_t blocks[(PW_PATCH_W / PW_BLOCK_W + 1) * PW_PATCH_H];
 
     pw_textline lines[PW_MAX_REFINE];
     int nlines;

@@ -243,7 +243,9 @@ static gpointer detect_main(gpointer data)
 static void on_track_event(const pw_track_event *ev, void *user)
 {
     pw_lane *lane = user;
-    pw_latency_add(&lane->lat_event, (double)(g_get_monotonic_time() * 1000 - ev->latest_capture_mono_ns) / 1e6);
+    /* A FINAL waits out the silence rule by design, so only NEW and UPDATE measure the pipeline. */
+    if (ev->kind != PW_TRACK_FINAL)
+        pw_latency_add(&lane->lat_event, (double)(g_get_monotonic_time() * 1000 - ev->latest_capture_mono_ns) / 1e6);
     COUNT(lane, events, 1);
     if (lane->sink.on_event)
         lane->sink.on_event(ev, lane->sink.user);

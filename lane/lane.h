@@ -85,7 +85,8 @@ typedef struct {
     uint64_t events;          /* vehicle events emitted */
     uint64_t reconnects;      /* capture restarts */
     int ocr_queue_depth, ocr_queue_capacity;
-    pw_lane_latency detect, ocr, capture_to_event;
+    pw_lane_latency detect, ocr;
+    pw_lane_latency capture_to_event; /* frame capture to NEW/UPDATE emitted (FINAL waits by design) */
     double cpu_ms_per_frame;  /* process CPU time per processed frame so far */
     char capture_state[16];
     char last_error[256];

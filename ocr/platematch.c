@@ -17,7 +17,8 @@
 
 /* Costs of the alignment steps, in units of "one certain character". */
 #define COST_ALT_BASE 0.15f      /* taking an alternative instead of the best choice */
-#define COST_CORRECTION 0.35f    /* replacing a character by its confusable twin */
+#define COST_CORRECTION 0.3f     /* replacing a character by its confusable twin */
+#define COST_COUNTRY_RANK 0.2f   /* per place down the camera's country list (most likely first) */
 #define COST_DROP_EDGE 0.25f     /* dropping a position before or after the plate text */
 #define COST_DROP_MIDDLE 0.6f    /* dropping a position inside the plate text */
 #define COST_DROP_CONF 0.5f      /* extra per 100 confidence of a dropped position */
@@ -173,8 +174,8 @@ static void keep(pw_choice_match *results, size_t max, size_t *n, const pw_choic
         (*n)++;
 }
 
-static void match_country(const pw_country *c, const pw_char_choices *pos, int n, int allow_drop,
-                          pw_choice_match *results, size_t max, size_t *n_res)
+static void match_country(const pw_country *c, float rank_cost, const pw_char_choices *pos, int n,
+                          int allow_drop, pw_choice_match *results, size_t max, size_t *n_res)
 {
     for (guint k = 0; k < c->patterns->len; k++) {
         const pw_fixed_pattern *pat = &g_array_index(c->patterns, pw_fixed_pattern, k);
@@ -183,6 +184,7 @@ static void match_country(const pw_country *c, const pw_char_choices *pos, int n
         pw_choice_match r;
         if (align(pat, pos, n, allow_drop, &r) == COST_NONE)
             continue;
+        r.cost += rank_cost;
         g_strlcpy(r.m.country, c->code, sizeof r.m.country);
         g_strlcpy(r.m.format, g_ptr_array_index(c->formats, pat->format), sizeof r.m.format);
         keep(results, max, n_res, &r);
@@ -201,14 +203,19 @@ int pw_formats_match_choices(const pw_formats *f, const pw_char_choices *pos, si
     for (size_t i = 0; i < n_pos; i++)
         if (pos[i].n < 1 || pos[i].n > PW_CHOICES_MAX)
             return -EINVAL;
-    /* Countries are tried in the caller's order so that ties go to the first listed. */
+    /*
+     * Countries are tried in the caller's order: a lane lists its most likely
+     * countries first, so each place down the list costs a little, and ties
+     * go to the first listed. With no list, all countries rank equal.
+     */
     size_t nc = n_countries ? n_countries : f->countries->len;
     for (size_t ci = 0; ci < nc; ci++) {
         for (guint k = 0; k < f->countries->len; k++) {
             const pw_country *c = g_ptr_array_index(f->countries, k);
             int hit = n_countries ? wanted(c, &countries[ci], 1) : k == ci;
             if (hit)
-                match_country(c, pos, (int)n_pos, allow_drop, results, max, n);
+                match_country(c, n_countries ? COST_COUNTRY_RANK * (float)ci : 0.0f, pos, (int)n_pos,
+                              allow_drop, results, max, n);
         }
     }
     return 0;

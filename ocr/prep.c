@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <glib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +24,11 @@
 /* Crops narrower than 3 characters of the smallest readable size are refused. */
 #define MIN_CROP_W 12
 #define MIN_CROP_H 8
-/* Below this share of the text pixels around them, "characters" are noise (see row_purity). */
-#define MIN_ROW_PURITY 0.0
+/*
+ * Components per 10000 pixels above which a mask is noise or texture, not a
+ * plate: rendered noise gives about 60-100, real plate crops at most about 50.
+ */
+#define MAX_CC_DENSITY 56
 /* The contrast (grey levels between the 2nd and 98th percentile) below which a crop is blank. */
 #define MIN_CONTRAST 28
 
@@ -125,40 +127,6 @@ static int binarise(const pw_plane *norm, pw_bin_method method, int light_text, 
         return rc;
     }
     return pw_cv_threshold_otsu(norm, mask, invert);
-}
-
-/*
- * Clears mask rows and columns that are almost all "text": plate frames,
- * bands and the car body above or below the plate. Characters often touch
- * them, and would otherwise be one component with the frame.
- */
-static void clear_frames(pw_plane *mask)
-{
-    for (int y = 0; y < mask->height; y++) {
-        uint8_t *row = pw_plane_at(mask, 0, y);
-        int on = 0;
-        for (int x = 0; x < mask->width; x++)
-            on += row[x] != 0;
-        if (on * 4 >= mask->width * 3)
-            memset(row, 0, (size_t)mask->width);
-    }
-    /* Columns: only thin runs (frame sides); wide ones are bands or the car
-     * body, which the component shape test rejects whole. */
-    int run = 0;
-    for (int x = 0; x <= mask->width; x++) {
-        int on = 0;
-        for (int y = 0; x < mask->width && y < mask->height; y++)
-            on += *pw_plane_at(mask, x, y) != 0;
-        if (x < mask->width && on * 5 >= mask->height * 4) {
-            run++;
-            continue;
-        }
-        if (run > 0 && run <= mask->width / 25 + 2)
-            for (int xx = x - run; xx < x; xx++)
-                for (int y = 0; y < mask->height; y++)
-                    *pw_plane_at(mask, xx, y) = 0;
-        run = 0;
-    }
 }
 
 /* ---- Component analysis --------------------------------------------- */
@@ -316,33 +284,13 @@ static int rows_stacked(const row_box *a, const row_box *b)
     return apart_y && overlap_x > 0 && hmin * 10 >= hmax * 6;
 }
 
-/*
- * Share of the text pixels inside the row's box that belong to the row's
- * components. On a plate the characters own nearly all of it; in noise,
- * texture or clutter the "characters" are a few blobs among many.
- */
-static double row_purity(const cc_set *s, int r, const row_box *box)
-{
-    long own = 0, all = 0;
-    for (int y = box->y0; y < box->y1; y++) {
-        const int32_t *lab = s->labels + (size_t)y * (size_t)s->width;
-        for (int x = box->x0; x < box->x1; x++) {
-            if (lab[x] <= 0)
-                continue;
-            all++;
-            own += lab[x] <= MAX_CCS && s->row_of[lab[x] - 1] == r;
-        }
-    }
-    return all ? (double)own / (double)all : 0.0;
-}
-
 /* Row analysis of one mask: returns the number of rows (0-2), boxes top row first. */
 static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
 {
     int rc = pw_cv_components(mask, s->labels, s->cc, MAX_CCS, &s->n);
     if (rc < 0)
         return rc;
-    if (s->n > MAX_CCS)
+    if (s->n > MAX_CCS || s->n * 10000 > (size_t)MAX_CC_DENSITY * (size_t)s->width * (size_t)s->height)
         return 0;
     memset(s->row_of, 0, sizeof s->row_of);
     for (size_t i = 0; i < s->n; i++)
@@ -369,8 +317,7 @@ static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
     }
     for (int r = 0; r < n_rows; r++)
         add_pieces(s, r + 1, &rows[r]);
-    if (getenv("PW_PURITY")) fprintf(stderr, "purity %.2f\n", row_purity(s, 1, &rows[0]));
-    return row_purity(s, 1, &rows[0]) < MIN_ROW_PURITY ? 0 : n_rows;
+    return n_rows;
 }
 
 /* ---- Rendering ------------------------------------------------------ */
@@ -490,35 +437,14 @@ static int row_members(const row_box *rows, int n_rows)
     return m;
 }
 
-/*
- * Analyses one polarity; returns rows found (0-2) or a negative code. When
- * few characters line up, they may be stuck to a frame or band: the
- * analysis is repeated with the frame rows and columns cleared.
- */
+/* Analyses one polarity; returns rows found (0-2) or a negative code. */
 static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, cc_set *s, pw_plane *mask,
                         row_box rows[2])
 {
     int rc = binarise(norm, method, light, mask);
     if (rc < 0)
         return rc;
-    int n_rows = analyse(s, mask, rows);
-    if (n_rows < 0 || row_members(rows, n_rows) >= 0)
-        return n_rows;
-    row_box first[2];
-    memcpy(first, rows, sizeof first);
-    rc = binarise(norm, method, light, mask);
-    if (rc < 0)
-        return rc;
-    clear_frames(mask);
-    int n2 = analyse(s, mask, rows);
-    if (n2 >= 0 && row_members(rows, n2) > row_members(first, n_rows))
-        return n2;
-    /* The first analysis was better: its labels must be recomputed, since the second overwrote them. */
-    rc = binarise(norm, method, light, mask);
-    if (rc < 0)
-        return rc;
-    n_rows = analyse(s, mask, rows);
-    return n_rows;
+    return analyse(s, mask, rows);
 }
 
 static int kept(const cc_set *s)

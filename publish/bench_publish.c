@@ -13,6 +13,7 @@
 #include "publish_internal.h"
 #include "subscriber.h"
 
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +94,23 @@ static double baseline(const options *o, double *lat)
     return total;
 }
 
+/* Each run starts from an empty journal, even in a reused --dir. */
+static void remove_journal(const char *path)
+{
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *p = g_strconcat(path, suffix[i], NULL);
+        g_unlink(p);
+        g_free(p);
+    }
+}
+
 static double journal_only(const options *o, bool full, double *lat, int n)
 {
     char *path = g_strdup_printf("%s/bench-journal-%s.db", o->dir, full ? "full" : "normal");
     pw_journal *j = NULL;
     pw_err err;
+    remove_journal(path);
     if (pw_journal_open(path, false, full, &j, &err) != 0) {
         fprintf(stderr, "bench_publish: %s\n", err.msg);
         exit(1);
@@ -161,10 +174,11 @@ static double publisher_run(const options *o, bool full, bool with_sub, double *
     pw_publisher_config cfg = {
         .site = "dover", .lane = "l03", .pub_endpoint = "tcp://127.0.0.1:*",
         .replay_endpoint = "tcp://127.0.0.1:*", .journal_path = path,
-        .journal_sync_full = full, .allow_plain = true,
+        .journal_sync_normal = !full, .allow_plain = true,
     };
     pw_publisher *pub = NULL;
     pw_err err;
+    remove_journal(path);
     if (pw_publisher_new(&cfg, &pub, &err) != 0) {
         fprintf(stderr, "bench_publish: %s\n", err.msg);
         exit(1);

@@ -80,12 +80,13 @@ int main(int argc, char **argv)
     guint n = o.upstreams ? g_strv_length(o.upstreams) : 0;
     pw_upstream *ups = g_new0(pw_upstream, n ? n : 1);
     gchar ***parts = g_new0(gchar **, n ? n : 1);
+    int status = 0;
     for (guint i = 0; i < n; i++) {
         parts[i] = g_strsplit(o.upstreams[i], ",", 2);
         if (!parts[i][0] || !parts[i][1]) {
             fprintf(stderr, "platewatch-forwarder: --upstream '%s' must be PUB,REPLAY\n",
                     o.upstreams[i]);
-            return 2;
+            status = 2;
         }
         ups[i] = (pw_upstream){parts[i][0], parts[i][1], NULL};
     }
@@ -104,8 +105,9 @@ int main(int argc, char **argv)
     pw_forwarder *fw = NULL;
     pw_err err;
     pw_err_clear(&err);
-    int status = 0;
-    if (pw_forwarder_new(&cfg, &fw, &err) != 0) {
+    if (status != 0) {
+        /* Usage error already reported. */
+    } else if (pw_forwarder_new(&cfg, &fw, &err) != 0) {
         fprintf(stderr, "platewatch-forwarder: %s\n", err.msg);
         status = 2;
     } else {

@@ -135,7 +135,8 @@ typedef struct {
     const char *journal_path;      /* SQLite file; created when missing */
     int64_t journal_max_bytes;     /* prune oldest events above this; 0 = 256 MiB */
     int64_t journal_max_age_s;     /* prune events older than this; 0 = 7 days */
-    bool journal_sync_full;        /* fsync every event (power-cut safe); else NORMAL */
+    bool journal_sync_normal;      /* false (default): synchronous=FULL, an fsync per event,
+                                      power-cut safe; true: NORMAL, crash safe only */
     int heartbeat_ms;              /* 0 = 1000 */
     int sndhwm;                    /* PUB high-water mark; 0 = 10000 */
     /* Security: both key settings, or allow_plain must be true. */

@@ -107,13 +107,13 @@ out:
 static int open_journal(pw_publisher *p, const pw_publisher_config *cfg, pw_err *err)
 {
     uint64_t first = 0;
-    int rc = pw_journal_open(cfg->journal_path, false, cfg->journal_sync_full, &p->writer, err);
+    int rc = pw_journal_open(cfg->journal_path, false, !cfg->journal_sync_normal, &p->writer, err);
     if (rc || (rc = pw_journal_bounds(p->writer, &first, &p->last_seq, err)) ||
         (rc = pw_journal_prune(p->writer, p->max_bytes, p->max_age_s, err)))
         return rc;
     p->counters.last_seq = p->last_seq;
     p->last_prune_us = pw_wall_us();
-    return pw_journal_open(cfg->journal_path, true, cfg->journal_sync_full, &p->reader, err);
+    return pw_journal_open(cfg->journal_path, true, !cfg->journal_sync_normal, &p->reader, err);
 }
 
 static gpointer service_main(gpointer data);

@@ -20,6 +20,8 @@
 /* Live events held while a gap is being filled; beyond this they are dropped
  * and fetched by replay later, so memory stays bounded under a flood. */
 #define MAX_PENDING 20000
+/* Bytes of held events (JSON and crops) per stream, for the same reason. */
+#define MAX_PENDING_BYTES (64u * 1024u * 1024u)
 /* Streams tracked; protects memory against a peer inventing stream ids. */
 #define MAX_STREAMS 4096
 
@@ -36,6 +38,7 @@ typedef struct {
     uint64_t next;         /* next sequence number to deliver */
     uint64_t known_last;   /* highest sequence number known to exist */
     GTree *pending;        /* seq -> held_event, live events after a gap */
+    size_t pending_bytes;
     char reqid[32];        /* outstanding replay request, "" when none */
     int64_t req_deadline;  /* monotonic us */
 } stream;
@@ -115,6 +118,16 @@ static void request_replay(pw_subscriber *sub, stream *s)
     sub->c.replay_requests++;
 }
 
+/* Without a replay endpoint a gap cannot be filled: it is counted as lost. */
+static void skip_to(pw_subscriber *sub, stream *s, uint64_t seq)
+{
+    g_warning("stream %s: events %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT " missed and no "
+              "replay endpoint configured", s->id, s->next, seq - 1);
+    sub->c.gaps++;
+    sub->c.lost += seq - s->next;
+    s->next = seq;
+}
+
 static void open_gap(pw_subscriber *sub, stream *s)
 {
     if (s->reqid[0])
@@ -158,6 +171,8 @@ static void drain_pending(pw_subscriber *sub, stream *s)
         } else {
             sub->c.duplicates++;
         }
+        size_t bytes = strlen(h->json) + (h->jpeg ? g_bytes_get_size(h->jpeg) : 0);
+        s->pending_bytes -= bytes < s->pending_bytes ? bytes : s->pending_bytes;
         uint64_t k = *key;
         g_tree_remove(s->pending, &k);
     }
@@ -166,8 +181,11 @@ static void drain_pending(pw_subscriber *sub, stream *s)
 static void hold(pw_subscriber *sub, stream *s, const pw_event *ev, const char *json,
                  GBytes *jpeg)
 {
-    if ((int)g_tree_nnodes(s->pending) >= MAX_PENDING || g_tree_lookup(s->pending, &ev->seq))
+    size_t bytes = strlen(json) + (jpeg ? g_bytes_get_size(jpeg) : 0);
+    if ((int)g_tree_nnodes(s->pending) >= MAX_PENDING ||
+        s->pending_bytes + bytes > MAX_PENDING_BYTES || g_tree_lookup(s->pending, &ev->seq))
         return;
+    s->pending_bytes += bytes;
     held_event *h = g_new0(held_event, 1);
     h->ev = *ev;
     h->ev.counters_json = NULL;
@@ -215,6 +233,11 @@ static void on_vehicle(pw_subscriber *sub, stream *s, const pw_event *ev, const 
         drain_pending(sub, s);
         return;
     }
+    if (!sub->have_replay) {
+        skip_to(sub, s, ev->seq);
+        on_vehicle(sub, s, ev, json, jpeg, live);
+        return;
+    }
     hold(sub, s, ev, json, jpeg);
     open_gap(sub, s);
 }
@@ -225,8 +248,12 @@ static void on_heartbeat(pw_subscriber *sub, stream *s, const pw_event *ev)
         position(sub, s, ev->last_seq + 1);
     if (ev->last_seq > s->known_last)
         s->known_last = ev->last_seq;
-    if (ev->last_seq >= s->next)
-        open_gap(sub, s);
+    if (ev->last_seq >= s->next) {
+        if (sub->have_replay)
+            open_gap(sub, s);
+        else
+            skip_to(sub, s, ev->last_seq + 1);
+    }
 }
 
 static void note_instance(pw_subscriber *sub, stream *s, const char *instance)

@@ -47,8 +47,11 @@ static void zap_handle(pw_zap *zap, GPtrArray *req)
         zap_reply(zap->sock, req, "200", "OK", z85);
     } else {
         g_atomic_int_inc(&zap->denied);
-        g_warning("ZAP: refused %s client from %s (key %s not in the allow-list)", mechanism,
-                  address, z85[0] ? z85 : "none");
+        int n = g_atomic_int_get(&zap->denied);
+        /* A refused client reconnects every few hundred ms: sample the log after 10. */
+        if (n <= 10 || n % 100 == 0)
+            g_warning("ZAP: refused %s client from %s (key %s not in the allow-list; %d "
+                      "refusals so far)", mechanism, address, z85[0] ? z85 : "none", n);
         zap_reply(zap->sock, req, "400", "key not allowed", "");
     }
     g_free(mechanism);

@@ -118,8 +118,126 @@ static void place(const pw_drive_spec *s, const pw_passage *p, double t, unsigne
     out->tilt_deg = (float)(4.0 * sin(6.28 * t + vehicle));
 }
 
+/* Axis-aligned box around four corners, as labelled boxes are written. */
+static pw_rect corners_box(const float c[4][2])
+{
+    float x0 = c[0][0], x1 = c[0][0], y0 = c[0][1], y1 = c[0][1];
+    for (int i = 1; i < 4; i++) {
+        x0 = fminf(x0, c[i][0]), x1 = fmaxf(x1, c[i][0]);
+        y0 = fminf(y0, c[i][1]), y1 = fmaxf(y1, c[i][1]);
+    }
+    return (pw_rect){(int)floorf(x0), (int)floorf(y0), (int)ceilf(x1 - x0), (int)ceilf(y1 - y0)};
+}
+
+/* Copies the part of the photograph around the plate box: the vehicle's front, not the whole street. */
+static int photo_context(const pw_plane *photo, pw_rect box, pw_image **out, pw_rect *area)
+{
+    int x0 = MAX(0, box.x - box.w * 3 / 2), y0 = MAX(0, box.y - box.h * 2);
+    int x1 = MIN(photo->width, box.x + box.w + box.w * 3 / 2), y1 = MIN(photo->height, box.y + box.h * 3);
+    if (x1 - x0 < 2 || y1 - y0 < 2)
+        return -EINVAL;
+    int rc = pw_image_new(x1 - x0, y1 - y0, 1, out);
+    if (rc < 0)
+        return rc;
+    pw_plane dst = pw_image_plane(*out);
+    for (int y = 0; y < dst.height; y++)
+        for (int x = 0; x < dst.width; x++)
+            *pw_plane_at(&dst, x, y) = *pw_plane_at(photo, x0 + x, y0 + y);
+    *area = (pw_rect){x0, y0, x1 - x0, y1 - y0};
+    return 0;
+}
+
+/* Deterministic Gaussian noise (xorshift and Box-Muller), so a clip is the same for the same seed. */
+static void add_noise(pw_plane *p, double sigma, unsigned seed)
+{
+    guint64 s = (guint64)seed * 0x9E3779B97F4A7C15ull + 1;
+    for (int y = 0; y < p->height; y++)
+        for (int x = 0; x < p->width; x++) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            double u1 = ((s >> 11) + 1.0) / 9007199254740994.0;
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            double u2 = (s >> 11) / 9007199254740992.0;
+            double v = *pw_plane_at(p, x, y) + sigma * sqrt(-2 * log(u1)) * cos(6.283185307 * u2);
+            *pw_plane_at(p, x, y) = (uint8_t)CLAMP(lround(v), 0, 255);
+        }
+}
+
+static void add_brightness(pw_plane *p, int delta)
+{
+    for (int y = 0; y < p->height && delta; y++)
+        for (int x = 0; x < p->width; x++)
+            *pw_plane_at(p, x, y) = (uint8_t)CLAMP(*pw_plane_at(p, x, y) + delta, 0, 255);
+}
+
+/*
+ * Pastes the photograph's plate surroundings onto the background, scaled so
+ * that the labelled box has the height the approach asks for, tilted about
+ * the plate's centre and centred where a rendered plate would be.
+ */
+static int paste_photo(pw_plane *frame, const pw_passage *p, const pw_scene_plate *at, pw_rect *box)
+{
+    pw_image *ctx = NULL, *warped = NULL, *mask = NULL, *ones = NULL;
+    pw_rect area;
+    int rc = photo_context(p->photo, p->box, &ctx, &area);
+    if (rc < 0)
+        return rc;
+    /* A labelled box is about 1.4 times the cap height of its characters. */
+    double scale = at->style.char_height * 1.4 / MAX(1, p->box.h);
+    double a = at->tilt_deg * G_PI / 180.0, c = cos(a) * scale, sn = sin(a) * scale;
+    double bx = p->box.x - area.x + p->box.w / 2.0, by = p->box.y - area.y + p->box.h / 2.0;
+    double m[6] = {c, -sn, at->cx - (c * bx - sn * by), sn, c, at->cy - (sn * bx + c * by)};
+    rc = pw_image_new(frame->width, frame->height, 1, &warped);
+    if (rc == 0)
+        rc = pw_image_new(frame->width, frame->height, 1, &mask);
+    if (rc == 0)
+        rc = pw_image_new(area.w, area.h, 1, &ones);
+    if (rc == 0) {
+        pw_plane src = pw_image_plane(ctx), wp = pw_image_plane(warped), mp = pw_image_plane(mask),
+                 op = pw_image_plane(ones);
+        memset(op.data, 255, (size_t)op.stride * (size_t)op.height);
+        rc = pw_cv_warp_affine(&src, m, 0, &wp);
+        if (rc == 0)
+            rc = pw_cv_warp_affine(&op, m, 0, &mp);
+        for (int y = 0; rc == 0 && y < frame->height; y++)
+            for (int x = 0; x < frame->width; x++)
+                if (*pw_plane_at(&mp, x, y) > 127)
+                    *pw_plane_at(frame, x, y) = *pw_plane_at(&wp, x, y);
+    }
+    float corners[4][2];
+    double px[4] = {0, p->box.w, p->box.w, 0}, py[4] = {0, 0, p->box.h, p->box.h};
+    for (int i = 0; i < 4; i++) {
+        double sx = p->box.x - area.x + px[i], sy = p->box.y - area.y + py[i];
+        corners[i][0] = (float)(m[0] * sx + m[1] * sy + m[2]);
+        corners[i][1] = (float)(m[3] * sx + m[4] * sy + m[5]);
+    }
+    *box = corners_box(corners);
+    pw_image_destroy(&ctx), pw_image_destroy(&warped), pw_image_destroy(&mask), pw_image_destroy(&ones);
+    return rc;
+}
+
+/* A photograph passage: clutter background, the photo pasted, then lighting, blur and noise. */
+static int render_photo_frame(const pw_drive_spec *s, const pw_passage *passage, const pw_scene_plate *at,
+                              double t, int index, pw_image **out, pw_rect *box)
+{
+    pw_scene_spec scene = {.width = s->width, .height = s->height, .seed = s->seed, .clutter = 25};
+    int rc = pw_synth_scene(&scene, NULL, 0, out, NULL);
+    if (rc < 0)
+        return rc;
+    pw_plane frame = pw_image_plane(*out);
+    rc = paste_photo(&frame, passage, at, box);
+    if (rc == 0) {
+        add_brightness(&frame, (int)lround(s->lighting_change * (t - 0.5)));
+        rc = pw_cv_gaussian_blur(&frame, s->blur_sigma);
+    }
+    if (rc == 0 && s->noise_sigma > 0)
+        add_noise(&frame, s->noise_sigma, (unsigned)index + 1);
+    if (rc < 0)
+        pw_image_destroy(out);
+    return rc;
+}
+
 static int render_frame(const pw_drive_spec *s, const pw_passage *passage, double t, unsigned vehicle, int index,
-                        pw_image **out)
+                        pw_image **out, pw_rect *box)
 {
     pw_scene_spec scene = {.width = s->width, .height = s->height, .seed = s->seed, .noise_seed = (unsigned)index + 1,
                            .clutter = 25, .blur_sigma = s->blur_sigma, .noise_sigma = s->noise_sigma,
@@ -128,8 +246,14 @@ static int render_frame(const pw_drive_spec *s, const pw_passage *passage, doubl
         return pw_synth_scene(&scene, NULL, 0, out, NULL);
     pw_scene_plate plate;
     place(s, passage, t, vehicle, &plate);
+    if (passage->photo)
+        return render_photo_frame(s, passage, &plate, t, index, out, box);
     scene.brightness = (int)lround(s->lighting_change * (t - 0.5));
-    return pw_synth_scene(&scene, &plate, 1, out, NULL);
+    float corners[1][4][2];
+    int rc = pw_synth_scene(&scene, &plate, 1, out, corners);
+    if (rc == 0)
+        *box = corners_box(corners[0]);
+    return rc;
 }
 
 static void fill_truth(const pw_drive_spec *s, const pw_passage *p, int first, pw_passage_truth *t)
@@ -159,6 +283,12 @@ static int check_spec(const pw_drive_spec *s, size_t n, pw_err *err)
 int pw_drive_write(const pw_drive_spec *s, const pw_passage *passages, size_t n, const char *path,
                    pw_passage_truth *truth, pw_err *err)
 {
+    return pw_drive_write_boxes(s, passages, n, path, truth, NULL, NULL, err);
+}
+
+int pw_drive_write_boxes(const pw_drive_spec *s, const pw_passage *passages, size_t n, const char *path,
+                         pw_passage_truth *truth, pw_drive_frame_fn on_frame, void *user, pw_err *err)
+{
     if (!s || !passages || !path)
         return pw_err_set(err, -EINVAL, "no spec, passages or path");
     int rc = check_spec(s, n, err);
@@ -178,7 +308,12 @@ int pw_drive_write(const pw_drive_spec *s, const pw_passage *passages, size_t n,
         if (p && within == 0 && truth)
             fill_truth(s, p, index, &truth[k]);
         pw_image *img = NULL;
-        rc = render_frame(s, p, t, (unsigned)k, index, &img);
+        pw_rect box = {0, 0, 0, 0};
+        rc = render_frame(s, p, t, (unsigned)k, index, &img, &box);
+        if (rc < 0)
+            pw_err_set(err, rc, "%s: frame %d could not be rendered (%s)", path, index, pw_strerror(rc));
+        if (rc == 0 && p && on_frame)
+            on_frame(index, (size_t)k, box, user);
         if (rc == 0) {
             pw_plane plane = pw_image_plane(img);
             rc = push_frame(&w, &plane, index, s->fps);

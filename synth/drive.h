@@ -20,9 +20,17 @@ extern "C" {
 typedef enum { PW_CLIP_WEBM = 0, PW_CLIP_MJPEG_AVI = 1 } pw_clip_format;
 
 typedef struct {
-    const char *printed;    /* as drawn, e.g. "AB-123-CD" */
+    const char *printed;    /* as drawn, e.g. "AB-123-CD"; the label when photo is set */
     const char *country;    /* ground-truth country code */
     int dark_on_light;      /* 0 renders light text on a dark plate */
+    /*
+     * Optional: a grey photograph (borrowed) and the labelled plate box in
+     * it. When photo is not NULL the passage shows the photograph around
+     * the box, moved, scaled and tilted like a rendered plate, instead of
+     * rendering printed.
+     */
+    const pw_plane *photo;
+    pw_rect box;
 } pw_passage;
 
 typedef struct {
@@ -49,12 +57,23 @@ typedef struct {
 } pw_passage_truth;
 
 /*
+ * Called for every frame in which a plate is visible, with the passage's
+ * index and the plate's axis-aligned box in frame pixels (the per-frame
+ * ground truth, e.g. for accuracy by plate height).
+ */
+typedef void (*pw_drive_frame_fn)(int frame, size_t passage, pw_rect box, void *user);
+
+/*
  * Renders and encodes the clip to path. truth (n entries, may be NULL)
  * receives each passage's frames. err names the file or the GStreamer
  * element that failed.
  */
 int pw_drive_write(const pw_drive_spec *spec, const pw_passage *passages, size_t n, const char *path,
                    pw_passage_truth *truth, pw_err *err);
+
+/* pw_drive_write() that also reports each frame's plate box to on_frame (may be NULL). */
+int pw_drive_write_boxes(const pw_drive_spec *spec, const pw_passage *passages, size_t n, const char *path,
+                         pw_passage_truth *truth, pw_drive_frame_fn on_frame, void *user, pw_err *err);
 
 #ifdef __cplusplus
 }

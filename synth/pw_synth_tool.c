@@ -164,6 +164,7 @@ static size_t parse_passages(gchar **items, pw_passage *out, size_t max)
         out[n].printed = *it;
         out[n].country = colon ? colon + 1 : "";
         out[n].dark_on_light = 1;
+        out[n].photo = NULL;
         n++;
     }
     return n;
@@ -183,6 +184,48 @@ static int write_truth(const char *path, const char *clip, const pw_passage_trut
                 t[i].last_frame, (long long)t[i].first_ms, (long long)t[i].last_ms);
     g_free(base);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Per-frame plate boxes (docs/ground-truth.md), written while the clip is rendered. */
+typedef struct {
+    FILE *f;
+    const char *recording;
+    const pw_passage_truth *truth;
+} boxes_file;
+
+static void write_box(int frame, size_t passage, pw_rect box, void *user)
+{
+    boxes_file *b = user;
+    fprintf(b->f, "%s,%d,%s,%d,%d,%d,%d\n", b->recording, frame, b->truth[passage].plate, box.x, box.y, box.w,
+            box.h);
+}
+
+/* Writes the clip, CLIP.truth.csv (or truth_path) and CLIP.boxes.csv; prints the paths. */
+static int write_clip(const pw_drive_spec *spec, const pw_passage *passages, size_t n, const char *out,
+                      const char *truth_path)
+{
+    pw_passage_truth *truth = g_new0(pw_passage_truth, n);
+    gchar *tp = truth_path ? g_strdup(truth_path) : g_strconcat(out, ".truth.csv", NULL);
+    gchar *bp = g_strconcat(out, ".boxes.csv", NULL);
+    gchar *base = g_path_get_basename(out);
+    boxes_file b = {fopen(bp, "w"), base, truth};
+    int status = 1;
+    pw_err err = {0};
+    if (!b.f) {
+        fprintf(stderr, "pw-synth: %s: %s\n", bp, g_strerror(errno));
+    } else {
+        fprintf(b.f, "recording,frame,plate_text,x,y,w,h\n");
+        if (pw_drive_write_boxes(spec, passages, n, out, truth, write_box, &b, &err) < 0)
+            fprintf(stderr, "pw-synth: %s\n", err.msg);
+        else if (write_truth(tp, out, truth, n) == 0)
+            status = 0;
+        if (fclose(b.f) != 0)
+            status = 1;
+    }
+    if (status == 0)
+        printf("%s\n%s\n", out, tp);
+    g_free(tp), g_free(bp), g_free(base), g_free(truth);
+    return status;
 }
 
 static int drive_main(int argc, char **argv)
@@ -213,20 +256,8 @@ static int drive_main(int argc, char **argv)
     spec.format = g_str_has_suffix(out, ".avi") ? PW_CLIP_MJPEG_AVI : PW_CLIP_WEBM;
     gchar **items = g_strsplit(plates ? plates : "AB-123-CD:FR,WX 48213:PL,7FKM294:US", ",", -1);
     pw_passage passages[64];
-    pw_passage_truth truth[64];
     size_t n = parse_passages(items, passages, G_N_ELEMENTS(passages));
-    pw_err err = {0};
-    status = 1;
-    if (pw_drive_write(&spec, passages, n, out, truth, &err) < 0) {
-        fprintf(stderr, "pw-synth drive: %s\n", err.msg);
-    } else {
-        gchar *tp = truth_path ? g_strdup(truth_path) : g_strconcat(out, ".truth.csv", NULL);
-        if (write_truth(tp, out, truth, n) == 0) {
-            printf("%s\n%s\n", out, tp);
-            status = 0;
-        }
-        g_free(tp);
-    }
+    status = write_clip(&spec, passages, n, out, truth_path);
     g_strfreev(items);
 done:
     g_free(out), g_free(plates), g_free(truth_path);

@@ -38,7 +38,7 @@ typedef struct {
 static const char *default_countries(const char *set)
 {
     if (strcmp(set, "eu") == 0)
-        return "EUR";
+        return "SK,CZ,PL,DE,GB";
     if (strcmp(set, "fr") == 0)
         return "FR";
     if (strcmp(set, "br") == 0)

@@ -33,6 +33,7 @@ pw_publisher_config plain_pub_config(const char *journal)
         .pub_endpoint = "tcp://127.0.0.1:*",
         .replay_endpoint = "tcp://127.0.0.1:*",
         .journal_path = journal,
+        .journal_sync_normal = true,   /* the crash tests use FULL (proc_pub) */
         .heartbeat_ms = 200,
         .allow_plain = true,
     };

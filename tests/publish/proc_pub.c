@@ -22,7 +22,7 @@ int main(int argc, char **argv)
     }
     pw_publisher_config cfg = {
         .site = "dover", .lane = "l03", .pub_endpoint = argv[2], .replay_endpoint = argv[3],
-        .journal_path = argv[1], .journal_sync_full = true, .heartbeat_ms = 200,
+        .journal_path = argv[1], .heartbeat_ms = 200,
         .allow_plain = true,
     };
     long count = strtol(argv[4], NULL, 10);

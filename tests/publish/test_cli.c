@@ -1,6 +1,6 @@
 /*
  * test_cli.c - the keygen, tail and stats commands (cli/cmd_publish.c),
- * run as processes through the pwpub stand-in built in publish/.
+ * run as processes through the platewatch command.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@ Test(cli, keygen_writes_a_pair_and_refuses_to_overwrite, .timeout = 30)
 {
     char *dir = tmp_dir();
     char *base = g_build_filename(dir, "lane", NULL);
-    char *argv[] = {PW_PWPUB, "keygen", base, NULL};
+    char *argv[] = {PW_PLATEWATCH_EXE, "keygen", base, NULL};
     char *out = NULL, *err = NULL;
     cr_expect_eq(run(argv, &out, &err), 0, "%s", err);
     char *key = g_strconcat(base, ".key", NULL);
@@ -39,7 +40,7 @@ Test(cli, keygen_writes_a_pair_and_refuses_to_overwrite, .timeout = 30)
     cr_expect(strstr(err, "already exists") != NULL, "%s", err);
     g_free(out);
     g_free(err);
-    char *none[] = {PW_PWPUB, "keygen", NULL};
+    char *none[] = {PW_PLATEWATCH_EXE, "keygen", NULL};
     cr_expect_eq(run(none, &out, &err), 2);
     g_free(out);
     g_free(err);
@@ -61,7 +62,7 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
         cr_assert_eq(pw_publisher_publish(pub, &ev, NULL, 0, NULL), 0);
     }
     char *state = g_build_filename(dir, "tail.state", NULL);
-    char *argv[] = {PW_PWPUB, "tail", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
+    char *argv[] = {PW_PLATEWATCH_EXE, "tail", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
                     "-r", (char *)pw_publisher_endpoint(pub, "replay"), "--from-start",
                     "--kind", "vehicle.final", "-n", "4", "-t", "20", "-s", state, NULL};
     char *out = NULL, *err = NULL;
@@ -90,7 +91,7 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
     g_free(out);
     g_free(err);
 
-    char *sargv[] = {PW_PWPUB, "stats", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
+    char *sargv[] = {PW_PLATEWATCH_EXE, "stats", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
                      "-n", "1", "-t", "20", NULL};
     GPid pid = 0;
     int out_fd = -1;
@@ -120,6 +121,56 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
     g_string_free(text, TRUE);
     pw_publisher_destroy(&pub);
     g_free(state);
+    g_free(journal);
+    rm_tree(dir);
+    g_free(dir);
+}
+
+/* The platewatch-forwarder process forwards a lane and stops cleanly on SIGTERM. */
+Test(cli, forwarder_process, .timeout = 60)
+{
+    char *dir = tmp_dir();
+    char *journal = g_build_filename(dir, "j.db", NULL);
+    pw_publisher_config cfg = plain_pub_config(journal);
+    pw_publisher *pub = NULL;
+    cr_assert_eq(pw_publisher_new(&cfg, &pub, NULL), 0);
+    for (int i = 0; i < 5; i++) {
+        pw_event ev = make_event(PW_EVENT_VEHICLE_NEW, "FWDPROC");
+        cr_assert_eq(pw_publisher_publish(pub, &ev, NULL, 0, NULL), 0);
+    }
+    char *up = g_strdup_printf("%s,%s", pw_publisher_endpoint(pub, "pub"),
+                               pw_publisher_endpoint(pub, "replay"));
+    char *fpub = g_strdup_printf("tcp://127.0.0.1:%d", free_port());
+    char *frep = g_strdup_printf("tcp://127.0.0.1:%d", free_port());
+    char *argv[] = {PW_FORWARDER, "--plain", "--pub", fpub, "--replay", frep, "-u", up, NULL};
+    GPid pid = 0;
+    cr_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL));
+    collector c;
+    collector_init(&c);
+    pw_subscriber_config scfg = plain_sub_config(fpub, frep);
+    scfg.backfill_new_streams = true;
+    pw_subscriber *sub = NULL;
+    cr_assert_eq(pw_subscriber_new(&scfg, collector_cb, &c, &sub, NULL), 0);
+    run_until_count(sub, &c, 5, 20000);
+    cr_expect(collector_is_sequence(&c, 5), "got %u", c.seqs->len);
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    g_spawn_close_pid(pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+
+    char *bad[] = {PW_FORWARDER, "--plain", "--pub", fpub, "--replay", frep, "-u", "nocomma", NULL};
+    char *out = NULL, *err = NULL;
+    cr_expect_eq(run(bad, &out, &err), 2);
+    cr_expect(strstr(err, "PUB,REPLAY") != NULL, "%s", err);
+    g_free(out);
+    g_free(err);
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    pw_publisher_destroy(&pub);
+    g_free(up);
+    g_free(fpub);
+    g_free(frep);
     g_free(journal);
     rm_tree(dir);
     g_free(dir);

@@ -136,3 +136,63 @@ Test(forwarder, lanes_through_one_and_two_forwarders, .timeout = 90)
     rm_tree(dir);
     g_free(dir);
 }
+
+/* CURVE end to end: lane -> forwarder (client of the lane, server to the controller). */
+Test(forwarder, curve_on_both_sides, .timeout = 60)
+{
+    char *dir = tmp_dir();
+    const char *names[] = {"lane", "site", "fwclient", "controller"};
+    char *base[4];
+    for (int i = 0; i < 4; i++) {
+        base[i] = g_build_filename(dir, names[i], NULL);
+        cr_assert_eq(pw_keygen(base[i], NULL), 0);
+    }
+    char *lane_key = g_strconcat(base[0], ".key", NULL), *lane_pub = g_strconcat(base[0], ".pub", NULL);
+    char *site_key = g_strconcat(base[1], ".key", NULL), *site_pub = g_strconcat(base[1], ".pub", NULL);
+    char *fwc_key = g_strconcat(base[2], ".key", NULL), *fwc_pub = g_strconcat(base[2], ".pub", NULL);
+    char *ctl_key = g_strconcat(base[3], ".key", NULL), *ctl_pub = g_strconcat(base[3], ".pub", NULL);
+    char *journal = g_build_filename(dir, "j.db", NULL);
+    pw_publisher_config pcfg = plain_pub_config(journal);
+    pcfg.allow_plain = false;
+    pcfg.secret_key_file = lane_key;
+    pcfg.allow_list = fwc_pub;          /* only the forwarder may connect to the lane */
+    pw_publisher *pub = NULL;
+    pw_err err;
+    cr_assert_eq(pw_publisher_new(&pcfg, &pub, &err), 0, "%s", err.msg);
+    for (int i = 0; i < 10; i++) {
+        pw_event ev = make_event(PW_EVENT_VEHICLE_NEW, "SECURE");
+        cr_assert_eq(pw_publisher_publish(pub, &ev, NULL, 0, NULL), 0);
+    }
+    pw_upstream up = {pw_publisher_endpoint(pub, "pub"), pw_publisher_endpoint(pub, "replay"),
+                      lane_pub};
+    pw_forwarder_config fcfg = {
+        .upstreams = &up, .n_upstreams = 1, .pub_endpoint = "tcp://127.0.0.1:*",
+        .replay_endpoint = "tcp://127.0.0.1:*", .secret_key_file = site_key,
+        .allow_list = ctl_pub, .client_secret_key_file = fwc_key, .info_interval_ms = 300,
+    };
+    pw_forwarder *fw = NULL;
+    cr_assert_eq(pw_forwarder_new(&fcfg, &fw, &err), 0, "%s", err.msg);
+    collector c;
+    collector_init(&c);
+    pw_subscriber_config scfg = plain_sub_config(pw_forwarder_endpoint(fw, "pub"),
+                                                 pw_forwarder_endpoint(fw, "replay"));
+    scfg.allow_plain = false;
+    scfg.server_public_key_file = site_pub;
+    scfg.client_secret_key_file = ctl_key;
+    scfg.backfill_new_streams = true;
+    pw_subscriber *sub = NULL;
+    cr_assert_eq(pw_subscriber_new(&scfg, collector_cb, &c, &sub, &err), 0, "%s", err.msg);
+    run_until_count(sub, &c, 10, 20000);
+    cr_expect(collector_is_sequence(&c, 10), "controller got %u", c.seqs->len);
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    pw_forwarder_destroy(&fw);
+    pw_publisher_destroy(&pub);
+    g_free(lane_key); g_free(lane_pub); g_free(site_key); g_free(site_pub);
+    g_free(fwc_key); g_free(fwc_pub); g_free(ctl_key); g_free(ctl_pub);
+    for (int i = 0; i < 4; i++)
+        g_free(base[i]);
+    g_free(journal);
+    rm_tree(dir);
+    g_free(dir);
+}

@@ -381,3 +381,30 @@ Test(pubsub, stats_events_carry_counters, .timeout = 60)
     collector_clear(&c);
     fixture_close(&f);
 }
+
+/* Without a replay endpoint gaps cannot be filled: they are counted as lost, order kept. */
+Test(pubsub, without_replay_gaps_are_counted_lost, .timeout = 60)
+{
+    fixture f;
+    collector c;
+    fixture_open(&f, 5);
+    collector_init(&c);
+    pw_subscriber_config cfg = plain_sub_config(pw_publisher_endpoint(f.pub, "pub"), NULL);
+    pw_subscriber *sub = NULL;
+    cr_assert_eq(pw_subscriber_new(&cfg, collector_cb, &c, &sub, NULL), 0);
+    run_until_heartbeat(sub, &c, 10000);
+    publish_n(f.pub, 3000);
+    pw_subscriber_counters sc = {0};
+    int64_t end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (c.seqs->len + sc.lost < 3000 && g_get_monotonic_time() < end) {
+        pw_subscriber_run(sub, 100);
+        pw_subscriber_get_counters(sub, &sc);
+    }
+    cr_expect_eq(c.seqs->len + sc.lost, 3000, "delivered %u lost %" G_GUINT64_FORMAT,
+                 c.seqs->len, sc.lost);
+    for (guint i = 1; i < c.seqs->len; i++)
+        cr_expect_gt(g_array_index(c.seqs, uint64_t, i), g_array_index(c.seqs, uint64_t, i - 1));
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    fixture_close(&f);
+}

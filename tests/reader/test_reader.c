@@ -45,10 +45,11 @@ static void teardown(void)
     }
 }
 
+/* Arrays rather than pointers: Criterion copies parameters into a new process. */
 typedef struct {
-    const char *printed;
-    const char *label;
-    const char *country;
+    char printed[16];
+    char label[16];
+    char country[4];
     int char_height;
     float tilt;
     int plate_value, text_value;
