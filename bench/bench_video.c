@@ -223,7 +223,8 @@ static int parent_main(const options *o, char **orig, GPtrArray *configs, const 
     int status = 0;
     for (guint k = 0; k < configs->len; k++) {
         JsonObject *res = NULL;
-        status = MAX(status, run_child(orig, (int)k, configs->pdata[k], &res));
+        int rc = run_child(orig, (int)k, configs->pdata[k], &res);
+        status = MAX(status, rc);
         json_array_add_object_element(results, res);
     }
     for (guint k = 0; k < configs->len; k++) {

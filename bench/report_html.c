@@ -99,7 +99,8 @@ static void latency_histogram(GString *s, JsonArray *cfgs)
         JsonArray *v = l ? json_object_get_array_member(l, "values_ms") : NULL;
         for (guint i = 0; v && i < json_array_get_length(v); i++) {
             int b = MIN(HIST_BINS - 1, (int)(json_array_get_double_element(v, i) / bin));
-            top = MAX(top, ++counts[c * HIST_BINS + b]);
+            double k = ++counts[c * HIST_BINS + b];
+            top = MAX(top, k);
         }
     }
     char *cats[HIST_BINS];
@@ -123,7 +124,10 @@ static void stage_chart(GString *s, JsonArray *cfgs)
     double *v = g_new0(double, nc * n), top = 0;
     for (guint c = 0; c < nc; c++)
         for (guint i = 0; i < n; i++)
-            top = MAX(top, v[c * n + i] = pw_vjson_num(json_array_get_object_element(cfgs, c), paths[i]));
+        {
+            v[c * n + i] = pw_vjson_num(json_array_get_object_element(cfgs, c), paths[i]);
+            top = MAX(top, v[c * n + i]);
+        }
     g_string_append(s, "<h2>Stage latency (ms)</h2>\n");
     bar_chart(s, "", cats, n, v, nc, top);
     g_free(v);

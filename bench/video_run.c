@@ -24,6 +24,7 @@ typedef struct {
     GArray *reads;   /* pw_vread */
     GArray *finals;  /* pw_vfinal */
     GArray *lat_new; /* ms from the frame's capture to its vehicle.new */
+    uint64_t last_seq; /* latest frame with a read, for the progress bar */
 } collector;
 
 static void on_read(const pw_lane_read *r, void *user)
@@ -33,6 +34,7 @@ static void on_read(const pw_lane_read *r, void *user)
     g_strlcpy(v.text, r->text, sizeof v.text);
     g_mutex_lock(&c->lock);
     g_array_append_val(c->reads, v);
+    c->last_seq = MAX(c->last_seq, r->frame_seq);
     g_mutex_unlock(&c->lock);
 }
 
@@ -142,7 +144,7 @@ static void progress(const pw_vconfig *cfg, guint rec, guint n_recs, const pw_vr
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%-12.12s [%s] %u/%u %-24.24s %6llu frames", cfg->label, bar, rec + 1, n_recs, r->name,
+    fprintf(stderr, "\r%-12.12s [%s] %u/%u %-24.24s frame %6llu", cfg->label, bar, rec + 1, n_recs, r->name,
             (unsigned long long)frames);
     fflush(stderr);
 }
@@ -201,10 +203,16 @@ static int run_recording(const pw_vconfig *cfg, const pw_lane_config *base, cons
         rc = pw_lane_start(lane, err);
     int est = estimate_frames(r);
     pw_lane_counters st;
+    /*
+     * Progress comes from the reads, not pw_lane_get_stats(): that reads the
+     * OCR pool, which the lane frees while it drains (a race in lane.c).
+     */
     while (rc == 0 && !pw_lane_finished(lane)) {
         g_usleep(50 * 1000);
-        pw_lane_get_stats(lane, &st);
-        progress(cfg, index, n_recs, r, st.frames_done, est);
+        g_mutex_lock(&c->lock);
+        uint64_t seq = c->last_seq;
+        g_mutex_unlock(&c->lock);
+        progress(cfg, index, n_recs, r, seq, est);
     }
     if (rc == 0) {
         pw_lane_wait(lane);
@@ -286,6 +294,7 @@ static void collector_reset(collector *c)
 {
     g_array_set_size(c->reads, 0);
     g_array_set_size(c->finals, 0);
+    c->last_seq = 0;
 }
 
 static JsonObject *result_header(const pw_vconfig *cfg, const pw_lane_config *lc)

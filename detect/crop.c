@@ -1,7 +1,7 @@
 /*
  * crop.c - the rectified crop for OCR: the text line's rotated rectangle,
  * widened by a margin so that edge characters are never cut, resampled
- * bilinearly to crop_height rows. It samples the pyramid level whose pixel
+ * bilinearly (kernels' warp_row, in fixed point) to crop_height rows. It samples the pyramid level whose pixel
  * is closest to (but not larger than) a crop pixel, so that shrinking a big
  * plate averages instead of aliasing.
  */
@@ -22,19 +22,15 @@ static int pick_level(const pw_detector *d, float src_h, int crop_h)
     return level;
 }
 
-/* Bilinear sample in 8-bit fixed point, clamped to the level's edges. */
-static uint8_t sample(const pw_level *lv, float x, float y)
+/*
+ * Keeps a start coordinate where its fixed-point form and every step along
+ * a row fit in 32 bits; anything that far outside the image is clamped to
+ * its edge by the sampler anyway.
+ */
+static float fix_range(float v)
 {
-    x = x < 0.f ? 0.f : x > (float)(lv->w - 1) ? (float)(lv->w - 1) : x;
-    y = y < 0.f ? 0.f : y > (float)(lv->h - 1) ? (float)(lv->h - 1) : y;
-    int xi = (int)x, yi = (int)y;
-    int fx = (int)((x - (float)xi) * 256.f), fy = (int)((y - (float)yi) * 256.f);
-    int xj = xi + 1 < lv->w ? xi + 1 : xi, yj = yi + 1 < lv->h ? yi + 1 : yi;
-    const uint8_t *r0 = lv->data + (ptrdiff_t)yi * lv->stride;
-    const uint8_t *r1 = lv->data + (ptrdiff_t)yj * lv->stride;
-    int top = r0[xi] * (256 - fx) + r0[xj] * fx;
-    int bot = r1[xi] * (256 - fx) + r1[xj] * fx;
-    return (uint8_t)((top * (256 - fy) + bot * fy + 32768) >> 16);
+    const float lim = (float)(2 * PW_MAX_IMAGE_SIDE);
+    return v < -lim ? -lim : v > lim ? lim : v;
 }
 
 void pw_detect_crop(const pw_detector *d, const pw_textline *line, uint8_t *crop_px,
@@ -52,13 +48,17 @@ void pw_detect_crop(const pw_detector *d, const pw_textline *line, uint8_t *crop
     /* Level-0 geometry mapped into the chosen level: p_l = (p0 + 0.5) / scale - 0.5. */
     float sx = src_w / (float)cw * inv, sy = src_h / (float)ch * inv;
     float ox = (line->cx + 0.5f) * inv - 0.5f, oy = (line->cy + 0.5f) * inv - 0.5f;
+    const float one = (float)(1 << PW_WARP_FRAC);
+    /* A step of at most 2^30 / widest crop keeps x + i * dx inside 32 bits. */
+    const float step_lim = (float)((1 << 30) / (PW_CROP_MAX_ASPECT * 256));
+    int32_t dx = (int32_t)lrintf(fmaxf(-step_lim, fminf(step_lim, sx * ux * one)));
+    int32_t dy = (int32_t)lrintf(fmaxf(-step_lim, fminf(step_lim, sx * uy * one)));
+    float u0 = (0.5f - (float)cw / 2.f) * sx;
     for (int j = 0; j < ch; j++) {
         float v = ((float)j + 0.5f - (float)ch / 2.f) * sy;
-        uint8_t *row = crop_px + (size_t)j * (size_t)cw;
-        for (int i = 0; i < cw; i++) {
-            float u = ((float)i + 0.5f - (float)cw / 2.f) * sx;
-            row[i] = sample(lv, ox + u * ux - v * uy, oy + u * uy + v * ux);
-        }
+        int32_t x = (int32_t)lrintf(fix_range(ox + u0 * ux - v * uy) * one);
+        int32_t y = (int32_t)lrintf(fix_range(oy + u0 * uy + v * ux) * one);
+        d->k->warp_row(lv->data, lv->stride, lv->w, lv->h, x, y, dx, dy, cw, crop_px + (size_t)j * (size_t)cw);
     }
     cand->crop = (pw_plane){crop_px, cw, ch, cw, 1};
 }

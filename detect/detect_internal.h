@@ -24,7 +24,7 @@
 /* Largest shear shift over the patch at 16 degrees, plus one for rounding. */
 #define PW_PROJ_MARGIN 25
 #define PW_PROJ_LEN (PW_PATCH_H + 2 * PW_PROJ_MARGIN + 1)
-/* Columns summed together before shearing, in refine.c. */
+/* Columns summed together before shearing in refine.c; the kernels' cap_blocks sums runs of 8. */
 #define PW_BLOCK_W 8
 /* A crop is at most this many times as wide as it is tall. */
 #define PW_CROP_MAX_ASPECT 12

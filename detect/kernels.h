@@ -71,10 +71,71 @@ typedef void (*pw_edge_cells_fn)(const uint8_t *src, ptrdiff_t stride, int w, in
 typedef void (*pw_window_row_fn)(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
                                  int16_t *score);
 
+/*
+ * Samples n pixels along a line for a rectified crop: pixel i is the
+ * bilinear sample at (x + i * dx, y + i * dy), coordinates in 1/4096 pixel
+ * (PW_WARP_FRAC bits), clamped to the image, with 8-bit weights; see
+ * pw_warp_px for the exact arithmetic every version reproduces.
+ */
+typedef void (*pw_warp_row_fn)(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y,
+                               int32_t dx, int32_t dy, int n, uint8_t *dst);
+
+#define PW_WARP_FRAC 12
+
+/* The scalar forms shared by every version for the elements vectors do not cover. */
+static inline int pw_edge_px(const uint8_t *s, int x, int floor)
+{
+    int d = s[x + 1] - s[x - 1];
+    d = (d < 0 ? -d : d) - floor;
+    return d > 0 ? d : 0;
+}
+
+static inline void pw_cap_blocks_tail(uint8_t *row, int from, int n, int cap, uint16_t *blocks, int bstride)
+{
+    for (int b = from / 8; b * 8 < n; b++) {
+        int sum = 0, end = b * 8 + 8 < n ? b * 8 + 8 : n;
+        for (int x = b * 8; x < end; x++) {
+            row[x] = row[x] > cap ? (uint8_t)cap : row[x];
+            sum += row[x];
+        }
+        blocks[b * bstride] = (uint16_t)sum;
+    }
+}
+
+/* One bilinear sample at fixed-point (x, y); the reference for every warp_row version. */
+static inline uint8_t pw_warp_px(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y)
+{
+    int32_t xmax = (int32_t)(w - 1) << PW_WARP_FRAC, ymax = (int32_t)(h - 1) << PW_WARP_FRAC;
+    x = x < 0 ? 0 : x > xmax ? xmax : x;
+    y = y < 0 ? 0 : y > ymax ? ymax : y;
+    int xi = x >> PW_WARP_FRAC, yi = y >> PW_WARP_FRAC;
+    int fx = (x >> (PW_WARP_FRAC - 8)) & 255, fy = (y >> (PW_WARP_FRAC - 8)) & 255;
+    int xj = xi + (xi < w - 1), yj = yi + (yi < h - 1);
+    const uint8_t *r0 = src + (ptrdiff_t)yi * stride, *r1 = src + (ptrdiff_t)yj * stride;
+    int top = r0[xi] * (256 - fx) + r0[xj] * fx;
+    int bot = r1[xi] * (256 - fx) + r1[xj] * fx;
+    return (uint8_t)((top * (256 - fy) + bot * fy + 32768) >> 16);
+}
+
+/*
+ * One row of a refinement patch: out[x] = max(|s[x+1] - s[x-1]| - floor, 0)
+ * for x in [0, n); s[-1] and s[n] must be readable.
+ */
+typedef void (*pw_edge_row_fn)(const uint8_t *s, int n, int floor, uint8_t *out);
+
+/*
+ * Caps row[x] at cap in place for x in [0, n), then stores the sum of each
+ * run of 8 capped values (the last run may be shorter) at blocks[b * bstride].
+ */
+typedef void (*pw_cap_blocks_fn)(uint8_t *row, int n, int cap, uint16_t *blocks, int bstride);
+
 typedef struct {
     pw_downscale2_fn downscale2;
     pw_edge_cells_fn edge_cells;
     pw_window_row_fn window_row;
+    pw_warp_row_fn warp_row;
+    pw_edge_row_fn edge_row;
+    pw_cap_blocks_fn cap_blocks;
 } pw_kernels;
 
 extern const pw_kernels pw_kernels_scalar;

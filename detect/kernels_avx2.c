@@ -149,5 +149,86 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
     }
 }
 
-const pw_kernels pw_kernels_avx2 = {downscale2, edge_cells, window_row};
+/*
+ * Gathers the byte at src + off for eight offsets. Each gather reads the
+ * four bytes ending at the wanted one (from src + off - 3), so the caller
+ * guarantees off >= 3 in every lane; reading up to the wanted byte never
+ * passes the end of the image.
+ */
+TARGET static inline __m256i gather_u8(const uint8_t *src, __m256i off)
+{
+    __m256i v = _mm256_i32gather_epi32((const int *)(const void *)(src - 3), off, 1);
+    return _mm256_srli_epi32(v, 24);
+}
+
+TARGET static void warp_row(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y, int32_t dx,
+                            int32_t dy, int n, uint8_t *dst)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
+    const __m256i xmax = _mm256_set1_epi32((w - 1) << PW_WARP_FRAC), ymax = _mm256_set1_epi32((h - 1) << PW_WARP_FRAC);
+    const __m256i wm1 = _mm256_set1_epi32(w - 1), hm1 = _mm256_set1_epi32(h - 1), st = _mm256_set1_epi32((int)stride);
+    const __m256i c255 = _mm256_set1_epi32(255), c256 = _mm256_set1_epi32(256), half = _mm256_set1_epi32(32768);
+    const __m256i three = _mm256_set1_epi32(3);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i xs = _mm256_add_epi32(_mm256_set1_epi32(x + i * dx), _mm256_mullo_epi32(lane, _mm256_set1_epi32(dx)));
+        __m256i ys = _mm256_add_epi32(_mm256_set1_epi32(y + i * dy), _mm256_mullo_epi32(lane, _mm256_set1_epi32(dy)));
+        xs = _mm256_min_epi32(_mm256_max_epi32(xs, zero), xmax);
+        ys = _mm256_min_epi32(_mm256_max_epi32(ys, zero), ymax);
+        __m256i xi = _mm256_srai_epi32(xs, PW_WARP_FRAC), yi = _mm256_srai_epi32(ys, PW_WARP_FRAC);
+        __m256i fx = _mm256_and_si256(_mm256_srai_epi32(xs, PW_WARP_FRAC - 8), c255);
+        __m256i fy = _mm256_and_si256(_mm256_srai_epi32(ys, PW_WARP_FRAC - 8), c255);
+        /* cmpgt gives -1 where a right (lower) neighbour exists; subtracting it adds one. */
+        __m256i xj = _mm256_sub_epi32(xi, _mm256_cmpgt_epi32(wm1, xi));
+        __m256i yj = _mm256_sub_epi32(yi, _mm256_cmpgt_epi32(hm1, yi));
+        __m256i r0 = _mm256_mullo_epi32(yi, st), r1 = _mm256_mullo_epi32(yj, st);
+        __m256i o00 = _mm256_add_epi32(r0, xi);
+        if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(three, o00))) {
+            for (int k = 0; k < 8; k++)
+                dst[i + k] = pw_warp_px(src, stride, w, h, x + (i + k) * dx, y + (i + k) * dy);
+            continue;
+        }
+        __m256i p00 = gather_u8(src, o00), p01 = gather_u8(src, _mm256_add_epi32(r0, xj));
+        __m256i p10 = gather_u8(src, _mm256_add_epi32(r1, xi)), p11 = gather_u8(src, _mm256_add_epi32(r1, xj));
+        __m256i gx = _mm256_sub_epi32(c256, fx), gy = _mm256_sub_epi32(c256, fy);
+        __m256i top = _mm256_add_epi32(_mm256_mullo_epi32(p00, gx), _mm256_mullo_epi32(p01, fx));
+        __m256i bot = _mm256_add_epi32(_mm256_mullo_epi32(p10, gx), _mm256_mullo_epi32(p11, fx));
+        __m256i v = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(top, gy), _mm256_mullo_epi32(bot, fy)), half);
+        v = _mm256_srli_epi32(v, 16);
+        v = _mm256_packus_epi16(_mm256_packus_epi32(v, v), zero);
+        uint32_t lo = (uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(v));
+        uint32_t hi = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(v, 1));
+        memcpy(dst + i, &lo, 4);
+        memcpy(dst + i + 4, &hi, 4);
+    }
+    for (; i < n; i++)
+        dst[i] = pw_warp_px(src, stride, w, h, x + i * dx, y + i * dy);
+}
+
+TARGET static void edge_row(const uint8_t *s, int n, int floor, uint8_t *out)
+{
+    const __m256i fl = _mm256_set1_epi8((char)floor);
+    int x = 0;
+    for (; x + 32 <= n; x += 32)
+        _mm256_storeu_si256((__m256i *)(out + x), edge32(s + x, fl));
+    for (; x < n; x++)
+        out[x] = (uint8_t)pw_edge_px(s, x, floor);
+}
+
+TARGET static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, int bstride)
+{
+    const __m256i c = _mm256_set1_epi8((char)cap), zero = _mm256_setzero_si256();
+    int x = 0;
+    for (; x + 32 <= n; x += 32) {
+        __m256i v = _mm256_min_epu8(_mm256_loadu_si256((const __m256i *)(row + x)), c);
+        _mm256_storeu_si256((__m256i *)(row + x), v);
+        uint64_t sums[4];
+        _mm256_storeu_si256((__m256i *)sums, _mm256_sad_epu8(v, zero));
+        for (int k = 0; k < 4; k++)
+            blocks[(x / 8 + k) * bstride] = (uint16_t)sums[k];
+    }
+    pw_cap_blocks_tail(row, x, n, cap, blocks, bstride);
+}
+
+const pw_kernels pw_kernels_avx2 = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};
 #endif

@@ -72,4 +72,22 @@ static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_
     }
 }
 
-const pw_kernels pw_kernels_scalar = {downscale2, edge_cells, window_row};
+static void warp_row(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y, int32_t dx,
+                     int32_t dy, int n, uint8_t *dst)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = pw_warp_px(src, stride, w, h, x + i * dx, y + i * dy);
+}
+
+static void edge_row(const uint8_t *s, int n, int floor, uint8_t *out)
+{
+    for (int x = 0; x < n; x++)
+        out[x] = (uint8_t)pw_edge_px(s, x, floor);
+}
+
+static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, int bstride)
+{
+    pw_cap_blocks_tail(row, 0, n, cap, blocks, bstride);
+}
+
+const pw_kernels pw_kernels_scalar = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};

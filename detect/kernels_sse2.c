@@ -143,5 +143,37 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
     }
 }
 
-const pw_kernels pw_kernels_sse2 = {downscale2, edge_cells, window_row};
+/* SSE2 has no gather, so the crop sampler is the reference loop (inlined from kernels.h). */
+static void warp_row(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y, int32_t dx,
+                     int32_t dy, int n, uint8_t *dst)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = pw_warp_px(src, stride, w, h, x + i * dx, y + i * dy);
+}
+
+TARGET static void edge_row(const uint8_t *s, int n, int floor, uint8_t *out)
+{
+    const __m128i fl = _mm_set1_epi8((char)floor);
+    int x = 0;
+    for (; x + 16 <= n; x += 16)
+        _mm_storeu_si128((__m128i *)(out + x), edge16(s + x, fl));
+    for (; x < n; x++)
+        out[x] = (uint8_t)pw_edge_px(s, x, floor);
+}
+
+TARGET static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, int bstride)
+{
+    const __m128i c = _mm_set1_epi8((char)cap), zero = _mm_setzero_si128();
+    int x = 0;
+    for (; x + 16 <= n; x += 16) {
+        __m128i v = _mm_min_epu8(_mm_loadu_si128((const __m128i *)(row + x)), c);
+        _mm_storeu_si128((__m128i *)(row + x), v);
+        __m128i s = _mm_sad_epu8(v, zero);
+        blocks[(x / 8) * bstride] = (uint16_t)_mm_cvtsi128_si32(s);
+        blocks[(x / 8 + 1) * bstride] = (uint16_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+    }
+    pw_cap_blocks_tail(row, x, n, cap, blocks, bstride);
+}
+
+const pw_kernels pw_kernels_sse2 = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};
 #endif

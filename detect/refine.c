@@ -33,14 +33,18 @@ typedef struct {
     int cx;           /* shear pivot column, patch coordinates */
 } patch_geom;
 
-/* The patch's 99th percentile edge magnitude, at least 1. */
+/*
+ * The patch's 99th percentile edge magnitude, at least 1, estimated from
+ * every fourth row: a cap needs no more precision than that.
+ */
 static int patch_cap(const pw_detector *d, const patch_geom *g)
 {
     int hist[256] = {0};
-    for (int y = 0; y < g->h; y++)
+    int rows = 0;
+    for (int y = 0; y < g->h; y += 4, rows++)
         for (int x = 0; x < g->w; x++)
             hist[d->patch[y * PW_PATCH_W + x]]++;
-    int rank = g->w * g->h / 100, v = 255;
+    int rank = g->w * rows / 100, v = 255;
     for (int acc = 0; v > 0 && acc + hist[v] <= rank; v--)
         acc += hist[v];
     return v > 1 ? v : 1;
@@ -63,21 +67,12 @@ static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patc
     if (x1 - x0 < 16 || y1 - y0 < 8)
         return -1;
     *g = (patch_geom){x0, y0, x1 - x0, y1 - y0, s->x - x0};
-    for (int y = 0; y < g->h; y++) {
-        const uint8_t *row = lv->data + (ptrdiff_t)(y0 + y) * lv->stride;
-        uint8_t *out = d->patch + y * PW_PATCH_W;
-        for (int x = 0; x < g->w; x++) {
-            int e = row[x0 + x + 1] - row[x0 + x - 1];
-            e = (e < 0 ? -e : e) - PW_EDGE_FLOOR;
-            out[x] = (uint8_t)(e > 0 ? e : 0);
-        }
-    }
+    for (int y = 0; y < g->h; y++)
+        d->k->edge_row(lv->data + (ptrdiff_t)(y0 + y) * lv->stride + x0, g->w, PW_EDGE_FLOOR,
+                       d->patch + y * PW_PATCH_W);
     int cap = patch_cap(d, g);
-    for (int y = 0; y < g->h; y++) {
-        uint8_t *out = d->patch + y * PW_PATCH_W;
-        for (int x = 0; x < g->w; x++)
-            out[x] = out[x] > cap ? (uint8_t)cap : out[x];
-    }
+    for (int y = 0; y < g->h; y++)
+        d->k->cap_blocks(d->patch + y * PW_PATCH_W, g->w, cap, d->blocks + y, PW_PATCH_H);
     return 0;
 }
 
@@ -85,26 +80,6 @@ static int load_patch(pw_detector *d, const pw_level *lv, const pw_seed *s, patc
 static inline int shear(int x, int pivot, int slope)
 {
     return ((x - pivot) * slope + 128) >> 8;
-}
-
-/*
- * Sums each 8-column block of every patch row into d->blocks, so that a
- * shear projection costs one add per block and row instead of one per
- * pixel. Shearing whole blocks moves a column by at most 4 * tan(16 deg),
- * about one pixel, from its exact place: well inside a text band.
- */
-static void block_sums(pw_detector *d, const patch_geom *g)
-{
-    int nb = (g->w + PW_BLOCK_W - 1) / PW_BLOCK_W;
-    for (int y = 0; y < g->h; y++) {
-        const uint8_t *row = d->patch + y * PW_PATCH_W;
-        for (int b = 0; b < nb; b++) {
-            int s = 0, end = (b + 1) * PW_BLOCK_W < g->w ? (b + 1) * PW_BLOCK_W : g->w;
-            for (int x = b * PW_BLOCK_W; x < end; x++)
-                s += row[x];
-            d->blocks[b * PW_PATCH_H + y] = (uint16_t)s;
-        }
-    }
 }
 
 /* Projects the patch along slope into d->proj; returns the sum of squares (sharpness). */
@@ -146,7 +121,12 @@ static int best_slope(pw_detector *d, const patch_geom *g)
     return best;
 }
 
-/* The band of projection rows around the seed's row whose energy stays above a share of its peak. */
+/*
+ * The band of projection rows around the seed's row whose energy stays
+ * above a share of its peak. When texture (leaves, gravel, a grille) runs
+ * into the text the band grows past any text height, so the share is raised
+ * step by step until the band is short enough or nothing is left of it.
+ */
 static int find_band(const pw_detector *d, const patch_geom *g, int seed_y, int *top, int *bottom)
 {
     int centre = seed_y - g->y0 + PW_PROJ_MARGIN;
@@ -157,14 +137,18 @@ static int find_band(const pw_detector *d, const patch_geom *g, int seed_y, int 
     }
     if (peak < 0)
         return -1;
-    int thr = peak_v / 2;
-    int t = peak, b = peak;
-    while (t - 1 >= 0 && (d->proj[t - 1] >= thr || (t - 2 >= 0 && d->proj[t - 2] >= thr)))
-        t--;
-    while (b + 1 < PW_PROJ_LEN && (d->proj[b + 1] >= thr || (b + 2 < PW_PROJ_LEN && d->proj[b + 2] >= thr)))
-        b++;
-    *top = t;
-    *bottom = b;
+    for (int tenths = 5; tenths <= 8; tenths++) {
+        int thr = peak_v * tenths / 10;
+        int t = peak, b = peak;
+        while (t - 1 >= 0 && (d->proj[t - 1] >= thr || (t - 2 >= 0 && d->proj[t - 2] >= thr)))
+            t--;
+        while (b + 1 < PW_PROJ_LEN && (d->proj[b + 1] >= thr || (b + 2 < PW_PROJ_LEN && d->proj[b + 2] >= thr)))
+            b++;
+        *top = t;
+        *bottom = b;
+        if (b - t + 1 <= PW_TEXT_MAX_H)
+            break;
+    }
     return 0;
 }
 
@@ -348,7 +332,6 @@ int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
     patch_geom g;
     if (load_patch(d, lv, s, &g) < 0)
         return -1;
-    block_sums(d, &g);
     int slope = best_slope(d, &g);
     int top, bottom, l, r;
     if (find_band(d, &g, s->y, &top, &bottom) < 0)

@@ -44,6 +44,13 @@ struct pw_lane {
     GCond done_cond;
     int done;
     pw_lane_counters counters; /* guarded by lock; latencies are kept below */
+    /*
+     * Tracking clocks of the frames still on their way to the tracker (being
+     * localised, or crops queued or in OCR), guarded by lock. The tracker may
+     * only call a vehicle gone when the silence is older than all of them,
+     * or a slow OCR queue would split one vehicle into several.
+     */
+    GArray *inflight; /* of int64_t */
     pw_latency lat_detect, lat_ocr, lat_event;
     double cpu_start_ms;
 };
@@ -76,6 +83,34 @@ static double cpu_ms(void)
         (lane)->counters.field += (n);                                                                      \
         g_mutex_unlock(&(lane)->lock);                                                                      \
     } while (0)
+
+static void inflight_add(pw_lane *lane, int64_t clock_ns)
+{
+    g_mutex_lock(&lane->lock);
+    g_array_append_val(lane->inflight, clock_ns);
+    g_mutex_unlock(&lane->lock);
+}
+
+static void inflight_remove(pw_lane *lane, int64_t clock_ns)
+{
+    g_mutex_lock(&lane->lock);
+    for (guint i = 0; i < lane->inflight->len; i++)
+        if (g_array_index(lane->inflight, int64_t, i) == clock_ns) {
+            g_array_remove_index_fast(lane->inflight, i);
+            break;
+        }
+    g_mutex_unlock(&lane->lock);
+}
+
+/* The tracking time up to which every frame has reached the tracker. */
+static int64_t settled_until(pw_lane *lane, int64_t now)
+{
+    g_mutex_lock(&lane->lock);
+    for (guint i = 0; i < lane->inflight->len; i++)
+        now = MIN(now, g_array_index(lane->inflight, int64_t, i) - 1);
+    g_mutex_unlock(&lane->lock);
+    return now;
+}
 
 static void free_job(ocr_job *job)
 {
@@ -141,6 +176,7 @@ static void ocr_worker(gpointer data, gpointer user)
         COUNT(lane, reads, 1);
         g_async_queue_push(lane->results, it);
     }
+    inflight_remove(lane, job->clock_ns);
     free_job(job);
 }
 
@@ -186,17 +222,9 @@ static int64_t frame_clock(const pw_lane *lane, const pw_frame_info *info)
     return info->monotonic_ns;
 }
 
-static void process_frame(pw_lane *lane, pw_frame *frame)
+static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
+                        int64_t clock)
 {
-    const pw_frame_info *info = pw_frame_get_info(frame);
-    const pw_candidate *cands = NULL;
-    size_t n = 0;
-    double t0 = pw_now_ms();
-    int rc = pw_detector_run(lane->det, &info->grey, &cands, &n);
-    pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
-    COUNT(lane, frames_done, 1);
-    if (rc < 0)
-        return;
     size_t limit = MIN(n, (size_t)lane->cfg.candidates_per_frame);
     for (size_t i = 0; i < limit; i++) {
         /* Offline every crop is read: the recording waits for OCR instead of losing frames. */
@@ -206,12 +234,29 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
             COUNT(lane, ocr_dropped, limit - i);
             break;
         }
-        ocr_job *job = make_job(&cands[i], info, frame_clock(lane, info));
+        ocr_job *job = make_job(&cands[i], info, clock);
         if (job) {
             COUNT(lane, candidates, 1);
+            inflight_add(lane, clock);
             g_thread_pool_push(lane->pool, job, NULL);
         }
     }
+}
+
+static void process_frame(pw_lane *lane, pw_frame *frame)
+{
+    const pw_frame_info *info = pw_frame_get_info(frame);
+    const pw_candidate *cands = NULL;
+    size_t n = 0;
+    int64_t clock = frame_clock(lane, info);
+    inflight_add(lane, clock); /* the frame itself, until its crops are queued */
+    double t0 = pw_now_ms();
+    int rc = pw_detector_run(lane->det, &info->grey, &cands, &n);
+    pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
+    COUNT(lane, frames_done, 1);
+    if (rc == 0)
+        queue_crops(lane, info, cands, n, clock);
+    inflight_remove(lane, clock);
 }
 
 static gpointer detect_main(gpointer data)
@@ -278,7 +323,7 @@ static gpointer tracker_main(gpointer data)
             free_item(it);
         }
         int64_t now = stream_clock ? stream_now : g_get_monotonic_time() * 1000;
-        pw_tracker_tick(lane->tracker, now, on_track_event, lane);
+        pw_tracker_tick(lane->tracker, settled_until(lane, now), on_track_event, lane);
     }
     pw_tracker_flush(lane->tracker, on_track_event, lane);
     g_mutex_lock(&lane->lock);
@@ -341,6 +386,7 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     pw_latency_init(&lane->lat_ocr);
     pw_latency_init(&lane->lat_event);
     lane->results = g_async_queue_new_full(free_item);
+    lane->inflight = g_array_new(FALSE, FALSE, sizeof(int64_t));
     int rc = pw_capture_new(&lane->cfg.capture, &lane->cap, err);
     if (rc == 0)
         rc = pw_detector_new(&lane->cfg.detect, &lane->det, err);
@@ -447,6 +493,7 @@ void pw_lane_destroy(pw_lane **lp)
     pw_latency_clear(&lane->lat_detect);
     pw_latency_clear(&lane->lat_ocr);
     pw_latency_clear(&lane->lat_event);
+    g_array_free(lane->inflight, TRUE);
     g_mutex_clear(&lane->lock);
     g_cond_clear(&lane->done_cond);
     g_free(lane->name), g_free(lane->camera), g_free(lane->source), g_free(lane->tessdata), g_free(lane->language);

@@ -5,9 +5,13 @@
  *
  *   pw-synth scenes --out DIR [--count N] [--seed S] [--width W --height H]
  *   pw-synth drive --out CLIP.webm|CLIP.avi [--plates "AB-123-CD:FR,..."] [--truth FILE]
+ *   pw-synth photos --manifest manifest.csv --out DIR [--sets eu,fr] [--per-clip N] [--format webm|avi]
  *
- * `drive` writes a drive-by recording (synth/drive.h) and its ground truth
- * (docs/ground-truth.md) next to it, or to --truth.
+ * `drive` writes a drive-by recording (synth/drive.h), its ground truth
+ * (docs/ground-truth.md) next to it, or to --truth, and the per-frame plate
+ * boxes (CLIP.boxes.csv). `photos` does the same from photographs with
+ * labelled plate boxes: each labelled image becomes one vehicle passage,
+ * N of them a clip.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drive.h"
@@ -264,12 +269,201 @@ done:
     return status;
 }
 
+/* One labelled photograph of an image manifest (image,plate_text,x,y,w,h,country,set). */
+typedef struct {
+    gchar *image, *plate, *country, *set;
+    int has_box;
+    pw_rect box;
+} photo_row;
+
+static void photo_row_free(gpointer p)
+{
+    photo_row *r = p;
+    g_free(r->image), g_free(r->plate), g_free(r->country), g_free(r->set);
+    g_free(r);
+}
+
+static int in_sets(const char *set, gchar **sets)
+{
+    return !sets || !sets[0] || g_strv_contains((const gchar *const *)sets, set);
+}
+
+/* Parses one manifest row; an empty box means the image is the plate crop itself. */
+static photo_row *parse_photo_row(const char *path, int line, const char *text, const char *dir)
+{
+    gchar **f = g_strsplit(text, ",", -1);
+    photo_row *r = NULL;
+    int v[4] = {0}, boxed = g_strv_length(f) == 8 && f[2][0];
+    for (int i = 0; boxed && i < 4; i++) {
+        char *end = NULL;
+        v[i] = (int)strtol(f[2 + i], &end, 10);
+        boxed = *end == '\0' && v[i] >= 0;
+    }
+    if (g_strv_length(f) != 8 || !f[0][0] || !f[1][0] || (f[2][0] && !boxed) || (boxed && (v[2] < 2 || v[3] < 2))) {
+        fprintf(stderr, "pw-synth photos: %s:%d: expected image,plate_text,x,y,w,h,country,set with a box of at "
+                        "least 2x2 pixels or an empty box\n", path, line);
+    } else {
+        r = g_new0(photo_row, 1);
+        r->image = g_path_is_absolute(f[0]) ? g_strdup(f[0]) : g_build_filename(dir, f[0], NULL);
+        r->plate = g_strdup(f[1]), r->country = g_strdup(f[6]), r->set = g_strdup(f[7]);
+        r->has_box = boxed;
+        r->box = (pw_rect){v[0], v[1], v[2], v[3]};
+    }
+    g_strfreev(f);
+    return r;
+}
+
+static GPtrArray *load_photos(const char *path, const char *sets_arg)
+{
+    gchar *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        fprintf(stderr, "pw-synth photos: %s: cannot be read\n", path);
+        return NULL;
+    }
+    gchar **lines = g_strsplit(text, "\n", -1), **sets = sets_arg ? g_strsplit(sets_arg, ",", -1) : NULL;
+    gchar *dir = g_path_get_dirname(path);
+    GPtrArray *rows = g_ptr_array_new_with_free_func(photo_row_free);
+    for (int i = 1; lines[0] && lines[i] && rows; i++) {
+        g_strchomp(lines[i]);
+        if (!lines[i][0])
+            continue;
+        photo_row *r = parse_photo_row(path, i + 1, lines[i], dir);
+        if (!r) {
+            g_ptr_array_free(rows, TRUE);
+            rows = NULL;
+        } else if (in_sets(r->set, sets)) {
+            g_ptr_array_add(rows, r);
+        } else {
+            photo_row_free(r);
+        }
+    }
+    g_strfreev(lines), g_strfreev(sets);
+    g_free(text), g_free(dir);
+    return rows;
+}
+
+/* Decodes a photograph to grey; a crop without a box is its own plate box. */
+static int load_photo(photo_row *r, pw_image **grey)
+{
+    gchar *bytes = NULL;
+    gsize len = 0;
+    pw_err err = {0};
+    if (!g_file_get_contents(r->image, &bytes, &len, NULL)) {
+        fprintf(stderr, "pw-synth photos: %s: cannot be read\n", r->image);
+        return -ENOENT;
+    }
+    int rc = pw_cv_decode((const uint8_t *)bytes, len, grey, NULL, &err);
+    g_free(bytes);
+    if (rc < 0) {
+        fprintf(stderr, "pw-synth photos: %s: %s\n", r->image, err.msg[0] ? err.msg : pw_strerror(rc));
+        return rc;
+    }
+    pw_plane p = pw_image_plane(*grey);
+    if (!r->has_box)
+        r->box = (pw_rect){0, 0, p.width, p.height};
+    r->box.w = MIN(r->box.w, p.width - r->box.x);
+    r->box.h = MIN(r->box.h, p.height - r->box.y);
+    if (r->box.w < 2 || r->box.h < 2) {
+        fprintf(stderr, "pw-synth photos: %s: the labelled box lies outside the image\n", r->image);
+        pw_image_destroy(grey);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Writes clip number k from rows[first..first+n): one passage per photograph. */
+static int write_photo_clip(const pw_drive_spec *spec, GPtrArray *rows, guint first, guint n, const char *out_dir,
+                            const char *ext, int k)
+{
+    pw_passage *passages = g_new0(pw_passage, n);
+    pw_image **images = g_new0(pw_image *, n);
+    pw_plane *planes = g_new0(pw_plane, n);
+    guint used = 0;
+    for (guint i = 0; i < n; i++) {
+        photo_row *r = rows->pdata[first + i];
+        if (load_photo(r, &images[used]) < 0)
+            continue; /* a photograph that cannot be used is reported and left out */
+        planes[used] = pw_image_plane(images[used]);
+        passages[used] = (pw_passage){.printed = r->plate, .country = r->country, .dark_on_light = 1,
+                                      .photo = &planes[used], .box = r->box};
+        used++;
+    }
+    int status = 0;
+    if (used > 0) {
+        photo_row *r0 = rows->pdata[first];
+        gchar *name = g_strdup_printf("photos-%s-%03d.%s", r0->set, k, ext);
+        gchar *path = g_build_filename(out_dir, name, NULL);
+        status = write_clip(spec, passages, used, path, NULL);
+        g_free(name), g_free(path);
+    }
+    for (guint i = 0; i < used; i++)
+        pw_image_destroy(&images[i]);
+    g_free(passages), g_free(images), g_free(planes);
+    return status;
+}
+
+static int photos_main(int argc, char **argv)
+{
+    gchar *manifest = NULL, *out = NULL, *sets = NULL, *format = NULL;
+    gint per_clip = 5, seed = 1;
+    pw_drive_spec spec;
+    pw_drive_spec_defaults(&spec);
+    GOptionEntry entries[] = {
+        {"manifest", 'm', 0, G_OPTION_ARG_FILENAME, &manifest, "Image manifest with labelled plate boxes", "FILE"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output folder (created)", "DIR"},
+        {"sets", 0, 0, G_OPTION_ARG_STRING, &sets, "Sets to use (default: all)", "a,b"},
+        {"per-clip", 'n', 0, G_OPTION_ARG_INT, &per_clip, "Vehicles per clip (default 5)", "N"},
+        {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "webm (VP8, default) or avi (MJPEG)", "FMT"},
+        {"width", 'W', 0, G_OPTION_ARG_INT, &spec.width, "Frame width (default 1280)", "W"},
+        {"height", 'H', 0, G_OPTION_ARG_INT, &spec.height, "Frame height (default 720)", "H"},
+        {"frames", 0, 0, G_OPTION_ARG_INT, &spec.frames_per_passage, "Frames per vehicle (default 40)", "N"},
+        {"gap", 0, 0, G_OPTION_ARG_INT, &spec.gap_frames, "Empty frames between vehicles (default 30)", "N"},
+        {"far", 0, 0, G_OPTION_ARG_INT, &spec.char_height_far, "Character height when far (default 18)", "PX"},
+        {"near", 0, 0, G_OPTION_ARG_INT, &spec.char_height_near, "Character height when near (default 34)", "PX"},
+        {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "S"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    int status = 2;
+    GPtrArray *rows = NULL;
+    if (parse(&argc, &argv, entries, "- drive-by clips from labelled photographs") < 0 || !manifest || !out ||
+        per_clip < 1 || (format && strcmp(format, "webm") && strcmp(format, "avi"))) {
+        fprintf(stderr, "usage: pw-synth photos --manifest FILE --out DIR [--sets a,b] [--per-clip N] "
+                        "[--format webm|avi]\n");
+        goto done;
+    }
+    spec.seed = (unsigned)seed;
+    spec.format = format && !strcmp(format, "avi") ? PW_CLIP_MJPEG_AVI : PW_CLIP_WEBM;
+    status = 1;
+    if (!(rows = load_photos(manifest, sets)))
+        goto done;
+    if (g_mkdir_with_parents(out, 0755) < 0) {
+        fprintf(stderr, "pw-synth photos: %s: %s\n", out, g_strerror(errno));
+        goto done;
+    }
+    status = 0;
+    /* Clips never mix sets, so that a report per set stays possible. */
+    for (guint i = 0, k = 0; i < rows->len && status == 0; k++) {
+        guint n = 0;
+        const char *set = ((photo_row *)rows->pdata[i])->set;
+        while (i + n < rows->len && n < (guint)per_clip && !strcmp(((photo_row *)rows->pdata[i + n])->set, set))
+            n++;
+        status = write_photo_clip(&spec, rows, i, n, out, spec.format == PW_CLIP_MJPEG_AVI ? "avi" : "webm", (int)k);
+        i += n;
+    }
+done:
+    if (rows)
+        g_ptr_array_free(rows, TRUE);
+    g_free(manifest), g_free(out), g_free(sets), g_free(format);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "scenes") == 0)
         return scenes_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "drive") == 0)
         return drive_main(argc - 1, argv + 1);
-    fprintf(stderr, "usage: pw-synth scenes|drive --out ... (see pw-synth scenes --help)\n");
+    if (argc >= 2 && strcmp(argv[1], "photos") == 0)
+        return photos_main(argc - 1, argv + 1);
+    fprintf(stderr, "usage: pw-synth scenes|drive|photos --out ... (see pw-synth scenes --help)\n");
     return 2;
 }

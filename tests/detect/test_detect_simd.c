@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "detect_fixtures.h"
 
@@ -89,5 +90,89 @@ Test(detect_simd, identical_on_random_frames_with_odd_geometry)
         pw_plane p = {px, geo[i][0], geo[i][1], geo[i][2], 1};
         compare_levels(&p, "random");
         free(px);
+    }
+}
+
+/* ---- the kernels one by one, at awkward sizes and offsets ---- */
+
+#include "kernels.h"
+
+static const pw_kernels *simd_tables(int i)
+{
+#ifdef PW_HAVE_X86_SIMD
+    if (i == 0 && pw_simd_best() >= PW_SIMD_SSE2)
+        return &pw_kernels_sse2;
+    if (i == 1 && pw_simd_best() >= PW_SIMD_AVX2)
+        return &pw_kernels_avx2;
+#else
+    (void)i;
+#endif
+    return NULL;
+}
+
+Test(detect_simd, kernels_match_scalar_at_odd_sizes)
+{
+    const pw_kernels *ref = &pw_kernels_scalar;
+    for (int t = 0; t < 2; t++) {
+        const pw_kernels *k = simd_tables(t);
+        if (!k)
+            continue;
+        for (int w = 3; w < 140; w += 7) {
+            int h = 9 + w % 11, stride = w + w % 5;
+            uint8_t *src = random_frame(h, stride, (uint32_t)w * 31u + 7u);
+            uint8_t a[256], b[256];
+            /* downscale2 and edge_cells over the whole frame. */
+            uint8_t da[70 * 20], db[70 * 20];
+            ref->downscale2(src, stride, da, w / 2, w / 2, h / 2);
+            k->downscale2(src, stride, db, w / 2, w / 2, h / 2);
+            cr_expect_arr_eq(da, db, (size_t)(w / 2) * (size_t)(h / 2), "downscale2 w=%d", w);
+            memset(da, 0, sizeof da), memset(db, 0, sizeof db);
+            ref->edge_cells(src, stride, w, h, 8, da, w / PW_CELL_W + 1);
+            k->edge_cells(src, stride, w, h, 8, db, w / PW_CELL_W + 1);
+            cr_expect_arr_eq(da, db, sizeof da, "edge_cells w=%d", w);
+            /* edge_row and cap_blocks on a row interior. */
+            int n = w - 2;
+            ref->edge_row(src + 1, n, 8, a);
+            k->edge_row(src + 1, n, 8, b);
+            cr_expect_arr_eq(a, b, (size_t)n, "edge_row n=%d", n);
+            uint16_t ba[40], bb[40];
+            ref->cap_blocks(a, n, 37, ba, 2);
+            k->cap_blocks(b, n, 37, bb, 2);
+            cr_expect_arr_eq(a, b, (size_t)n, "cap_blocks row n=%d", n);
+            for (int i = 0; i * 8 < n; i++)
+                cr_expect_eq(ba[2 * i], bb[2 * i], "cap_blocks block %d n=%d", i, n);
+            /* warp_row from outside the frame, across it and out again, at every tilt. */
+            for (int32_t dy = -3000; dy <= 3000; dy += 1500) {
+                int32_t x0 = -5 * (1 << PW_WARP_FRAC), y0 = (h / 2) * (1 << PW_WARP_FRAC);
+                int32_t dx = ((w + 10) << PW_WARP_FRAC) / 100 + 17;
+                ref->warp_row(src, stride, w, h, x0, y0, dx, dy, 100, a);
+                k->warp_row(src, stride, w, h, x0, y0, dx, dy, 100, b);
+                cr_expect_arr_eq(a, b, 100, "warp_row w=%d dy=%d", w, dy);
+            }
+            free(src);
+        }
+    }
+}
+
+Test(detect_simd, window_row_matches_scalar)
+{
+    const pw_kernels *ref = &pw_kernels_scalar;
+    for (int t = 0; t < 2; t++) {
+        const pw_kernels *k = simd_tables(t);
+        if (!k)
+            continue;
+        for (int n = 1; n < 90; n += 5) {
+            int cols = n + PW_WIN_W - 1;
+            uint8_t *cells = random_frame(PW_WIN_ROWS, cols, (uint32_t)n + 3u);
+            const uint8_t *rows[PW_WIN_ROWS];
+            for (int r = 0; r < PW_WIN_ROWS; r++)
+                rows[r] = cells + (size_t)r * (size_t)cols;
+            uint16_t vin[128], vout[128];
+            int16_t sa[128], sb[128];
+            ref->window_row(rows, n, vin, vout, sa);
+            k->window_row(rows, n, vin, vout, sb);
+            cr_expect_arr_eq(sa, sb, (size_t)n * sizeof sa[0], "window_row n=%d", n);
+            free(cells);
+        }
     }
 }
