@@ -35,8 +35,13 @@ bool looks_truncated(const uint8_t *buf, size_t len)
     static const uint8_t jpeg_eoi[] = {0xFF, 0xD9};
     static const uint8_t png_magic[] = {0x89, 'P', 'N', 'G'};
     static const uint8_t png_iend[] = {'I', 'E', 'N', 'D'};
-    if (len >= 3 && std::memcmp(buf, jpeg_magic, 3) == 0)
-        return !tail_contains(buf, len, 1024, jpeg_eoi, 2);
+    if (len >= 3 && std::memcmp(buf, jpeg_magic, 3) == 0) {
+        // Some cameras pad a finished JPEG with zero bytes after its end marker.
+        size_t end = len;
+        while (end > 2 && buf[end - 1] == 0x00)
+            end--;
+        return !tail_contains(buf, end, 1024, jpeg_eoi, 2);
+    }
     if (len >= 4 && std::memcmp(buf, png_magic, 4) == 0)
         return !tail_contains(buf, len, 64, png_iend, 4);
     return false;

@@ -2,9 +2,11 @@
  * refine.c - turns a seed into a text line: estimates the tilt by shearing
  * the vertical-edge energy of a patch around the seed until its row
  * projection is sharpest, takes the band of rows around the seed as the
- * characters' height, and walks the column profile outwards to find where
- * the characters end. Works on the level the seed was found at, where text
- * is 8 to 16 pixels tall, so a patch is small.
+ * characters' height, and finds where the characters end as the best run of
+ * text-like columns. Works on the level the seed was found at, where text is
+ * 7 to 24 pixels tall, so a patch is small; the patch's edge rows and block
+ * sums come from the SIMD kernels, the rest is scalar and shared by all
+ * levels.
  */
 #include "detect_internal.h"
 
@@ -12,7 +14,7 @@
 #include <string.h>
 
 /*
- * Text heights accepted at a level. The window finds text 8-16 px tall; a
+ * Text heights accepted at a level. The window finds text 8-20 px tall; a
  * taller band belongs to a coarser level, and texture (asphalt, foliage)
  * shows up as a band filling the whole patch, which this rejects too.
  */
@@ -172,9 +174,9 @@ static int band_sum(const pw_detector *d, const patch_geom *g, int slope, int x,
  * at it.
  */
 static int active_column(const pw_detector *d, const patch_geom *g, int slope, int x, int top,
-                         int bottom, int thr)
+                         int bottom)
 {
-    if (d->cols[x] < thr)
+    if (d->cols[x] <= 0)
         return 0;
     int half = (bottom - top + 2) / 2;
     int around = band_sum(d, g, slope, x, top - half, top - 1) + band_sum(d, g, slope, x, bottom + 1, bottom + half);
@@ -205,10 +207,10 @@ static int densest_column(const pw_detector *d, const patch_geom *g, int hgt)
 
 /*
  * The text's extent: the run of columns around the pivot that maximises
- * the sum of (energy - tau), each column's energy capped at 2 * tau / 0.4
- * so that one strong edge cannot pay for a stretch of empty plate. tau is
- * 0.4 of the mean column energy near the pivot, and columns that are not
- * text-like (active_column) count as empty.
+ * the sum of (energy - tau), where tau is 0.4 of the mean column energy
+ * near the pivot. Each column counts at most twice that mean, so that one
+ * strong edge cannot pay for a stretch of empty plate, and columns that are
+ * not text-like (active_column) count as empty.
  */
 static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top, int bottom,
                         int *left, int *right)
@@ -227,14 +229,14 @@ static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top,
     int64_t run = 0, best = 0;
     *left = *right = pivot;
     for (int x = pivot - 1; x >= 0; x--) {
-        int c = active_column(d, g, slope, x, top, bottom, 1) ? d->cols[x] : 0;
+        int c = active_column(d, g, slope, x, top, bottom) ? d->cols[x] : 0;
         run += (c < cap ? c : cap) - tau;
         if (run > best)
             best = run, *left = x;
     }
     run = best = 0;
     for (int x = pivot + 1; x < g->w; x++) {
-        int c = active_column(d, g, slope, x, top, bottom, 1) ? d->cols[x] : 0;
+        int c = active_column(d, g, slope, x, top, bottom) ? d->cols[x] : 0;
         run += (c < cap ? c : cap) - tau;
         if (run > best)
             best = run, *right = x;

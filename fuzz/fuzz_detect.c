@@ -33,7 +33,7 @@ static pw_detector *make_detector(const uint8_t **p, size_t *n, int w, int h)
     if (*n)
         (*p)++, (*n)--;
     pw_simd_level best = pw_simd_best();
-    cfg.simd = (pw_simd_level)(sel % 4 > (int)best ? best : sel % 4);
+    cfg.simd = sel % 4 > (int)best ? best : (pw_simd_level)(sel % 4);
     if (sel & 0x10)
         cfg.roi = (pw_rect){(sel >> 5) * w / 8, (sel >> 5) * h / 8, w / 2 + 1, h / 2 + 1};
     if (sel & 0x08)

@@ -117,6 +117,24 @@ Test(decode, truncated_files_are_named_truncated)
     }
 }
 
+Test(decode, zero_padding_after_the_end_marker_is_not_truncation)
+{
+    uint8_t *buf;
+    size_t len;
+    encoded_plate(".jpg", &buf, &len);
+    uint8_t *padded = calloc(1, len + 4096);
+    memcpy(padded, buf, len);
+    pw_image *grey = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_cv_decode(padded, len + 4096, &grey, NULL, &err), 0, "%s", err.msg);
+    pw_image_destroy(&grey);
+    /* Zeros after a cut-off file do not hide the cut. */
+    memset(padded + len / 2, 0, len / 2 + 4096);
+    cr_assert_eq(pw_cv_decode(padded, len + 4096, &grey, NULL, &err), PW_ETRUNCATED);
+    free(padded);
+    free(buf);
+}
+
 Test(decode, empty_and_foreign_bytes)
 {
     pw_image *grey = NULL;
