@@ -265,6 +265,8 @@ static int make_detectors(bench_state *st, const bench_opts *o)
         pw_detect_config cfg;
         pw_detect_config_defaults(&cfg);
         cfg.simd = (pw_simd_level)l;
+        /* The detector returns exactly the candidates that count for recall. */
+        cfg.max_candidates = o->top < PW_DETECT_MAX_CANDIDATES ? o->top : PW_DETECT_MAX_CANDIDATES;
         pw_err err;
         if (pw_detector_new(&cfg, &st->det[l], &err) < 0) {
             fprintf(stderr, "bench detect: %s\n", err.msg);

@@ -236,12 +236,16 @@ static int gst_start(pw_backend *base, pw_err *err)
         rc = build(b, err);
     if (rc)
         return rc;
-    GstStateChangeReturn ret = gst_element_set_state(b->pipeline, GST_STATE_PLAYING);
+    /* Only the step to PAUSED tells a live pipeline (no preroll) from a recording. */
+    GstStateChangeReturn ret = gst_element_set_state(b->pipeline, GST_STATE_PAUSED);
+    if (ret != GST_STATE_CHANGE_FAILURE) {
+        pw_capture_set_live(b->base.cap, ret == GST_STATE_CHANGE_NO_PREROLL);
+        ret = gst_element_set_state(b->pipeline, GST_STATE_PLAYING);
+    }
     if (ret == GST_STATE_CHANGE_FAILURE) {
         teardown(b);
         return pw_err_set(err, PW_ESOURCE, "the pipeline refused to play");
     }
-    pw_capture_set_live(b->base.cap, ret == GST_STATE_CHANGE_NO_PREROLL);
     return 0;
 }
 

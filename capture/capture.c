@@ -163,8 +163,10 @@ void pw_capture_report(pw_capture *cap, int code, const char *fmt, ...)
 
 void pw_capture_set_live(pw_capture *cap, int live)
 {
-    if (cap->spec.restartable < 0)
-        g_atomic_int_set(&cap->restartable, live);
+    /* Only a gst: pipeline of unknown kind learns what it is this way. */
+    if (cap->spec.restartable >= 0)
+        return;
+    g_atomic_int_set(&cap->restartable, live);
     if (cap->spec.dropping < 0)
         pw_fqueue_set_dropping(cap->q, live);
 }

@@ -59,14 +59,15 @@ typedef void (*pw_edge_cells_fn)(const uint8_t *src, ptrdiff_t stride, int w, in
 /*
  * Scores one row of window positions x in [0, n). rows holds PW_WIN_ROWS
  * pointers: the upper band's rows, the window's rows, the lower band's rows
- * (the caller skips the gaps). With in = sum of the window's cells, out = sum
- * of the two bands' cells over the same columns, and t0, t1, t2 the sums of
+ * (the caller skips the gaps). With in = sum of the window's cells, out =
+ * sum of both bands' cells over the same columns, and t0, t1, t2 the sums of
  * the window's three vertical thirds (two cell columns each):
  *     score = in - 2 * out - (max(t) - min(t))
- * so that energy must be dense inside, much quieter above and below (which
- * rejects isotropic texture such as asphalt or foliage), and spread
- * evenly along the window (a lone pole scores nothing). Every term fits in
- * int16_t. vin and vout are scratch rows of at least n + PW_WIN_W entries.
+ * so that energy must be dense inside and much quieter above and below,
+ * which rejects isotropic texture (asphalt, foliage) and slices of taller
+ * characters, and spread evenly along the window, so that a lone pole
+ * scores nothing. Every term fits in int16_t. vin and vout are scratch rows
+ * of at least n + PW_WIN_W entries.
  */
 typedef void (*pw_window_row_fn)(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
                                  int16_t *score);
@@ -128,6 +129,31 @@ typedef void (*pw_edge_row_fn)(const uint8_t *s, int n, int floor, uint8_t *out)
  * run of 8 capped values (the last run may be shorter) at blocks[b * bstride].
  */
 typedef void (*pw_cap_blocks_fn)(uint8_t *row, int n, int cap, uint16_t *blocks, int bstride);
+
+/* Column c's sums over the window's rows and over both bands' rows. */
+static inline void pw_window_columns(const uint8_t *const *rows, int c, uint16_t *vin, uint16_t *vout)
+{
+    int in = 0, out = 0;
+    for (int r = 0; r < PW_BAND_H; r++)
+        out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
+    for (int r = 0; r < PW_WIN_H; r++)
+        in += rows[PW_BAND_H + r][c];
+    vin[c] = (uint16_t)in;
+    vout[c] = (uint16_t)out;
+}
+
+/* The score of window x from the column sums, as every version computes it for its tail. */
+static inline int16_t pw_window_score(const uint16_t *vin, const uint16_t *vout, int x)
+{
+    int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
+    int out = 0;
+    for (int k = 0; k < PW_WIN_W; k++)
+        out += vout[x + k];
+    int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
+    hi = hi > t2 ? hi : t2;
+    lo = lo < t2 ? lo : t2;
+    return (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
+}
 
 typedef struct {
     pw_downscale2_fn downscale2;

@@ -101,9 +101,10 @@ TARGET static inline __m256i widen16(const uint8_t *p)
 TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
                               int16_t *score)
 {
+    const __m256i zero = _mm256_setzero_si256();
     int cols = n + PW_WIN_W - 1, c = 0;
     for (; c + 16 <= cols; c += 16) {
-        __m256i in = _mm256_setzero_si256(), out = _mm256_setzero_si256();
+        __m256i in = zero, out = zero;
         for (int r = 0; r < PW_BAND_H; r++) {
             out = _mm256_add_epi16(out, widen16(rows[r] + c));
             out = _mm256_add_epi16(out, widen16(rows[PW_BAND_H + PW_WIN_H + r] + c));
@@ -113,15 +114,8 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         _mm256_storeu_si256((__m256i *)(vin + c), in);
         _mm256_storeu_si256((__m256i *)(vout + c), out);
     }
-    for (; c < cols; c++) {
-        int in = 0, out = 0;
-        for (int r = 0; r < PW_BAND_H; r++)
-            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
-        for (int r = 0; r < PW_WIN_H; r++)
-            in += rows[PW_BAND_H + r][c];
-        vin[c] = (uint16_t)in;
-        vout[c] = (uint16_t)out;
-    }
+    for (; c < cols; c++)
+        pw_window_columns(rows, c, vin, vout);
     int x = 0;
     for (; x + 16 <= n; x += 16) {
 #define LD(a, k) _mm256_loadu_si256((const __m256i *)((a) + x + (k)))
@@ -129,24 +123,15 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         __m256i t1 = _mm256_add_epi16(LD(vin, 2), LD(vin, 3));
         __m256i t2 = _mm256_add_epi16(LD(vin, 4), LD(vin, 5));
         __m256i out = _mm256_add_epi16(_mm256_add_epi16(LD(vout, 0), LD(vout, 1)),
-                                       _mm256_add_epi16(_mm256_add_epi16(LD(vout, 2), LD(vout, 3)),
-                                                        _mm256_add_epi16(LD(vout, 4), LD(vout, 5))));
+                      _mm256_add_epi16(_mm256_add_epi16(LD(vout, 2), LD(vout, 3)), _mm256_add_epi16(LD(vout, 4), LD(vout, 5))));
 #undef LD
         __m256i hi = _mm256_max_epi16(_mm256_max_epi16(t0, t1), t2);
         __m256i lo = _mm256_min_epi16(_mm256_min_epi16(t0, t1), t2);
         __m256i s = _mm256_sub_epi16(_mm256_add_epi16(t0, _mm256_add_epi16(t1, t2)), _mm256_add_epi16(out, out));
         _mm256_storeu_si256((__m256i *)(score + x), _mm256_sub_epi16(s, _mm256_sub_epi16(hi, lo)));
     }
-    for (; x < n; x++) {
-        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
-        int out = 0;
-        for (int k = 0; k < PW_WIN_W; k++)
-            out += vout[x + k];
-        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
-        hi = hi > t2 ? hi : t2;
-        lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
-    }
+    for (; x < n; x++)
+        score[x] = pw_window_score(vin, vout, x);
 }
 
 /*

@@ -51,25 +51,10 @@ static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int f
 static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
                        int16_t *score)
 {
-    for (int c = 0; c < n + PW_WIN_W - 1; c++) {
-        int in = 0, out = 0;
-        for (int r = 0; r < PW_BAND_H; r++)
-            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
-        for (int r = 0; r < PW_WIN_H; r++)
-            in += rows[PW_BAND_H + r][c];
-        vin[c] = (uint16_t)in;
-        vout[c] = (uint16_t)out;
-    }
-    for (int x = 0; x < n; x++) {
-        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
-        int out = 0;
-        for (int k = 0; k < PW_WIN_W; k++)
-            out += vout[x + k];
-        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
-        hi = hi > t2 ? hi : t2;
-        lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
-    }
+    for (int c = 0; c < n + PW_WIN_W - 1; c++)
+        pw_window_columns(rows, c, vin, vout);
+    for (int x = 0; x < n; x++)
+        score[x] = pw_window_score(vin, vout, x);
 }
 
 static void warp_row(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y, int32_t dx,

@@ -99,23 +99,15 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         __m128i in = zero, out = zero;
         for (int r = 0; r < PW_BAND_H; r++) {
             out = _mm_add_epi16(out, _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[r] + c)), zero));
-            out = _mm_add_epi16(out, _mm_unpacklo_epi8(
-                _mm_loadl_epi64((const __m128i *)(rows[PW_BAND_H + PW_WIN_H + r] + c)), zero));
+            out = _mm_add_epi16(out, _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[PW_BAND_H + PW_WIN_H + r] + c)), zero));
         }
         for (int r = 0; r < PW_WIN_H; r++)
             in = _mm_add_epi16(in, _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(rows[PW_BAND_H + r] + c)), zero));
         _mm_storeu_si128((__m128i *)(vin + c), in);
         _mm_storeu_si128((__m128i *)(vout + c), out);
     }
-    for (; c < cols; c++) {
-        int in = 0, out = 0;
-        for (int r = 0; r < PW_BAND_H; r++)
-            out += rows[r][c] + rows[PW_BAND_H + PW_WIN_H + r][c];
-        for (int r = 0; r < PW_WIN_H; r++)
-            in += rows[PW_BAND_H + r][c];
-        vin[c] = (uint16_t)in;
-        vout[c] = (uint16_t)out;
-    }
+    for (; c < cols; c++)
+        pw_window_columns(rows, c, vin, vout);
     int x = 0;
     for (; x + 8 <= n; x += 8) {
 #define LD(a, k) _mm_loadu_si128((const __m128i *)((a) + x + (k)))
@@ -123,24 +115,15 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
         __m128i t1 = _mm_add_epi16(LD(vin, 2), LD(vin, 3));
         __m128i t2 = _mm_add_epi16(LD(vin, 4), LD(vin, 5));
         __m128i out = _mm_add_epi16(_mm_add_epi16(LD(vout, 0), LD(vout, 1)),
-                                    _mm_add_epi16(_mm_add_epi16(LD(vout, 2), LD(vout, 3)),
-                                                  _mm_add_epi16(LD(vout, 4), LD(vout, 5))));
+                      _mm_add_epi16(_mm_add_epi16(LD(vout, 2), LD(vout, 3)), _mm_add_epi16(LD(vout, 4), LD(vout, 5))));
 #undef LD
         __m128i hi = _mm_max_epi16(_mm_max_epi16(t0, t1), t2);
         __m128i lo = _mm_min_epi16(_mm_min_epi16(t0, t1), t2);
         __m128i s = _mm_sub_epi16(_mm_add_epi16(t0, _mm_add_epi16(t1, t2)), _mm_add_epi16(out, out));
         _mm_storeu_si128((__m128i *)(score + x), _mm_sub_epi16(s, _mm_sub_epi16(hi, lo)));
     }
-    for (; x < n; x++) {
-        int t0 = vin[x] + vin[x + 1], t1 = vin[x + 2] + vin[x + 3], t2 = vin[x + 4] + vin[x + 5];
-        int out = 0;
-        for (int k = 0; k < PW_WIN_W; k++)
-            out += vout[x + k];
-        int hi = t0 > t1 ? t0 : t1, lo = t0 < t1 ? t0 : t1;
-        hi = hi > t2 ? hi : t2;
-        lo = lo < t2 ? lo : t2;
-        score[x] = (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
-    }
+    for (; x < n; x++)
+        score[x] = pw_window_score(vin, vout, x);
 }
 
 /* SSE2 has no gather, so the crop sampler is the reference loop (inlined from kernels.h). */

@@ -206,6 +206,27 @@ static int densest_column(const pw_detector *d, const patch_geom *g, int hgt)
 }
 
 /*
+ * Walks from the pivot in direction dir and returns the end of the best run
+ * (see find_extent). A gap of more than a text height without text-like
+ * columns ends the walk: characters are never that far apart, so whatever
+ * lies beyond belongs to something else.
+ */
+static int extend(const pw_detector *d, const patch_geom *g, int slope, int top, int bottom, int pivot, int dir,
+                  int tau, int cap)
+{
+    int64_t run = 0, best = 0;
+    int end = pivot, gap = 0, max_gap = bottom - top + 1;
+    for (int x = pivot + dir; x >= 0 && x < g->w && gap <= max_gap; x += dir) {
+        int c = active_column(d, g, slope, x, top, bottom) ? d->cols[x] : 0;
+        gap = c < tau ? gap + 1 : 0;
+        run += (c < cap ? c : cap) - tau;
+        if (run > best)
+            best = run, end = x;
+    }
+    return end;
+}
+
+/*
  * The text's extent: the run of columns around the pivot that maximises
  * the sum of (energy - tau), where tau is 0.4 of the mean column energy
  * near the pivot. Each column counts at most twice that mean, so that one
@@ -226,21 +247,8 @@ static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top,
     int mean = n ? (int)(total / n) : 1;
     int tau = mean * 2 / 5 > 1 ? mean * 2 / 5 : 1, cap = mean * 2 > tau ? mean * 2 : tau;
     int pivot = densest_column(d, g, hgt);
-    int64_t run = 0, best = 0;
-    *left = *right = pivot;
-    for (int x = pivot - 1; x >= 0; x--) {
-        int c = active_column(d, g, slope, x, top, bottom) ? d->cols[x] : 0;
-        run += (c < cap ? c : cap) - tau;
-        if (run > best)
-            best = run, *left = x;
-    }
-    run = best = 0;
-    for (int x = pivot + 1; x < g->w; x++) {
-        int c = active_column(d, g, slope, x, top, bottom) ? d->cols[x] : 0;
-        run += (c < cap ? c : cap) - tau;
-        if (run > best)
-            best = run, *right = x;
-    }
+    *left = extend(d, g, slope, top, bottom, pivot, -1, tau, cap);
+    *right = extend(d, g, slope, top, bottom, pivot, 1, tau, cap);
 }
 
 /*

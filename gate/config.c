@@ -147,6 +147,7 @@ static int load_keys(pw_gate_settings *s, GKeyFile *kf, const char *path, pw_err
                          path, err)) ||
         (rc = get_bool(kf, "events", "allow_plain", &c->allow_plain, path, err)) ||
         (rc = get_bool(kf, "events", "plain_input", &c->plain_input, path, err)) ||
+        (rc = get_bool(kf, "events", "backfill", &c->backfill, path, err)) ||
         (rc = get_double(kf, "confusion_cost", &t->confusion_cost, path, err)) ||
         (rc = get_double(kf, "release_distance", &t->release_distance, path, err)) ||
         (rc = get_double(kf, "manual_distance", &t->manual_distance, path, err)) ||

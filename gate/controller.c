@@ -15,6 +15,7 @@ struct pw_gate {
     char *store_path, *decision_endpoint, *events_endpoint, *replay_endpoint, *prefix;
     char *server_key, *client_key;
     pw_declstore *store;
+    pw_checkpointer *checkpointer;
     void *zctx;
     void *pub;                     /* decisions PUB, NULL when not publishing */
     char endpoint[256];
@@ -117,6 +118,8 @@ int pw_gate_new(const pw_gate_config *cfg, pw_gate **out, pw_err *err)
     g->zctx = zmq_ctx_new();
     if ((rc = pw_declstore_new(g->store_path, &g->store, err)) ||
         (rc = pw_audit_init(pw_declstore_db(g->store), err)) ||
+        (rc = pw_checkpointer_start(g->store_path, pw_declstore_db(g->store),
+                                    &g->checkpointer, err)) ||
         (g->decision_endpoint && (rc = bind_pub(g, err))) ||
         (rc = open_input(g, err)) ||
         /* A decision committed before a crash but never sent goes out now. */
@@ -138,6 +141,7 @@ void pw_gate_destroy(pw_gate **gp)
         zmq_close(g->pub);
     if (g->zctx)
         zmq_ctx_term(g->zctx);
+    pw_checkpointer_stop(&g->checkpointer, g->store ? pw_declstore_db(g->store) : NULL);
     pw_declstore_destroy(&g->store);
     g_free(g->store_path);
     g_free(g->decision_endpoint);

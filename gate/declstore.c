@@ -18,7 +18,12 @@ struct pw_declstore {
     sqlite3_stmt *key_del;
     sqlite3_stmt *by_key;     /* declarations under one plate key */
     sqlite3_stmt *mark_used;
+    GArray *bulk;             /* pending (key, decl_id) pairs during an import, or NULL */
 };
+
+typedef struct {
+    int64_t key, id;
+} key_pair;
 
 #define DECL_COLS "id, reference, vehicle_plate, trailer_plate, country, site, lane, " \
                   "window_start, window_end, status, used_by, used_at"
@@ -138,6 +143,8 @@ void pw_declstore_destroy(pw_declstore **stp)
     for (size_t i = 0; i < G_N_ELEMENTS(stmts); i++)
         sqlite3_finalize(stmts[i]);
     sqlite3_close(st->db);
+    if (st->bulk)
+        g_array_unref(st->bulk);
     g_free(st->path);
     g_free(st);
     *stp = NULL;
@@ -252,6 +259,11 @@ static int index_plates(pw_declstore *st, sqlite3_stmt *stmt, int64_t id, const 
         int64_t keys[PW_PLATE_KEYS];
         int n = pw_plate_store_keys(plates[p], keys);
         for (int i = 0; i < n; i++) {
+            if (st->bulk && stmt == st->key_ins) {
+                key_pair kp = {keys[i], id};
+                g_array_append_val(st->bulk, kp);
+                continue;
+            }
             sqlite3_bind_int64(stmt, 1, keys[i]);
             sqlite3_bind_int64(stmt, 2, id);
             int rc = step_done(st, stmt, err);
@@ -326,6 +338,40 @@ static int put_one(pw_declstore *st, const pw_decl *d, int want_existing, pw_err
     else
         rc = pw_declstore_put(st, d, &outcome, err);
     pw_db_exec(st->db, rc ? "ROLLBACK" : "COMMIT", st->path, rc ? NULL : err);
+    return rc;
+}
+
+void pw_declstore_bulk_begin(pw_declstore *st)
+{
+    if (!st->bulk)
+        st->bulk = g_array_new(FALSE, FALSE, sizeof(key_pair));
+}
+
+static gint key_pair_cmp(gconstpointer a, gconstpointer b)
+{
+    const key_pair *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int pw_declstore_bulk_end(pw_declstore *st, bool apply, pw_err *err)
+{
+    GArray *bulk = st->bulk;
+    int rc = 0;
+    st->bulk = NULL;
+    if (!bulk)
+        return 0;
+    if (!apply)
+        g_array_set_size(bulk, 0);
+    g_array_sort(bulk, key_pair_cmp);
+    for (guint i = 0; rc == 0 && i < bulk->len; i++) {
+        const key_pair *kp = &g_array_index(bulk, key_pair, i);
+        sqlite3_bind_int64(st->key_ins, 1, kp->key);
+        sqlite3_bind_int64(st->key_ins, 2, kp->id);
+        rc = step_done(st, st->key_ins, err);
+    }
+    g_array_unref(bulk);
     return rc;
 }
 

@@ -68,6 +68,9 @@ typedef struct {
     /* A plain ZeroMQ SUB instead of the subscriber library: no gap detection
      * or replay (forced when the library is not built; see docs/gate.md). */
     bool plain_input;
+    /* Replay a stream's whole journal when it is first seen and no position
+     * is stored for it (first start only; old events are decided too). */
+    bool backfill;
     int heartbeat_ms;               /* gate heartbeat on the PUB; 0 = 1000 */
     pw_gate_thresholds th;
     pw_gate_decision_cb on_decision;

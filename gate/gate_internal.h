@@ -13,10 +13,10 @@
 
 /* ---- plate.c: candidate keys ---- */
 
-/* At most two keys per plate (prefix and suffix of the folded plate). */
-#define PW_PLATE_KEYS 2
-/* A read of length n is looked up under lengths n-1..n+1, two keys each. */
-#define PW_QUERY_KEYS 6
+/* Three keys per plate: long prefix, long suffix, first and last pieces. */
+#define PW_PLATE_KEYS 3
+/* A read of length n is looked up under lengths n-1..n+1, three keys each. */
+#define PW_QUERY_KEYS 9
 
 /* The index keys of one stored plate; returns how many (0 for ""). */
 int pw_plate_store_keys(const char *norm, int64_t keys[PW_PLATE_KEYS]);
@@ -38,6 +38,14 @@ typedef enum { PW_PUT_INSERTED, PW_PUT_UPDATED, PW_PUT_UNCHANGED } pw_put_outcom
  */
 int pw_declstore_put(pw_declstore *st, const pw_decl *d, pw_put_outcome *outcome,
                      pw_err *err);
+/*
+ * Between these two calls (inside the caller's transaction) new index keys
+ * are collected and inserted sorted at the end: appending to the key
+ * B-tree in order is several times faster than random inserts. With
+ * apply false (the import failed) the collected keys are dropped.
+ */
+void pw_declstore_bulk_begin(pw_declstore *st);
+int pw_declstore_bulk_end(pw_declstore *st, bool apply, pw_err *err);
 /* Calls cb for each distinct declaration found under the read's keys. */
 int pw_declstore_candidates(pw_declstore *st, const char *norm, GHashTable *seen,
                             pw_decl_cb cb, void *user, pw_err *err);
@@ -127,6 +135,15 @@ typedef int (*pw_audit_row_cb)(const char *event_id, int verdict, const char *si
                                const char *lane, const char *json, void *user);
 /* Decisions committed but never marked published, oldest first. */
 int pw_audit_unpublished(sqlite3 *db, pw_audit_row_cb cb, void *user, pw_err *err);
+
+/* ---- checkpoint.c: WAL checkpoints in their own thread ---- */
+
+typedef struct pw_checkpointer pw_checkpointer;
+/* Turns writer's automatic checkpoints off and checkpoints path from a thread. */
+int pw_checkpointer_start(const char *path, sqlite3 *writer, pw_checkpointer **out,
+                          pw_err *err);
+/* Stops the thread; writer (may be NULL) gets its WAL hook removed. */
+void pw_checkpointer_stop(pw_checkpointer **c, sqlite3 *writer);
 
 /* ---- source.c: where pw_gate_run() gets events ---- */
 

@@ -411,7 +411,11 @@ int pw_declstore_import(pw_declstore *st, const char *path, pw_import_format fmt
     if (rc == 0) {
         if (fmt == PW_IMPORT_AUTO)
             fmt = guess_format(path);
+        pw_declstore_bulk_begin(st);
         rc = fmt == PW_IMPORT_CSV ? import_csv(&im, fp, err) : import_json(&im, fp, err);
+        int brc = pw_declstore_bulk_end(st, rc == 0, err);
+        if (rc == 0)
+            rc = brc;
         if (rc == 0)
             rc = pw_db_exec(db, "COMMIT", path, err);
         else

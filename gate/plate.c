@@ -86,10 +86,30 @@ static int64_t key_hash(char tag, size_t len, const char *s, size_t n)
     return (int64_t)h;
 }
 
+/* FNV-1a continued over more bytes. */
+static uint64_t fnv_more(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The key of the folded characters s[0:a] followed by s[len-b:len]. */
+static int64_t two_part_key(char tag, size_t m, const char *s, size_t len, size_t a, size_t b)
+{
+    uint64_t h = (uint64_t)key_hash(tag, m, s, a);
+    return (int64_t)fnv_more(h, s + len - b, b);
+}
+
 /*
- * A plate of length m is split at k = m / 2. One edit touches at most one
- * half, so a read within one edit shares either the folded prefix of length
- * k or the folded suffix of length m - k (docs/gate.md proves the cases).
+ * A stored plate of length m is cut into three pieces at k1 = m / 3 and
+ * k2 = 2m / 3. One edit (substitution, insertion or deletion) breaks at
+ * most one piece; the two others survive, those before the edit at their
+ * place and those after it shifted to the end. So a read within one edit
+ * shares one of three keys: the prefix of length k2 (edit in the last
+ * piece), the suffix of length m - k1 (edit in the first), or the first
+ * piece followed by the last (edit in the middle). Confusions are folded
+ * away before cutting, so they cost nothing here. docs/gate.md has more.
  */
 int pw_plate_store_keys(const char *norm, int64_t keys[PW_PLATE_KEYS])
 {
@@ -98,10 +118,11 @@ int pw_plate_store_keys(const char *norm, int64_t keys[PW_PLATE_KEYS])
     size_t m = strlen(f);
     if (m == 0)
         return 0;
-    size_t k = m / 2;
-    keys[0] = key_hash('P', m, f, k);
-    keys[1] = key_hash('S', m, f + k, m - k);
-    return 2;
+    size_t k1 = m / 3, k2 = 2 * m / 3;
+    keys[0] = key_hash('P', m, f, k2);
+    keys[1] = key_hash('S', m, f + k1, m - k1);
+    keys[2] = two_part_key('X', m, f, m, k1, m - k2);
+    return 3;
 }
 
 int pw_plate_query_keys(const char *norm, int64_t keys[PW_QUERY_KEYS])
@@ -111,11 +132,13 @@ int pw_plate_query_keys(const char *norm, int64_t keys[PW_QUERY_KEYS])
     size_t n = strlen(f);
     int count = 0;
     for (size_t m = n > 1 ? n - 1 : 1; m <= n + 1 && m <= PW_DECL_PLATE_MAX; m++) {
-        size_t k = m / 2;
-        if (k <= n)
-            keys[count++] = key_hash('P', m, f, k);
-        if (m - k <= n)
-            keys[count++] = key_hash('S', m, f + n - (m - k), m - k);
+        size_t k1 = m / 3, k2 = 2 * m / 3;
+        if (k2 <= n)
+            keys[count++] = key_hash('P', m, f, k2);
+        if (m - k1 <= n)
+            keys[count++] = key_hash('S', m, f + n - (m - k1), m - k1);
+        if (k1 + (m - k2) <= n)
+            keys[count++] = two_part_key('X', m, f, n, k1, m - k2);
     }
     return count;
 }

@@ -148,6 +148,7 @@ static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
         .pub_endpoint = cfg->events_endpoint,
         .replay_endpoint = cfg->replay_endpoint,
         .prefix = cfg->prefix,
+        .backfill_new_streams = cfg->backfill,
         .kinds = PW_KIND_BIT(PW_EVENT_VEHICLE_NEW) | PW_KIND_BIT(PW_EVENT_VEHICLE_FINAL),
         .server_public_key_file = cfg->server_public_key_file,
         .client_secret_key_file = cfg->client_secret_key_file,

@@ -7,8 +7,8 @@
 # Environment (all optional):
 #   PW_TRAIN_WORK        working folder (default /tmp/platewatch-train); it is
 #                        large (hundreds of MB) and never part of the repository
-#   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 12000)
-#   PW_TRAIN_LINES       plate lines rendered per font and variant (default 300)
+#   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 60000)
+#   PW_TRAIN_LINES       plate lines rendered per font and variant (default 600)
 #   PW_TRAIN_NET         network specification (default below)
 #   PW_TRAIN_OUTPUT      where the final model goes (default models/plate.traineddata)
 #
@@ -24,13 +24,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=${PW_TRAIN_WORK:-/tmp/platewatch-train}
-iterations=${PW_TRAIN_ITERATIONS:-12000}
-lines=${PW_TRAIN_LINES:-300}
+iterations=${PW_TRAIN_ITERATIONS:-60000}
+lines=${PW_TRAIN_LINES:-600}
 output=${PW_TRAIN_OUTPUT:-$root/models/plate.traineddata}
 # A small network: one convolution, a y-summarising LSTM, then forward,
 # reverse and forward LSTMs along x. It is the shape of Tesseract's own
 # models, narrowed because 38 characters need far less than a language.
-net=${PW_TRAIN_NET:-'[1,36,0,1 Ct3,3,16 Mp3,3 Lfys48 Lfx96 Lrx96 Lfx128 O1c###]'}
+net=${PW_TRAIN_NET:-'[1,36,0,1 Ct3,3,16 Mp3,3 Lfys48 Lfx96 Lrx96 Lfx192 O1c###]'}
 
 # lstmtraining and tesseract use OpenMP; one thread keeps the training to one
 # core on the shared machines and makes runs repeatable.
@@ -101,6 +101,10 @@ log "texts: $(wc -l < text/train.txt) training, $(wc -l < text/eval.txt) evaluat
 # every run has the same output layer. The recoder is a pass-through: with
 # 38 Latin characters there is nothing to compress, and it needs no langdata.
 { echo "ABCDEFGHIJKLMNOPQRSTUVWXYZ"; echo "0123456789"; echo "A-B C"; } > text/charset.txt
+# combine_lang_model insists on reading a radical-stroke table (for Han
+# scripts) even with a pass-through recoder; a comment line satisfies it.
+echo '# No Han characters: no radicals.' > starter/radical-stroke.txt
+rm -rf starter/plate
 unicharset_extractor --output_unicharset starter/plate.unicharset --norm_mode 1 text/charset.txt >/dev/null 2>&1
 combine_lang_model --input_unicharset starter/plate.unicharset --script_dir starter \
     --output_dir starter --lang plate --pass_through_recoder >starter/combine.log 2>&1
@@ -117,13 +121,13 @@ render() { # render TEXTFILE OUTBASE FONT VARIANT
     case $v in
         0) res=300 exp=0 spacing=0.05 pt=12 ;;
         1) res=150 exp=1 spacing=0.15 pt=12 ;;
-        2) res=100 exp=-1 spacing=0.0 pt=14 ;;
-        3) res=120 exp=2 spacing=0.3 pt=12 extra=(--distort_image --invert=false) ;;
+        2) res=80 exp=-1 spacing=0.0 pt=14 ;;
+        3) res=100 exp=2 spacing=0.3 pt=12 extra=(--distort_image --invert=false) ;;
     esac
     text2image --text "$text" --outputbase "$base" --font "$font" --fonts_dir /usr/share/fonts \
         --ptsize "$pt" --resolution "$res" --exposure "$exp" --char_spacing "$spacing" \
         --xsize $((res * 4)) --ysize $((res * 12)) --margin $((res / 6)) --leading $((res / 10)) \
-        --rotate_image "${extra[@]}" >"$base.t2i.log" 2>&1
+        "${extra[@]}" >"$base.t2i.log" 2>&1
     # lstm.train cuts the page into its lines using the box file and writes
     # them, with their texts, to one .lstmf file.
     tesseract "$base.tif" "$base" --psm 6 lstm.train >"$base.tess.log" 2>&1
@@ -149,9 +153,13 @@ log "rendered $(wc -l < lines/list.txt) training and $(wc -l < eval/list.txt) ev
 
 # 4. Training from scratch. lstmtraining shuffles its samples with a fixed
 # seed; the learning rate is the one tesstrain uses for training from scratch.
+# The default target error (1 %) would stop too early on these clean lines.
+# The output layer has one class per unicharset entry (its first line is the
+# count); lstmtraining does not fill in the ### itself.
 rm -f ckpt/*
-lstmtraining --traineddata "$starter" --net_spec "$net" --model_output ckpt/plate \
-    --learning_rate 0.002 --train_listfile lines/list.txt --eval_listfile eval/list.txt \
+classes=$(head -1 starter/plate/plate.unicharset)
+lstmtraining --traineddata "$starter" --net_spec "${net//###/$classes}" --model_output ckpt/plate \
+    --learning_rate 0.002 --target_error_rate 0.002 --train_listfile lines/list.txt --eval_listfile eval/list.txt \
     --max_iterations "$iterations" --debug_interval 0 >ckpt/train.log 2>&1
 log "trained $iterations iterations in $(($(date +%s) - start)) s: $(grep -E 'At iteration|Finished' ckpt/train.log | tail -1)"
 

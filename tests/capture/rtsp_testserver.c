@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     gst_rtsp_server_set_service(server, argv[1]);
     GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
     char *launch = g_strdup_printf(
-        "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=%d,height=%d,"
+        "( videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=%d,height=%d,"
         "framerate=%d/1 ! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26 )", w, h, fps);
     gst_rtsp_media_factory_set_launch(factory, launch);
     g_free(launch);

@@ -15,7 +15,19 @@
 
 #include "testutil.h"
 
-TestSuite(live, .timeout = 120);
+/* The RTSP helper of the running test, killed by the fixture even when an
+ * assertion ends the test early, so that no helper outlives its test. */
+static GPid server_pid;
+
+static void kill_server(GPid pid);
+
+static void fini(void)
+{
+    if (server_pid)
+        kill_server(server_pid);
+}
+
+TestSuite(live, .timeout = 120, .fini = fini);
 
 static pw_capture *start(const pw_capture_config *cfg)
 {
@@ -155,6 +167,7 @@ static GPid start_server(int port)
     GError *e = NULL;
     cr_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &e),
               "cannot run the RTSP helper: %s", e ? e->message : "?");
+    server_pid = pid;
     cr_assert(tu_wait_port(port, 20000), "the RTSP helper never listened on %d", port);
     return pid;
 }
@@ -164,6 +177,7 @@ static void kill_server(GPid pid)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     g_spawn_close_pid(pid);
+    server_pid = 0;
 }
 
 static uint64_t read_frames(pw_capture *cap, int n)
