@@ -7,7 +7,6 @@
 #include "detect_internal.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,30 +232,6 @@ static void refine_one(pw_detector *d, const pw_seed *s)
 }
 
 /*
- * Refines up to n of the faint seeds of level l, best relative score first
- * (selection by repeated maximum: there are at most PW_FAINT_PER_LEVEL).
- */
-static void refine_faint(pw_detector *d, int l, int n)
-{
-    int last_rel = INT_MAX, last_i = -1;
-    for (int k = 0; k < n && d->nlines < PW_MAX_LINES; k++) {
-        int best = -1;
-        for (int i = 0; i < d->nseeds; i++) {
-            const pw_seed *s = &d->seeds[i];
-            if (s->level != l || !s->faint || s->rel > last_rel || (s->rel == last_rel && i <= last_i))
-                continue;
-            if (best < 0 || s->rel > d->seeds[best].rel)
-                best = i;
-        }
-        if (best < 0)
-            return;
-        refine_one(d, &d->seeds[best]);
-        last_rel = d->seeds[best].rel;
-        last_i = best;
-    }
-}
-
-/*
  * Refines the best seeds of every level, each level with its own quota:
  * window scores are not comparable across levels (fine levels see more
  * texture), so a global order would starve the coarse levels.
@@ -267,13 +242,12 @@ static void refine_seeds(pw_detector *d)
     int quota = PW_MAX_REFINE / (d->level_hi - d->level_lo + 1);
     for (int l = d->level_lo; l <= d->level_hi; l++) {
         int used = 0;
-        for (int i = 0; i < d->nseeds && used < quota && d->nlines < PW_MAX_LINES; i++) {
-            if (d->seeds[i].level != l || d->seeds[i].faint)
+        for (int i = 0; i < d->nseeds && used < quota && d->nlines < PW_MAX_REFINE; i++) {
+            if (d->seeds[i].level != l)
                 continue;
             refine_one(d, &d->seeds[i]);
             used++;
         }
-        refine_faint(d, l, PW_FAINT_REFINE);
     }
 }
 

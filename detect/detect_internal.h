@@ -15,11 +15,6 @@
 #define PW_MAX_LEVELS 5
 /* Seeds kept per level, and seeds refined per frame. */
 #define PW_SEEDS_PER_LEVEL 24
-/* Seeds kept per level for their relative score (faint plates), and refined per level. */
-#define PW_FAINT_PER_LEVEL 8
-#define PW_FAINT_REFINE 3
-/* Text lines a frame can yield: the refined seeds plus the faint ones. */
-#define PW_MAX_LINES (PW_MAX_REFINE + PW_MAX_LEVELS * PW_FAINT_REFINE)
 #define PW_MAX_REFINE 48
 /* The refinement patch around a seed, in level pixels, each side of its centre. */
 #define PW_PATCH_HALF_W 80
@@ -34,7 +29,7 @@
 /* A crop is at most this many times as wide as it is tall. */
 #define PW_CROP_MAX_ASPECT 12
 /* Edge magnitudes below this are noise and count as zero. */
-#define PW_EDGE_FLOOR 6
+#define PW_EDGE_FLOOR 8
 
 typedef struct {
     const uint8_t *data; /* level image; level 0 is the caller's frame (ROI) */
@@ -44,16 +39,13 @@ typedef struct {
 
 typedef struct {
     int score;  /* window score (kernels.h) */
-    int rel;    /* score relative to the window's energy, for faint plates (seeds.c) */
     int level;
-    int faint;  /* 1 when kept for rel only */
     int x, y;   /* centre of the window in level pixels */
 } pw_seed;
 
 typedef struct {
     pw_seed items[PW_SEEDS_PER_LEVEL];
     int n, cap;
-    int by_rel; /* ordered by rel instead of score */
 } pw_seed_heap;
 
 /* A refined text line: a rotated rectangle around the characters, frame pixels. */
@@ -85,8 +77,8 @@ struct pw_detector {
     pw_level levels[PW_MAX_LEVELS];
     int nlevels;
 
-    pw_seed_heap heap, heap_rel;
-    pw_seed seeds[PW_MAX_LEVELS * (PW_SEEDS_PER_LEVEL + PW_FAINT_PER_LEVEL)];
+    pw_seed_heap heap;
+    pw_seed seeds[PW_MAX_LEVELS * PW_SEEDS_PER_LEVEL];
     int nseeds;
 
     /* Refinement scratch, fixed size. */
@@ -95,7 +87,7 @@ struct pw_detector {
     int32_t cols[PW_PATCH_W];
     uint16_t blocks[(PW_PATCH_W / PW_BLOCK_W + 1) * PW_PATCH_H];
 
-    pw_textline lines[PW_MAX_LINES];
+    pw_textline lines[PW_MAX_REFINE];
     int nlines;
 
     uint8_t *crops;               /* max_candidates crops of crop_height x max width */

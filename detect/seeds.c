@@ -8,9 +8,7 @@
 #include <string.h>
 
 /* A window must beat this to become a seed: about 1.5 grey levels of mean edge contrast. */
-#define PW_MIN_SEED_SCORE 150
-/* Window energy added before dividing for rel: a mean edge contrast of about 8 grey levels. */
-#define PW_SEED_CONTRAST_FLOOR 1152
+#define PW_MIN_SEED_SCORE 200
 
 /* Builds levels 1.. by halving; level 0 is the ROI itself, never copied. */
 static int build_pyramid(pw_detector *d, const pw_plane *roi)
@@ -39,19 +37,13 @@ static int build_pyramid(pw_detector *d, const pw_plane *roi)
 }
 
 /*
- * The per-level seed heaps are min-heaps on their key (score or rel), so
- * the weakest is evicted first; ties go by position so that every SIMD level
- * keeps the same seeds.
+ * The per-level seed heap is a min-heap on score, so the weakest is evicted
+ * first; ties go by position so that every SIMD level keeps the same seeds.
  */
-static int seed_key(const pw_seed *s, int by_rel)
+static int seed_less(const pw_seed *a, const pw_seed *b)
 {
-    return by_rel ? s->rel : s->score;
-}
-
-static int seed_less(const pw_seed *a, const pw_seed *b, int by_rel)
-{
-    if (seed_key(a, by_rel) != seed_key(b, by_rel))
-        return seed_key(a, by_rel) < seed_key(b, by_rel);
+    if (a->score != b->score)
+        return a->score < b->score;
     if (a->y != b->y)
         return a->y > b->y;
     return a->x > b->x;
@@ -61,9 +53,9 @@ static void heap_sift_down(pw_seed_heap *hp, int i)
 {
     for (;;) {
         int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < hp->n && seed_less(&hp->items[l], &hp->items[m], hp->by_rel))
+        if (l < hp->n && seed_less(&hp->items[l], &hp->items[m]))
             m = l;
-        if (r < hp->n && seed_less(&hp->items[r], &hp->items[m], hp->by_rel))
+        if (r < hp->n && seed_less(&hp->items[r], &hp->items[m]))
             m = r;
         if (m == i)
             return;
@@ -78,7 +70,7 @@ static void heap_push(pw_seed_heap *hp, pw_seed s)
 {
     pw_seed *h = hp->items;
     if (hp->n == hp->cap) {
-        if (!seed_less(&h[0], &s, hp->by_rel))
+        if (!seed_less(&h[0], &s))
             return;
         h[0] = s;
         heap_sift_down(hp, 0);
@@ -86,7 +78,7 @@ static void heap_push(pw_seed_heap *hp, pw_seed s)
     }
     int i = hp->n++;
     h[i] = s;
-    while (i > 0 && seed_less(&h[i], &h[(i - 1) / 2], hp->by_rel)) {
+    while (i > 0 && seed_less(&h[i], &h[(i - 1) / 2])) {
         pw_seed t = h[i];
         h[i] = h[(i - 1) / 2];
         h[(i - 1) / 2] = t;
@@ -94,60 +86,27 @@ static void heap_push(pw_seed_heap *hp, pw_seed s)
     }
 }
 
-/* Sum of the window's cells for the window at column x whose bands start at cell row cy. */
-static int window_sum(const pw_detector *d, int cstride, int x, int cy)
-{
-    int sum = 0;
-    for (int r = 0; r < PW_WIN_H; r++) {
-        const uint8_t *row = d->cells + (size_t)(cy + PW_BAND_H + PW_GAP_H + r) * (size_t)cstride + (size_t)x;
-        for (int k = 0; k < PW_WIN_W; k++)
-            sum += row[k];
-    }
-    return sum;
-}
-
 /*
- * Pushes the strict local maxima of the middle ring row into both heaps.
- * Ties are broken by position (strictly greater than the earlier
- * neighbours, at least equal to the later ones) so that a plateau gives one
- * seed, not many. rel is the score relative to the window's own energy: a
- * plate at night or in shade has weak edges but quiet surroundings, and
- * would never rank among the glaring clutter by score alone.
+ * Pushes the strict local maxima of the middle ring row. Ties are broken by
+ * position (strictly greater than the earlier neighbours, at least equal to
+ * the later ones) so that a plateau gives one seed, not many.
  */
 static void push_maxima(pw_detector *d, const int16_t *up, const int16_t *mid, const int16_t *down, int n,
-                        int level, int cy, int cstride)
+                        int level, int cy)
 {
     for (int x = 0; x < n; x++) {
         int s = mid[x];
-        if (s < PW_MIN_SEED_SCORE)
+        /* Below the weakest kept seed, a full heap would refuse it anyway. */
+        if (s < PW_MIN_SEED_SCORE || (d->heap.n == d->heap.cap && s <= d->heap.items[0].score))
             continue;
         int xl = x > 0 ? x - 1 : x, xr = x + 1 < n ? x + 1 : x;
         if (s <= up[xl] || s <= up[x] || s <= up[xr] || s <= mid[xl])
             continue;
         if (s < mid[xr] || s < down[xl] || s < down[x] || s < down[xr])
             continue;
-        pw_seed seed = {s, s * 1024 / (window_sum(d, cstride, x, cy) + PW_SEED_CONTRAST_FLOOR), level, 0,
-                        x * PW_CELL_W + PW_WIN_W * PW_CELL_W / 2,
+        pw_seed seed = {s, level, x * PW_CELL_W + PW_WIN_W * PW_CELL_W / 2,
                         (cy + PW_BAND_H + PW_GAP_H) * PW_CELL_H + PW_WIN_H * PW_CELL_H / 2};
         heap_push(&d->heap, seed);
-        heap_push(&d->heap_rel, seed);
-    }
-}
-
-/* Moves both heaps into d->seeds; a seed only the relative heap kept is marked faint. */
-static void collect_seeds(pw_detector *d)
-{
-    for (int i = 0; i < d->heap.n; i++)
-        d->seeds[d->nseeds++] = d->heap.items[i];
-    for (int i = 0; i < d->heap_rel.n; i++) {
-        pw_seed s = d->heap_rel.items[i];
-        int dup = 0;
-        for (int j = 0; j < d->heap.n && !dup; j++)
-            dup = d->heap.items[j].x == s.x && d->heap.items[j].y == s.y;
-        if (!dup) {
-            s.faint = 1;
-            d->seeds[d->nseeds++] = s;
-        }
     }
 }
 
@@ -176,8 +135,7 @@ static int search_level(pw_detector *d, int level)
     if (rc < 0)
         return rc;
     d->k->edge_cells(lv->data, lv->stride, lv->w, lv->h, PW_EDGE_FLOOR, d->cells, (ptrdiff_t)cstride);
-    d->heap = (pw_seed_heap){.cap = PW_SEEDS_PER_LEVEL, .by_rel = 0};
-    d->heap_rel = (pw_seed_heap){.cap = PW_FAINT_PER_LEVEL, .by_rel = 1};
+    d->heap = (pw_seed_heap){.cap = PW_SEEDS_PER_LEVEL};
     int16_t *ring[3] = {d->score_ring, d->score_ring + d->row_cap, d->score_ring + 2 * d->row_cap};
     for (int y = 0; y < rows; y++) {
         const uint8_t *rp[PW_WIN_ROWS];
@@ -190,15 +148,16 @@ static int search_level(pw_detector *d, int level)
         if (y >= 1) {
             const int16_t *mid = ring[(y - 1) % 3];
             const int16_t *up = y >= 2 ? ring[(y - 2) % 3] : mid;
-            push_maxima(d, up, mid, cur, n, level, y - 1, (int)cstride);
+            push_maxima(d, up, mid, cur, n, level, y - 1);
         }
     }
     if (rows >= 1) {
         const int16_t *mid = ring[(rows - 1) % 3];
         const int16_t *up = rows >= 2 ? ring[(rows - 2) % 3] : mid;
-        push_maxima(d, up, mid, mid, n, level, rows - 1, (int)cstride);
+        push_maxima(d, up, mid, mid, n, level, rows - 1);
     }
-    collect_seeds(d);
+    for (int i = 0; i < d->heap.n; i++)
+        d->seeds[d->nseeds++] = d->heap.items[i];
     return 0;
 }
 

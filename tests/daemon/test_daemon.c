@@ -123,14 +123,16 @@ typedef struct {
     GPtrArray *plates;
     GArray *seqs;
     int finals;
+    int jpegs; /* vehicle events that carried a JPEG crop */
 } inbox;
 
 static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, size_t jpeg_len, void *user)
 {
-    (void)json, (void)jpeg, (void)jpeg_len;
+    (void)json;
     inbox *in = user;
     if (ev->kind < PW_EVENT_VEHICLE_NEW || ev->kind > PW_EVENT_VEHICLE_FINAL)
         return;
+    in->jpegs += jpeg_len > 3 && jpeg[0] == 0xFF && jpeg[1] == 0xD8 && jpeg[2] == 0xFF;
     g_ptr_array_add(in->kinds, g_strdup(pw_event_kind_name(ev->kind)));
     g_ptr_array_add(in->plates, g_strdup(ev->plate));
     g_array_append_val(in->seqs, ev->seq);
@@ -143,6 +145,7 @@ static void inbox_init(inbox *in)
     in->plates = g_ptr_array_new_with_free_func(g_free);
     in->seqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     in->finals = 0;
+    in->jpegs = 0;
 }
 
 static void inbox_clear(inbox *in)
@@ -194,13 +197,14 @@ Test(daemon, one_final_per_plate_with_the_right_text, .init = setup, .fini = tea
 {
     gchar *clip = make_clip("lane.avi");
     gchar *uri = g_strconcat("file://", clip, NULL);
-    lane_spec l = {free_port(), free_port(), uri, 0, NULL};
+    lane_spec l = {free_port(), free_port(), uri, 0, "jpeg_crops = true"};
     gchar *config = write_config("d.conf", &l, NULL);
     GSubprocess *d = start_daemon(config, "d.log", FALSE);
     inbox in;
     inbox_init(&in);
     pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
     run_until_finals(sub, &in, 3, 90);
+    cr_assert_eq(in.jpegs, (int)in.kinds->len, "every vehicle event carries the JPEG crop of its best read");
     for (size_t i = 0; i < G_N_ELEMENTS(labels); i++)
         cr_assert_eq(count_final(&in, labels[i]), 1, "%s: %d finals", labels[i], count_final(&in, labels[i]));
     cr_assert_eq(in.finals, 3, "exactly one vehicle.final per plate");
