@@ -156,7 +156,7 @@ static int read_countries(reader *r, const pw_daemon_config *c, const char *grou
 
 static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
 {
-    int rc, final_ms = 1500, new_conf = 70, min_conf = 50;
+    int rc, final_ms = 1500, new_conf = 70, min_conf = 50, voting = 1;
     if ((rc = get_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
         (rc = get_int(r, group, "ocr_queue", 8, 1, 256, &lc->ocr_queue)) < 0 ||
         (rc = get_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
@@ -166,6 +166,7 @@ static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
         (rc = get_int(r, group, "new_min_frames", 1, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
         (rc = get_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
         (rc = get_bool(r, group, "jpeg_crops", 0, &lc->jpeg_crops)) < 0 ||
+        (rc = get_bool(r, group, "voting", 1, &voting)) < 0 ||
         (rc = get_bool(r, group, "loop", 0, &lc->capture.loop)) < 0 ||
         (rc = get_bool(r, group, "pace", 0, &lc->capture.pace)) < 0 ||
         (rc = get_int(r, group, "stall_timeout_ms", 3000, 100, 600000, &lc->capture.stall_timeout_ms)) < 0 ||
@@ -174,6 +175,7 @@ static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
     lc->min_read_confidence = (float)min_conf;
     lc->tracker.new_min_confidence = (float)new_conf;
     lc->tracker.final_after_ns = (int64_t)final_ms * 1000000;
+    lc->tracker.disable_voting = !voting;
     return 0;
 }
 

@@ -126,7 +126,10 @@ typedef struct {
     uint64_t rejected;    /* rows refused, each reported to the callback */
 } pw_import_report;
 
-/* One rejected row: line is 1-based (the CSV header is line 1); for a JSON array, the element index. */
+/*
+ * One rejected row: line is 1-based (the CSV header is line 1); for a JSON
+ * array it is the 0-based element index.
+ */
 typedef void (*pw_import_reject_cb)(const char *file, long line, const char *reason,
                                     void *user);
 

@@ -43,7 +43,15 @@ typedef struct {
     pw_import_report *rep;
     GHashTable *refs;        /* reference -> first line in this file */
     const char *unit;        /* "line" or, for a JSON array, "element" */
+    int in_batch;            /* rows stored since the last commit */
 } importer;
+
+/*
+ * Rows per transaction. A running controller needs the write lock for every
+ * decision (its busy timeout is 5 s), so an import of a million rows must not
+ * hold it throughout; batches of this size hold it well under a second.
+ */
+#define IMPORT_BATCH 50000
 
 static void reject_row(importer *im, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -125,10 +133,11 @@ static int import_row(importer *im, long line, const char *const v[N_COLS], pw_e
         reject_row(im, line, "%s", why.msg);
         return 0;
     }
-    gpointer first = g_hash_table_lookup(im->refs, d.reference);
-    if (first) {
-        reject_row(im, line, "reference %s is repeated (first at %s %ld)", d.reference, im->unit,
-                   (long)GPOINTER_TO_SIZE(first));
+    gpointer first = NULL;
+    /* lookup_extended: element 0 of a JSON array is stored as a NULL pointer. */
+    if (g_hash_table_lookup_extended(im->refs, d.reference, NULL, &first)) {
+        reject_row(im, line, "reference %s is repeated (first at %s %ld)", d.reference,
+                   im->unit, (long)GPOINTER_TO_SIZE(first));
         return 0;
     }
     g_hash_table_insert(im->refs, g_strdup(d.reference), GSIZE_TO_POINTER((gsize)line));
@@ -136,6 +145,15 @@ static int import_row(importer *im, long line, const char *const v[N_COLS], pw_e
     int rc = pw_declstore_put(im->st, &d, &out, err);
     if (rc)
         return rc;
+    if (++im->in_batch >= IMPORT_BATCH) {
+        sqlite3 *db = pw_declstore_db(im->st);
+        im->in_batch = 0;
+        if ((rc = pw_declstore_bulk_end(im->st, true, err)) ||
+            (rc = pw_db_exec(db, "COMMIT", im->file, err)) ||
+            (rc = pw_db_exec(db, "BEGIN IMMEDIATE", im->file, err)))
+            return rc;
+        pw_declstore_bulk_begin(im->st);
+    }
     if (out == PW_PUT_INSERTED)
         im->rep->inserted++;
     else if (out == PW_PUT_UPDATED)
@@ -404,9 +422,9 @@ int pw_declstore_import(pw_declstore *st, const char *path, pw_import_format fmt
     if (!fp)
         return pw_err_set(err, -errno, "cannot open %s: %s", path, g_strerror(errno));
     importer im = {st, path, reject, user, rep,
-                   g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), "line"};
+                   g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), "line", 0};
     sqlite3 *db = pw_declstore_db(st);
-    /* One transaction: all valid rows or (on a store failure) none. */
+    /* Batches of IMPORT_BATCH rows; import is idempotent, so a failed one is re-run. */
     int rc = pw_db_exec(db, "BEGIN IMMEDIATE", path, err);
     if (rc == 0) {
         if (fmt == PW_IMPORT_AUTO)
@@ -421,8 +439,6 @@ int pw_declstore_import(pw_declstore *st, const char *path, pw_import_format fmt
         else
             pw_db_exec(db, "ROLLBACK", path, NULL);
     }
-    if (rc != 0)
-        rep->inserted = rep->updated = rep->unchanged = 0;
     g_hash_table_unref(im.refs);
     fclose(fp);
     if (rc == 0 && rep->rejected)

@@ -34,7 +34,8 @@ struct pw_lane {
     pw_lane_sink sink;
     pw_capture *cap;
     pw_detector *det;
-    GThreadPool *pool;
+    GThreadPool *pool;    /* owned by the localiser thread once started */
+    gint waiting;         /* crops queued and not yet taken by a worker (atomic) */
     GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
     GAsyncQueue *results; /* track_item, to the tracker thread */
     pw_tracker *tracker;
@@ -155,6 +156,7 @@ static void ocr_worker(gpointer data, gpointer user)
 {
     ocr_job *job = data;
     pw_lane *lane = user;
+    g_atomic_int_add(&lane->waiting, -1);
     pw_ocr *engine = g_async_queue_pop(lane->engines);
     pw_plane crop = pw_image_plane(job->crop);
     pw_plate_read rd;
@@ -228,9 +230,9 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
     size_t limit = MIN(n, (size_t)lane->cfg.candidates_per_frame);
     for (size_t i = 0; i < limit; i++) {
         /* Offline every crop is read: the recording waits for OCR instead of losing frames. */
-        while (offline(&lane->cfg) && g_thread_pool_unprocessed(lane->pool) >= (guint)lane->cfg.ocr_queue)
+        while (offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
             g_usleep(500);
-        if (g_thread_pool_unprocessed(lane->pool) >= (guint)lane->cfg.ocr_queue) {
+        if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
             COUNT(lane, ocr_dropped, limit - i);
             break;
         }
@@ -238,6 +240,7 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
         if (job) {
             COUNT(lane, candidates, 1);
             inflight_add(lane, clock);
+            g_atomic_int_inc(&lane->waiting);
             g_thread_pool_push(lane->pool, job, NULL);
         }
     }
@@ -466,7 +469,8 @@ void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st)
     st->reconnects = cs.restarts;
     g_strlcpy(st->capture_state, pw_capture_state_name(cs.state), sizeof st->capture_state);
     g_strlcpy(st->last_error, cs.last_error, sizeof st->last_error);
-    st->ocr_queue_depth = lane->pool ? (int)g_thread_pool_unprocessed(lane->pool) : 0;
+    /* A counter rather than the pool, which the localiser thread frees while draining. */
+    st->ocr_queue_depth = g_atomic_int_get(&lane->waiting);
     st->ocr_queue_capacity = lane->cfg.ocr_queue;
     summarise(&lane->lat_detect, &st->detect);
     summarise(&lane->lat_ocr, &st->ocr);

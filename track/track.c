@@ -25,6 +25,7 @@ typedef struct {
     float cx, cy, width;                 /* of the latest read */
     int64_t first_real, last_real, last_clock, latest_mono;
     float best_conf;
+    char best_text[PW_TRACK_TEXT_MAX + 1];
     int64_t best_real, best_mono;
     float best_corners[4][2];
     char best_country[4];
@@ -144,6 +145,7 @@ static void remember_best(track *t, const pw_track_read *r)
     if (t->frames > 0 && r->confidence <= t->best_conf)
         return;
     t->best_conf = r->confidence;
+    g_strlcpy(t->best_text, r->text, sizeof t->best_text);
     t->best_real = r->capture_real_ns;
     t->best_mono = r->capture_mono_ns;
     memcpy(t->best_corners, r->corners, sizeof t->best_corners);
@@ -153,7 +155,7 @@ static void remember_best(track *t, const pw_track_read *r)
     t->best_jpeg = r->jpeg ? g_bytes_ref(r->jpeg) : NULL;
 }
 
-static void absorb(track *t, const pw_track_read *r, size_t len)
+static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_t len)
 {
     add_votes(t, r, len);
     remember_best(t, r);
@@ -164,7 +166,12 @@ static void absorb(track *t, const pw_track_read *r, size_t len)
     t->last_clock = r->clock_ns ? r->clock_ns : r->capture_mono_ns;
     t->latest_mono = r->capture_mono_ns;
     read_geometry(r, &t->cx, &t->cy, &t->width);
-    update_consensus(t);
+    if (tr->cfg.disable_voting) {
+        g_strlcpy(t->consensus, t->best_text, sizeof t->consensus);
+        t->consensus_conf = t->best_conf;
+    } else {
+        update_consensus(t);
+    }
 }
 
 /*
@@ -251,7 +258,7 @@ int pw_tracker_add(pw_tracker *tr, const pw_track_read *r, pw_track_emit emit, v
         t->id = tr->next_id++;
         g_ptr_array_add(tr->tracks, t);
     }
-    absorb(t, r, len);
+    absorb(tr, t, r, len);
     if (!t->reported[0]) {
         if (t->frames >= tr->cfg.new_min_frames && t->consensus_conf >= tr->cfg.new_min_confidence)
             emit_event(t, PW_TRACK_NEW, emit, user);

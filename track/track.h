@@ -31,6 +31,7 @@ typedef struct {
     int64_t final_after_ns;    /* silence that ends a passage; 0 means 1.5 s */
     float max_jump;            /* largest centre move between reads, in plate widths; 0 means 3 */
     int max_tracks;            /* passages followed at once; 0 means 16 */
+    int disable_voting;        /* 1: the most confident single read is the consensus (for comparison) */
 } pw_tracker_config;
 
 typedef struct {

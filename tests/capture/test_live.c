@@ -193,7 +193,7 @@ static uint64_t read_frames(pw_capture *cap, int n)
     return seq;
 }
 
-Test(live, rtsp_camera_lost_and_back_resumes_within_5s, .timeout = 180)
+Test(live, rtsp_camera_lost_and_back_resumes_within_5s)
 {
     int port = tu_free_port();
     GPid pid = start_server(port);

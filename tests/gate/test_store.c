@@ -133,16 +133,20 @@ Test(store, json_array_and_lines)
         "[{\"reference\":\"J1\",\"vehicle_plate\":\"AB12CDE\",\"country\":\"GB\","
         "\"window_start\":\"2025-03-01T10:00:00Z\",\"window_end\":\"2025-03-01T14:00:00Z\"},"
         " {\"reference\":\"J2\",\"vehicle_plate\":\"AB12CDE\"},"
+        " {\"reference\":\"J1\",\"vehicle_plate\":\"AB12CDE\","
+        "\"window_start\":\"2025-03-01T10:00:00Z\",\"window_end\":\"2025-03-01T14:00:00Z\"},"
         " 42,"
-        " {\"reference\":\"J3\",\"vehicle_plate\":[1],\"window_start\":\"x\",\"window_end\":\"y\"}]");
+        " {\"reference\":\"J3\",\"vehicle_plate\":[1],\"window_start\":\"x\","
+        "\"window_end\":\"y\"}]");
     pw_import_report rep;
     pw_err err = {0};
     cr_assert_eq(pw_declstore_import(st, arr, PW_IMPORT_AUTO, on_reject, rejects, &rep, &err),
                  PW_EIMPORT);
     cr_assert_eq(rep.inserted, 1);
     assert_reject(0, "1: ", "member \"window_start\" is missing");
-    assert_reject(1, "2: ", "not a JSON object");
-    assert_reject(2, "3: ", "member \"vehicle_plate\" is not a string");
+    assert_reject(1, "2: ", "J1 is repeated (first at element 0)");
+    assert_reject(2, "3: ", "not a JSON object");
+    assert_reject(3, "4: ", "member \"vehicle_plate\" is not a string");
 
     g_ptr_array_set_size(rejects, 0);
     char *lines = write_file("d.jsonl",

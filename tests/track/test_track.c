@@ -184,3 +184,20 @@ Test(track, invalid_reads_are_refused)
     pw_tracker_destroy(&t);
     pw_tracker_destroy(NULL);
 }
+
+Test(track, without_voting_the_most_confident_read_wins)
+{
+    pw_tracker_config cfg = {.new_min_confidence = 70, .final_after_ns = 500 * MS, .disable_voting = 1};
+    pw_tracker *t = NULL;
+    cr_assert_eq(pw_tracker_new(&cfg, &t), 0);
+    sink s = {0};
+    const char *reads[] = {"AB123CD", "AB123CD", "A8123CD"};
+    const float conf[] = {80, 82, 95};
+    for (int i = 0; i < 3; i++) {
+        pw_track_read r = make_read(reads[i], conf[i], 300, 400, 40 * i);
+        pw_tracker_add(t, &r, collect, &s);
+    }
+    pw_tracker_flush(t, collect, &s);
+    cr_assert_str_eq(s.ev[s.n - 1].text, "A8123CD", "one confident misread decides without voting");
+    pw_tracker_destroy(&t);
+}
