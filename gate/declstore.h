@@ -134,11 +134,13 @@ typedef void (*pw_import_reject_cb)(const char *file, long line, const char *rea
                                     void *user);
 
 /*
- * Imports a CSV or JSON file in one transaction (docs/gate.md). Rows are
- * keyed by reference, so a re-import changes nothing. Valid rows are kept
- * even when others are rejected; the return value is then PW_EIMPORT.
- * A file that cannot be read, or a CSV header that is wrong, imports
- * nothing and returns a negative code with err naming the file and line.
+ * Imports a CSV or JSON file (docs/gate.md), committing every 50,000 rows
+ * so that a running controller is not locked out. Rows are keyed by
+ * reference, so a re-import changes nothing. Valid rows are kept even when
+ * others are rejected; the return value is then PW_EIMPORT. A file that
+ * cannot be read, or a CSV header that is wrong, imports nothing and
+ * returns a negative code with err naming the file and line; a store
+ * failure part-way keeps the batches already committed.
  */
 int pw_declstore_import(pw_declstore *st, const char *path, pw_import_format fmt,
                         pw_import_reject_cb reject, void *user, pw_import_report *rep,

@@ -419,7 +419,7 @@ static int get_vehicle(JsonObject *o, pw_event *ev, pw_err *err)
         (rc = get_time(o, "last_seen", &ev->last_seen_us, err)) ||
         (rc = get_u64(o, "frames", UINT32_MAX, &frames, err)) ||
         (rc = get_corners(o, ev, err)) ||
-        (rc = get_double(o, "latency_ms", 0.0, 1e9, &ev->latency_ms, err)) ||
+        (rc = get_double(o, "latency_ms", 0.0, PW_EVENT_MAX_LATENCY_MS, &ev->latency_ms, err)) ||
         (rc = get_u64(o, "jpeg_bytes", PW_JPEG_MAX, &jpeg, err)))
         return rc;
     if (ev->seq == 0)

@@ -43,6 +43,8 @@ extern "C" {
 #define PW_EVENT_PLATE_MAX 31
 /* Length of a UUID string, without the terminating NUL. */
 #define PW_UUID_LEN 36
+/* Largest latency_ms an event may carry (about 11.6 days); beyond it the clock is wrong. */
+#define PW_EVENT_MAX_LATENCY_MS 1e9
 /* Largest JPEG crop accepted, so a bad crop cannot flood the lane. */
 #define PW_JPEG_MAX (4u * 1024u * 1024u)
 

@@ -217,7 +217,8 @@ static void stamp(pw_publisher *p, pw_event *ev, uint64_t seq, size_t jpeg_len)
     ev->published_us = pw_wall_us();
     int64_t trigger = ev->trigger_capture_us ? ev->trigger_capture_us : ev->last_seen_us;
     double lat = trigger > 0 ? (double)(ev->published_us - trigger) / 1000.0 : 0.0;
-    ev->latency_ms = lat > 0.0 ? lat : 0.0;
+    /* A trigger time from a wrong clock must not make an event every reader rejects. */
+    ev->latency_ms = lat > 0.0 && lat < PW_EVENT_MAX_LATENCY_MS ? lat : 0.0;
     ev->jpeg_bytes = (uint32_t)jpeg_len;
 }
 

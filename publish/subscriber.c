@@ -41,6 +41,7 @@ typedef struct {
     size_t pending_bytes;
     char reqid[32];        /* outstanding replay request, "" when none */
     int64_t req_deadline;  /* monotonic us */
+    uint64_t req_next;     /* next when the request was sent, to see whether it helped */
 } stream;
 
 struct pw_subscriber {
@@ -114,6 +115,7 @@ static void request_replay(pw_subscriber *sub, stream *s)
                     strlen(since), strlen(max)};
     /* A refused send is retried when the deadline passes. */
     pw_send_frames(sub->dealer, data, len, 6, ZMQ_DONTWAIT);
+    s->req_next = s->next;
     s->req_deadline = g_get_monotonic_time() + (int64_t)sub->replay_timeout_ms * 1000;
     sub->c.replay_requests++;
 }
@@ -395,6 +397,17 @@ static void on_replay_end(pw_subscriber *sub, stream *s, GPtrArray *frames)
                   "longer in the publisher's journal and are lost", s->id, s->next, first - 1);
         sub->c.lost += first - s->next;
         s->next = first;
+    }
+    /*
+     * Events were sent but none could be delivered: the journal holds an
+     * event this subscriber rejects (counted as malformed). Asking again
+     * would loop for ever, so that one event is given up as lost.
+     */
+    if (sent > 0 && s->next == s->req_next && s->known_last >= s->next) {
+        g_warning("stream %s: event %" G_GUINT64_FORMAT " cannot be delivered (malformed in the "
+                  "publisher's journal) and is lost", s->id, s->next);
+        sub->c.lost++;
+        s->next++;
     }
     drain_pending(sub, s);
     if (s->known_last >= s->next || g_tree_nnodes(s->pending) > 0)

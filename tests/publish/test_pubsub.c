@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <zmq.h>
 
 typedef struct {
@@ -404,6 +405,64 @@ Test(pubsub, without_replay_gaps_are_counted_lost, .timeout = 60)
                  c.seqs->len, sc.lost);
     for (guint i = 1; i < c.seqs->len; i++)
         cr_expect_gt(g_array_index(c.seqs, uint64_t, i), g_array_index(c.seqs, uint64_t, i - 1));
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    fixture_close(&f);
+}
+
+/* Rewrites one journalled event as JSON that no subscriber accepts. */
+static void corrupt_journal_event(const char *journal, int seq)
+{
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(journal, &db), SQLITE_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE events SET json = '{\"kind\":\"vehicle.final\"}' WHERE seq = %d", seq);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+}
+
+Test(pubsub, an_undeliverable_journal_event_is_lost_not_looped_on, .timeout = 60)
+{
+    fixture f;
+    collector c;
+    fixture_open(&f, 0);
+    collector_init(&c);
+    publish_n(f.pub, 5);
+    corrupt_journal_event(f.journal, 3);
+    pw_subscriber *sub = subscribe(&f, &c, true);
+    run_until_count(sub, &c, 4, 20000);
+    cr_assert_eq(c.seqs->len, 4, "the four good events arrive, got %u", c.seqs->len);
+    cr_assert_eq(g_array_index(c.seqs, uint64_t, 2), 4, "event 3 is skipped");
+    pw_subscriber_counters sc;
+    pw_subscriber_get_counters(sub, &sc);
+    cr_assert_eq(sc.lost, 1);
+    cr_assert_geq(sc.malformed, 1);
+    uint64_t requests = sc.replay_requests;
+    pw_subscriber_run(sub, 1500);
+    pw_subscriber_get_counters(sub, &sc);
+    cr_assert_leq(sc.replay_requests - requests, 2, "no replay storm: %lu more requests",
+                  (unsigned long)(sc.replay_requests - requests));
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    fixture_close(&f);
+}
+
+Test(pubsub, a_trigger_time_from_a_wrong_clock_gives_a_valid_event, .timeout = 60)
+{
+    fixture f;
+    collector c;
+    fixture_open(&f, 0);
+    collector_init(&c);
+    pw_event ev = make_event(PW_EVENT_VEHICLE_NEW, "AB12CDE");
+    ev.trigger_capture_us = 1; /* 1970: the latency would be decades */
+    pw_err err;
+    pw_err_clear(&err);
+    cr_assert_eq(pw_publisher_publish(f.pub, &ev, NULL, 0, &err), 0, "%s", err.msg);
+    cr_assert_eq(ev.latency_ms, 0.0);
+    pw_subscriber *sub = subscribe(&f, &c, true);
+    run_until_count(sub, &c, 1, 20000);
+    cr_assert_eq(c.seqs->len, 1);
     pw_subscriber_destroy(&sub);
     collector_clear(&c);
     fixture_close(&f);
