@@ -234,8 +234,8 @@ Test(bench_video, bad_input_is_named)
     cr_assert(g_file_set_contents(bad, "recording,plate_text,country,first_frame,last_frame\nno-truth.webm,AB1\n",
                                   -1, NULL));
     expect_usage_error(no_truth, "truth.csv:2:");
-    const char *bad_variant[] = {"bench", "video", "--config", conf, "--variant", "x:voting=off", clip, NULL};
-    expect_usage_error(bad_variant, "unknown key 'voting'");
+    const char *bad_variant[] = {"bench", "video", "--config", conf, "--variant", "x:colour=red", clip, NULL};
+    expect_usage_error(bad_variant, "unknown key 'colour'");
     const char *no_config[] = {"bench", "video", clip, NULL};
     expect_usage_error(no_config, "usage");
     const char *missing[] = {"bench", "video", "--config", conf, "/nonexistent/clip.webm", NULL};

@@ -200,8 +200,11 @@ Test(score, variant_keys_are_checked)
     cr_assert_eq(lc.detect.simd, PW_SIMD_SCALAR);
     cr_assert_eq(lc.ocr_workers, 2);
     cr_assert_eq(lc.tracker.final_after_ns, 900000000);
-    cr_assert_eq(pw_vconfig_apply("voting=off", &lc, &err), PW_ECONFIG);
-    cr_assert(strstr(err.msg, "unknown key 'voting'"), "%s", err.msg);
+    cr_assert_eq(pw_vconfig_apply("colour=red", &lc, &err), PW_ECONFIG);
+    cr_assert(strstr(err.msg, "unknown key 'colour'"), "%s", err.msg);
+    cr_assert_eq(pw_vconfig_apply("voting=off", &lc, &err), PW_ECONFIG, "voting takes 0 or 1");
+    cr_assert_eq(pw_vconfig_apply("voting=0", &lc, &err), 0, "%s", err.msg);
+    cr_assert(lc.tracker.disable_voting);
     cr_assert_eq(pw_vconfig_apply("ocr_workers=0", &lc, &err), PW_ECONFIG);
     cr_assert(strstr(err.msg, "ocr_workers=0"), "%s", err.msg);
     cr_assert_eq(pw_vconfig_apply("simd", &lc, &err), PW_ECONFIG);
