@@ -104,6 +104,21 @@ static float box_iou(pw_rect a, pw_rect b)
 }
 
 /*
+ * Which of two reads of one plate to keep. A box that cuts off an end
+ * character reads a part of the plate, often with high confidence; the
+ * longer reading that contains it wins unless it is much less sure.
+ */
+static int better(const pw_plate *p, const pw_plate *q)
+{
+    const char *a = p->read.text, *b = q->read.text;
+    if (strlen(a) > strlen(b) && strstr(a, b) && p->read.confidence >= 0.8f * q->read.confidence)
+        return 1;
+    if (strlen(b) > strlen(a) && strstr(b, a) && q->read.confidence >= 0.8f * p->read.confidence)
+        return 0;
+    return p->read.confidence > q->read.confidence;
+}
+
+/*
  * Adds a read plate to the result unless a better read of the same plate is
  * there already: the localiser often proposes overlapping boxes of one plate.
  */
@@ -112,7 +127,7 @@ static void add_plate(pw_read_result *res, const pw_plate *p)
     for (size_t i = 0; i < res->n_plates; i++) {
         pw_plate *q = &res->plates[i];
         if (box_iou(q->box, p->box) > 0.3f || strcmp(q->read.text, p->read.text) == 0) {
-            if (p->read.confidence > q->read.confidence)
+            if (better(p, q))
                 *q = *p;
             return;
         }
