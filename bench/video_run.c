@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "pw_build_config.h"
 #include "video.h"
 
 /* Seconds between two still images of a manifest set: longer than final_after, so each is its own vehicle. */
@@ -95,13 +96,20 @@ static int apply_one(const char *key, const char *val, pw_lane_config *l, pw_err
     } else if (!strcmp(key, "final_after_ms")) {
         if ((rc = set_int(key, val, 100, 600000, &v, err)) == 0)
             l->tracker.final_after_ns = (int64_t)v * 1000000;
+    } else if (!strcmp(key, "detector")) {
+        if (!strcmp(val, "haar"))
+            l->haar_cascade = PW_HAAR_PLATE_CASCADE;
+        else if (!strcmp(val, "platewatch"))
+            l->haar_cascade = NULL;
+        else
+            rc = pw_err_set(err, PW_ECONFIG, "--variant: detector=%s: expected platewatch or haar", val);
     } else if (!strcmp(key, "voting")) {
         if ((rc = set_int(key, val, 0, 1, &v, err)) == 0)
             l->tracker.disable_voting = !v;
     } else {
         rc = pw_err_set(err, PW_ECONFIG,
                         "--variant: unknown key '%s' (simd, ocr_workers, ocr_queue, candidates_per_frame, "
-                        "min_read_confidence, new_min_confidence, new_min_frames, final_after_ms, voting)", key);
+                        "min_read_confidence, new_min_confidence, new_min_frames, final_after_ms, voting, detector)", key);
     }
     return rc;
 }

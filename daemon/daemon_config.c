@@ -154,6 +154,20 @@ static int read_countries(reader *r, const pw_daemon_config *c, const char *grou
     return rc < 0 ? bad(r, group, "countries", perr.msg) : 0;
 }
 
+/* detector = platewatch (the localiser) or haar (OpenCV's cascade, a baseline for benchmarks). */
+static int read_detector(reader *r, const char *group, pw_daemon_lane *dl)
+{
+    char *detector = NULL;
+    int rc = get_str(r, group, "detector", "platewatch", 0, &detector);
+    if (rc == 0 && !strcmp(detector, "haar"))
+        rc = get_str(r, group, "haar_cascade", PW_HAAR_PLATE_CASCADE, 0, &dl->haar_cascade);
+    else if (rc == 0 && strcmp(detector, "platewatch") != 0)
+        rc = bad(r, group, "detector", "expected platewatch or haar");
+    g_free(detector);
+    dl->lane.haar_cascade = dl->haar_cascade;
+    return rc;
+}
+
 static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
 {
     int rc, final_ms = 1500, new_conf = 70, min_conf = 50, voting = 1;
@@ -209,6 +223,8 @@ static int read_lane(reader *r, pw_daemon_config *c, const char *group, pw_daemo
         (rc = read_countries(r, c, group, &dl->lane)) < 0)
         return rc;
     dl->journal_max_bytes = (int64_t)max_mb << 20;
+    if ((rc = read_detector(r, group, dl)) < 0)
+        return rc;
     return read_pipeline(r, group, &dl->lane);
 }
 
@@ -274,6 +290,7 @@ static void lane_clear(pw_daemon_lane *dl)
     g_free(dl->publish_endpoint);
     g_free(dl->replay_endpoint);
     g_free(dl->journal);
+    g_free(dl->haar_cascade);
 }
 
 void pw_daemon_config_destroy(pw_daemon_config **cp)

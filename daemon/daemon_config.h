@@ -25,6 +25,7 @@ typedef struct {
     char *replay_endpoint;      /* ROUTER bind */
     char *journal;              /* SQLite journal path */
     int64_t journal_max_bytes;
+    char *haar_cascade;         /* set when detector = haar (the benchmark baseline) */
 } pw_daemon_lane;
 
 typedef struct {

@@ -30,10 +30,13 @@ typedef struct {
 
 struct pw_lane {
     pw_lane_config cfg;
-    gchar *name, *camera, *source, *tessdata, *language; /* owned copies behind cfg */
+    gchar *name, *camera, *source, *tessdata, *language, *haar_path; /* owned copies behind cfg */
     pw_lane_sink sink;
     pw_capture *cap;
     pw_detector *det;
+    pw_cv_cascade *haar;                             /* the baseline, when configured */
+    pw_candidate haar_cands[PW_DETECT_MAX_CANDIDATES];
+    pw_image *haar_crops[PW_DETECT_MAX_CANDIDATES];  /* reused between frames */
     GThreadPool *pool;    /* owned by the localiser thread once started */
     gint waiting;         /* crops queued and not yet taken by a worker (atomic) */
     GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
@@ -224,6 +227,49 @@ static int64_t frame_clock(const pw_lane *lane, const pw_frame_info *info)
     return info->monotonic_ns;
 }
 
+/* Makes slot i's crop buffer w x h, reusing it when the size is unchanged. */
+static int haar_crop_buffer(pw_lane *lane, size_t i, int w, int h, pw_plane *out)
+{
+    pw_plane cur = lane->haar_crops[i] ? pw_image_plane(lane->haar_crops[i]) : (pw_plane){0};
+    if (!lane->haar_crops[i] || cur.width != w || cur.height != h) {
+        pw_image_destroy(&lane->haar_crops[i]);
+        int rc = pw_image_new(w, h, 1, &lane->haar_crops[i]);
+        if (rc < 0)
+            return rc;
+    }
+    *out = pw_image_plane(lane->haar_crops[i]);
+    return 0;
+}
+
+/*
+ * The Haar baseline: each rectangle the cascade finds becomes a candidate
+ * whose crop is the rectangle scaled to the crop height, unrectified.
+ */
+static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candidate **out, size_t *n)
+{
+    pw_rect rects[PW_DETECT_MAX_CANDIDATES];
+    size_t found = 0;
+    int rc = pw_cv_cascade_detect(lane->haar, grey, 0, 0, rects, (size_t)lane->cfg.candidates_per_frame, &found);
+    int ch = lane->cfg.detect.crop_height > 0 ? lane->cfg.detect.crop_height : 64;
+    for (size_t i = 0; i < found && rc == 0; i++) {
+        pw_rect r = rects[i];
+        pw_plane src = *grey, dst;
+        src.data = pw_plane_at(grey, r.x, r.y);
+        src.width = r.w;
+        src.height = r.h;
+        rc = haar_crop_buffer(lane, i, MAX(1, r.w * ch / MAX(r.h, 1)), ch, &dst);
+        if (rc == 0)
+            rc = pw_cv_resize(&src, &dst);
+        float x0 = (float)r.x, y0 = (float)r.y, x1 = (float)(r.x + r.w), y1 = (float)(r.y + r.h);
+        pw_candidate c = {.corners = {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}, .box = r, .dark_on_light = 1,
+                          .crop = dst};
+        lane->haar_cands[i] = c;
+    }
+    *out = lane->haar_cands;
+    *n = rc == 0 ? found : 0;
+    return rc;
+}
+
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
                         int64_t clock)
 {
@@ -254,7 +300,8 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     int64_t clock = frame_clock(lane, info);
     inflight_add(lane, clock); /* the frame itself, until its crops are queued */
     double t0 = pw_now_ms();
-    int rc = pw_detector_run(lane->det, &info->grey, &cands, &n);
+    int rc = lane->haar ? haar_candidates(lane, &info->grey, &cands, &n)
+                        : pw_detector_run(lane->det, &info->grey, &cands, &n);
     pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
     COUNT(lane, frames_done, 1);
     if (rc == 0)
@@ -344,6 +391,8 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
     lane->source = g_strdup(cfg->capture.source);
     lane->tessdata = g_strdup(cfg->ocr.tessdata_dir);
     lane->language = g_strdup(cfg->ocr.language);
+    lane->haar_path = g_strdup(cfg->haar_cascade);
+    lane->cfg.haar_cascade = lane->haar_path;
     lane->cfg.name = lane->name;
     lane->cfg.camera = lane->camera;
     lane->cfg.capture.source = lane->source;
@@ -393,6 +442,8 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     int rc = pw_capture_new(&lane->cfg.capture, &lane->cap, err);
     if (rc == 0)
         rc = pw_detector_new(&lane->cfg.detect, &lane->det, err);
+    if (rc == 0 && lane->haar_path)
+        rc = pw_cv_cascade_new(lane->haar_path, &lane->haar, err);
     if (rc == 0)
         rc = create_engines(lane, err);
     if (rc == 0)
@@ -493,6 +544,9 @@ void pw_lane_destroy(pw_lane **lp)
     g_async_queue_unref(lane->results);
     pw_tracker_destroy(&lane->tracker);
     pw_detector_destroy(&lane->det);
+    pw_cv_cascade_destroy(&lane->haar);
+    for (size_t i = 0; i < PW_DETECT_MAX_CANDIDATES; i++)
+        pw_image_destroy(&lane->haar_crops[i]);
     pw_capture_destroy(&lane->cap);
     pw_latency_clear(&lane->lat_detect);
     pw_latency_clear(&lane->lat_ocr);
@@ -501,6 +555,7 @@ void pw_lane_destroy(pw_lane **lp)
     g_mutex_clear(&lane->lock);
     g_cond_clear(&lane->done_cond);
     g_free(lane->name), g_free(lane->camera), g_free(lane->source), g_free(lane->tessdata), g_free(lane->language);
+    g_free(lane->haar_path);
     g_free(lane);
     *lp = NULL;
 }

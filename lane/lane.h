@@ -46,6 +46,11 @@ typedef struct {
     float min_read_confidence;        /* reads below this are not tracked; 0 means 50 */
     int min_chars;                    /* shorter reads are not plates; 0 means 4 */
     int jpeg_crops;                   /* 1 encodes the crop of each read as JPEG */
+    /*
+     * OpenCV Haar cascade file used INSTEAD of the platewatch localiser, as
+     * the baseline in benchmarks; NULL (the default) uses the localiser.
+     */
+    const char *haar_cascade;
     pw_tracker_config tracker;
 } pw_lane_config;
 

@@ -205,6 +205,11 @@ Test(score, variant_keys_are_checked)
     cr_assert_eq(pw_vconfig_apply("voting=off", &lc, &err), PW_ECONFIG, "voting takes 0 or 1");
     cr_assert_eq(pw_vconfig_apply("voting=0", &lc, &err), 0, "%s", err.msg);
     cr_assert(lc.tracker.disable_voting);
+    cr_assert_eq(pw_vconfig_apply("detector=haar", &lc, &err), 0, "%s", err.msg);
+    cr_assert_not_null(lc.haar_cascade);
+    cr_assert_eq(pw_vconfig_apply("detector=platewatch", &lc, &err), 0, "%s", err.msg);
+    cr_assert_null(lc.haar_cascade);
+    cr_assert_eq(pw_vconfig_apply("detector=yolo", &lc, &err), PW_ECONFIG);
     cr_assert_eq(pw_vconfig_apply("ocr_workers=0", &lc, &err), PW_ECONFIG);
     cr_assert(strstr(err.msg, "ocr_workers=0"), "%s", err.msg);
     cr_assert_eq(pw_vconfig_apply("simd", &lc, &err), PW_ECONFIG);

@@ -327,6 +327,11 @@ Test(daemon, bad_configurations_name_file_group_and_key, .init = setup, .fini = 
     cr_assert_eq(run_config(bad_roi, &log), 2);
     cr_assert(strstr(log, "[lane a] roi") != NULL, "%s", log);
     g_free(log);
+    gchar *bad_detector = g_strconcat(lane, "detector = yolo\n", NULL);
+    cr_assert_eq(run_config(bad_detector, &log), 2);
+    cr_assert(strstr(log, "[lane a] detector") != NULL, "%s", log);
+    g_free(log);
+    g_free(bad_detector);
     gchar *bad_country = g_strconcat(lane, "countries = FR,XX\n", NULL);
     cr_assert_eq(run_config(bad_country, &log), 2);
     cr_assert(strstr(log, "[lane a] countries") != NULL && strstr(log, "XX") != NULL, "%s", log);
