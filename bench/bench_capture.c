@@ -29,13 +29,35 @@
 typedef struct {
     int width, height, frames, repeat, latency_frames;
     char *recording; /* --file: an existing recording instead of the generated one */
+    char *pattern;   /* videotestsrc pattern of the generated recording */
 } bench_opts;
+
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static double now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* Wall and process CPU time of one run. The machine is shared, so CPU time
+ * (all threads of this process) is the steadier of the two. */
+typedef struct {
+    double wall, cpu;
+} run_time;
+
+static run_time time_start(void)
+{
+    return (run_time){now_ms(), clock_ms(CLOCK_PROCESS_CPUTIME_ID)};
+}
+
+static run_time time_since(run_time t0)
+{
+    return (run_time){now_ms() - t0.wall, clock_ms(CLOCK_PROCESS_CPUTIME_ID) - t0.cpu};
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -53,8 +75,8 @@ static double percentile(GArray *a, double p)
     return g_array_index(a, double, i);
 }
 
-/* Runs a pipeline description to its end; returns wall milliseconds or < 0. */
-static double run_to_eos(const char *desc)
+/* Runs a pipeline description to its end; returns its times, wall < 0 on failure. */
+static run_time run_to_eos(const char *desc)
 {
     GError *e = NULL;
     GstElement *p = gst_parse_launch(desc, &e);
@@ -63,15 +85,17 @@ static double run_to_eos(const char *desc)
         g_error_free(e);
         if (p)
             gst_object_unref(p);
-        return -1;
+        return (run_time){-1, -1};
     }
-    double t0 = now_ms();
+    run_time t0 = time_start();
     gst_element_set_state(p, GST_STATE_PLAYING);
     GstBus *bus = gst_element_get_bus(p);
     GstMessage *m = gst_bus_timed_pop_filtered(bus, 600 * GST_SECOND,
                                                GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    double ms = m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS ? now_ms() - t0 : -1;
-    if (ms < 0)
+    run_time ms = time_since(t0);
+    if (!m || GST_MESSAGE_TYPE(m) != GST_MESSAGE_EOS)
+        ms.wall = -1;
+    if (ms.wall < 0)
         fprintf(stderr, "bench capture: pipeline '%s' failed\n", desc);
     if (m)
         gst_message_unref(m);
@@ -83,17 +107,18 @@ static double run_to_eos(const char *desc)
 
 static int make_recording(const char *path, const bench_opts *o)
 {
-    char *desc = g_strdup_printf("videotestsrc pattern=smpte num-buffers=%d "
+    char *desc = g_strdup_printf("videotestsrc pattern=%s num-buffers=%d "
                                  "! video/x-raw,format=I420,width=%d,height=%d,framerate=30/1 "
                                  "! jpegenc quality=85 ! avimux ! filesink location=\"%s\"",
-                                 o->frames, o->width, o->height, path);
-    double ms = run_to_eos(desc);
+                                 o->pattern ? o->pattern : "smpte", o->frames, o->width,
+                                 o->height, path);
+    run_time ms = run_to_eos(desc);
     g_free(desc);
-    return ms < 0 ? -1 : 0;
+    return ms.wall < 0 ? -1 : 0;
 }
 
-/* Reads the whole recording through pw_capture; returns wall ms or < 0. */
-static double run_capture(const char *path, int want_bgr, int *frames)
+/* Reads the whole recording through pw_capture; wall < 0 on failure. */
+static run_time run_capture(const char *path, int want_bgr, int *frames)
 {
     pw_capture_config cfg;
     pw_capture_config_defaults(&cfg, path);
@@ -102,11 +127,11 @@ static double run_capture(const char *path, int want_bgr, int *frames)
     pw_err err;
     pw_err_clear(&err);
     *frames = 0;
-    double t0 = now_ms();
+    run_time t0 = time_start();
     if (pw_capture_new(&cfg, &cap, &err) || pw_capture_start(cap, &err)) {
         fprintf(stderr, "bench capture: %s\n", err.msg);
         pw_capture_destroy(&cap);
-        return -1;
+        return (run_time){-1, -1};
     }
     int rc;
     pw_frame *f = NULL;
@@ -117,11 +142,11 @@ static double run_capture(const char *path, int want_bgr, int *frames)
         pw_frame_release(&f);
         ++*frames;
     }
-    double ms = now_ms() - t0;
     pw_capture_destroy(&cap);
+    run_time ms = time_since(t0);
     if (rc != PW_EEOS) {
         fprintf(stderr, "bench capture: %s ended with %s\n", path, pw_strerror(rc));
-        return -1;
+        ms.wall = -1;
     }
     return ms;
 }
@@ -180,58 +205,66 @@ static void print_latency(const char *what, latency_result r)
            (unsigned long long)r.dropped);
 }
 
-static double median_of(double (*fn)(const char *, int, int *), const char *path, int arg,
-                        int repeat, int *frames)
-{
-    GArray *a = g_array_new(FALSE, FALSE, sizeof(double));
-    for (int i = 0; i < repeat; i++) {
-        double ms = fn(path, arg, frames);
-        if (ms < 0)
-            break;
-        g_array_append_val(a, ms);
-    }
-    double m = (int)a->len == repeat ? percentile(a, 0.5) : -1;
-    g_array_free(a, TRUE);
-    return m;
-}
+/* The four ways of reading the recording, measured in turn in every round. */
+enum { M_BARE, M_CONVERT, M_GREY, M_BGR, M_COUNT };
+static const char *const method_names[M_COUNT] = {
+    "bare decode (filesrc ! decodebin ! fakesink)",
+    "decode + videoconvert to GRAY8 ! fakesink",
+    "pw_capture grey, consumer keeps up",
+    "pw_capture grey + BGR, consumer keeps up",
+};
 
-/* Adapts a pipeline template to median_of(): arg 0 bare decode, 1 with GRAY8. */
-static double run_baseline(const char *path, int with_convert, int *frames)
+static run_time run_method(int m, const char *path, int *frames)
 {
+    if (m == M_GREY || m == M_BGR)
+        return run_capture(path, m == M_BGR, frames);
     char *desc = g_strdup_printf("filesrc location=\"%s\" ! decodebin%s ! fakesink sync=false",
-                                 path, with_convert ? " ! videoconvert ! video/x-raw,format=GRAY8"
-                                                    : "");
-    double ms = run_to_eos(desc);
+                                 path, m == M_CONVERT ? " ! videoconvert ! video/x-raw,format=GRAY8"
+                                                      : "");
+    run_time t = run_to_eos(desc);
     g_free(desc);
-    (void)frames;
-    return ms;
+    return t;
 }
 
 static int report_overhead(const char *path, const bench_opts *o)
 {
-    int n = 0, n_bgr = 0, dummy = 0;
-    /* A first unmeasured pass warms the page cache and the plugin registry. */
-    run_baseline(path, 0, &dummy);
-    double bare = median_of(run_baseline, path, 0, o->repeat, &dummy);
-    double conv = median_of(run_baseline, path, 1, o->repeat, &dummy);
-    double grey = median_of(run_capture, path, 0, o->repeat, &n);
-    double bgr = median_of(run_capture, path, 1, o->repeat, &n_bgr);
-    if (bare < 0 || conv < 0 || grey < 0 || bgr < 0 || n <= 0)
+    GArray *wall[M_COUNT], *cpu[M_COUNT];
+    int n = 0, dummy = 0;
+    for (int m = 0; m < M_COUNT; m++) {
+        wall[m] = g_array_new(FALSE, FALSE, sizeof(double));
+        cpu[m] = g_array_new(FALSE, FALSE, sizeof(double));
+    }
+    /* A first unmeasured pass warms the page cache and the plugin registry;
+     * rounds interleave the methods so that load from elsewhere hits all alike. */
+    run_method(M_BARE, path, &dummy);
+    int failed = 0;
+    for (int r = 0; r < o->repeat && !failed; r++)
+        for (int m = 0; m < M_COUNT && !failed; m++) {
+            run_time t = run_method(m, path, m == M_GREY ? &n : &dummy);
+            failed = t.wall < 0;
+            g_array_append_val(wall[m], t.wall);
+            g_array_append_val(cpu[m], t.cpu);
+        }
+    double w[M_COUNT], c[M_COUNT];
+    for (int m = 0; m < M_COUNT; m++) {
+        w[m] = percentile(wall[m], 0.5);
+        c[m] = percentile(cpu[m], 0.5);
+        g_array_free(wall[m], TRUE);
+        g_array_free(cpu[m], TRUE);
+    }
+    if (failed || n <= 0)
         return 1;
     double pf = 1.0 / n;
-    printf("capture overhead: %s, %d frames, median of %d runs (wall time, start to end)\n",
-           path, n, o->repeat);
-    printf("  %-52s %8.3f ms/frame  ratio %.3f\n", "bare decode (filesrc ! decodebin ! fakesink)",
-           bare * pf, 1.0);
-    printf("  %-52s %8.3f ms/frame  ratio %.3f\n", "decode + videoconvert to GRAY8 ! fakesink",
-           conv * pf, conv / bare);
-    printf("  %-52s %8.3f ms/frame  ratio %.3f\n", "pw_capture grey, consumer keeps up", grey * pf,
-           grey / bare);
-    printf("  %-52s %8.3f ms/frame  ratio %.3f\n", "pw_capture grey + BGR, consumer keeps up",
-           bgr * pf, bgr / bare);
-    printf("  overhead beyond decoding (grey): %.3f ms/frame (target <= 1 ms)\n",
-           (grey - bare) * pf);
-    printf("  overhead beyond decoding (grey + BGR): %.3f ms/frame\n", (bgr - bare) * pf);
+    printf("capture overhead: %s, %d frames, median of %d interleaved rounds\n", path, n,
+           o->repeat);
+    printf("  %-46s %10s %7s %10s %7s\n", "", "wall ms/f", "ratio", "CPU ms/f", "ratio");
+    for (int m = 0; m < M_COUNT; m++)
+        printf("  %-46s %10.3f %7.3f %10.3f %7.3f\n", method_names[m], w[m] * pf,
+               w[m] / w[M_BARE], c[m] * pf, c[m] / c[M_BARE]);
+    printf("  overhead beyond bare decoding, grey:       wall %+.3f  CPU %+.3f ms/frame "
+           "(target <= 1 ms)\n", (w[M_GREY] - w[M_BARE]) * pf, (c[M_GREY] - c[M_BARE]) * pf);
+    printf("  overhead beyond bare decoding, grey + BGR: wall %+.3f  CPU %+.3f ms/frame\n",
+           (w[M_BGR] - w[M_BARE]) * pf, (c[M_BGR] - c[M_BARE]) * pf);
     return 0;
 }
 
@@ -270,6 +303,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         {"repeat", 0, 0, G_OPTION_ARG_INT, &o->repeat, "runs per measurement (3)", "N"},
         {"latency-frames", 0, 0, G_OPTION_ARG_INT, &o->latency_frames,
          "frames per latency measurement (300)", "N"},
+        {"pattern", 0, 0, G_OPTION_ARG_STRING, &o->pattern,
+         "videotestsrc pattern of the generated recording (smpte; snow is the costliest)",
+         "NAME"},
         {"file", 0, 0, G_OPTION_ARG_FILENAME, &o->recording,
          "measure this recording instead of a generated MJPEG one", "PATH"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -278,10 +314,14 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     GError *e = NULL;
     gboolean ok = g_option_context_parse(ctx, &argc, &argv, &e);
     g_option_context_free(ctx);
+    /* The pattern is pasted into a pipeline description: a name only. */
+    for (const char *c = o->pattern; ok && c && *c; c++)
+        ok = g_ascii_isalnum(*c) || *c == '-';
     if (!ok || o->width <= 0 || o->height <= 0 || o->frames < 10 || o->repeat < 1 ||
         o->latency_frames < 10) {
         fprintf(stderr, "platewatch bench capture: %s\n",
-                e ? e->message : "sizes must be positive, frames >= 10, repeat >= 1");
+                e ? e->message
+                  : "sizes must be positive, frames >= 10, repeat >= 1, pattern a plain name");
         g_clear_error(&e);
         return 2;
     }
@@ -316,5 +356,6 @@ int pw_bench_capture_main(int argc, char **argv)
     } else {
         g_free(o.recording);
     }
+    g_free(o.pattern);
     return rc;
 }

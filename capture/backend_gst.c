@@ -141,9 +141,12 @@ static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer data)
         GError *e = NULL;
         char *dbg = NULL;
         gst_message_parse_error(msg, &e, &dbg);
-        pw_capture_report(b->base.cap, code_for(e), "%s: %s (%s)",
-                          GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), e->message,
-                          dbg ? dbg : "no detail");
+        /* The debug text spans lines; a log line and an err sentence should not. */
+        char *text = g_strdup_printf("%s: %s (%s)", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                                     e->message, dbg ? dbg : "no detail");
+        g_strdelimit(text, "\r\n", ' ');
+        pw_capture_report(b->base.cap, code_for(e), "%s", text);
+        g_free(text);
         g_error_free(e);
         g_free(dbg);
     } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {

@@ -26,9 +26,10 @@
  * pw_capture_start() fails with PW_ESOURCE and a sentence naming the source
  * and the reason when the first attempt cannot produce a frame.
  *
- * Threads: pw_capture_next() and pw_frame_release() may be called from one
- * consumer thread while the producer runs; pw_capture_get_stats() from any
- * thread. new/start/stop/destroy belong to the owning thread.
+ * Threads: pw_capture_next() is called from one consumer thread while the
+ * producer runs; pw_frame_release() and pw_capture_get_stats() from any
+ * thread. new/start/stop/destroy belong to the owning thread (stop may be
+ * called while the consumer waits in pw_capture_next(), which it wakes).
  *
  * Ownership: the configuration is copied by pw_capture_new(); the caller
  * keeps its strings. A pw_capture is owned by its creator and freed with
@@ -112,7 +113,8 @@ int pw_capture_new(const pw_capture_config *cfg, pw_capture **out, pw_err *err);
 /*
  * Starts the source and waits for its first frame (at most start_timeout_ms).
  * Returns PW_ESOURCE with err naming the source and the reason when the
- * source cannot start; a live source is then not retried.
+ * source cannot start; it is then not retried (a capture starts at most
+ * once: destroy it and make a new one to try again).
  */
 int pw_capture_start(pw_capture *cap, pw_err *err);
 

@@ -112,9 +112,7 @@ asan)
     log "building in $build with AddressSanitizer and UndefinedBehaviorSanitizer"
     configure "$build" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     ninja -C "$build" >/dev/null
-    # Full unwinding lets suppressions see through libraries built without frame pointers.
-    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-    export LSAN_OPTIONS="suppressions=$here/tests/lsan.supp:print_suppressions=0"
+    # The sanitizer options are in the suites' environment (tests/meson.build).
     # Criterion's parallel runner itself leaks a few bytes per worker; one job keeps the report ours.
     export CRITERION_JOBS=1
     PW_TIMEOUT_MULTIPLIER=4 run_tests "$build"

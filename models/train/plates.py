@@ -25,8 +25,18 @@ WEIGHTS = {"US": 26, "FR": 14, "BR": 12, "DE": 7, "GB": 7, "PL": 5, "SK": 5, "CZ
 OTHER_WEIGHT = 2
 
 # How each country prints the group separators written in its patterns:
-# (probability of a dash, otherwise a space).
+# the probability of a dash, otherwise a space. A separator is left out
+# altogether with NO_SEP_PROB: many plates print groups without a gap (SK
+# "RK 346AL", US "7ABC123"), and a model that always saw a gap between
+# digits and letters learns to read a letter after digits as a digit.
 DASH_PROB = {"FR": 0.5, "NL": 0.9, "BE": 0.9, "BR": 0.6, "HU": 0.6, "AT": 0.3, "SK": 0.3}
+NO_SEP_PROB = 0.3
+
+# Share of lines that are random characters rather than a country format.
+# The LSTM learns which characters follow which from its training texts;
+# random lines keep that prior weak, so that the glyph decides, not the
+# position (the format matching after the OCR applies the formats anyway).
+RANDOM_PROB = 0.35
 
 # Common US layouts (L letter, N digit, A either, space or dash as printed).
 US_LAYOUTS = ["NLLLNNN", "LLL NNNN", "LLL-NNNN", "LLLNNNN", "NNN LLL", "LLL NNN", "LLL-NNN",
@@ -120,8 +130,25 @@ def render(groups, country, rng):
             parts.append(text)
     out = parts[0] if parts else ""
     for p in parts[1:]:
-        out += ("-" if rng.random() < DASH_PROB.get(country, 0.15) else " ") + p
+        r = rng.random()
+        if r < NO_SEP_PROB:
+            out += p
+        elif r < NO_SEP_PROB + (1 - NO_SEP_PROB) * DASH_PROB.get(country, 0.15):
+            out += "-" + p
+        else:
+            out += " " + p
     return out
+
+
+def random_line(rng):
+    """2-9 random letters and digits, split by up to two spaces or dashes."""
+    text = "".join(rng.choice(LETTERS + DIGITS) for _ in range(rng.randint(2, 9)))
+    for _ in range(rng.randint(0, 2)):
+        if len(text) >= 4:
+            k = rng.randint(1, len(text) - 2)
+            if text[k - 1] not in " -" and text[k] not in " -":
+                text = text[:k] + rng.choice("  -") + text[k:]
+    return text
 
 
 def us_plate(rng):
@@ -145,7 +172,9 @@ def main():
     weights = [WEIGHTS.get(c, OTHER_WEIGHT) for c in countries]
     for _ in range(count):
         country = rng.choices(countries, weights)[0]
-        if country == "US":
+        if rng.random() < RANDOM_PROB:
+            text = random_line(rng)
+        elif country == "US":
             text = us_plate(rng)
         else:
             text = render(rng.choice(formats[country]), country, rng)

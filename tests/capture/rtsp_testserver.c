@@ -6,14 +6,21 @@
  *
  * Usage: pw-rtsp-testserver PORT [WIDTHxHEIGHT] [FPS]
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <gst/gst.h>
+#include <sys/prctl.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
 int main(int argc, char **argv)
 {
+    /*
+     * The server must never outlive its test: an orphan would keep the test
+     * runner's output pipe open and hang it.
+     */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     gst_init(&argc, &argv);
     if (argc < 2) {
         fprintf(stderr, "usage: %s PORT [WIDTHxHEIGHT] [FPS]\n", argv[0]);

@@ -258,3 +258,52 @@ Test(live, unreachable_rtsp_host_cannot_start)
     pw_capture_destroy(&cap);
     g_free(uri);
 }
+
+/* A live gst: pipeline is recognised as live (no preroll); when it ends it
+ * is restarted like a camera, with the sequence continuing. */
+Test(live, live_gst_pipeline_that_ends_is_restarted)
+{
+    pw_capture_config cfg;
+    pw_capture_config_defaults(&cfg, "gst:videotestsrc is-live=true num-buffers=15 "
+                                     "! video/x-raw,width=64,height=48,framerate=50/1");
+    cfg.backoff_initial_ms = 50;
+    cfg.backoff_max_ms = 100;
+    cfg.queue_depth = 64;
+    pw_capture *cap = start(&cfg);
+    uint64_t prev = 0;
+    for (int i = 0; i < 40; i++) {
+        pw_frame *f = NULL;
+        cr_assert_eq(pw_capture_next(cap, 10000, &f, NULL), 0, "frame %d", i);
+        uint64_t seq = pw_frame_get_info(f)->seq;
+        if (i)
+            cr_assert_gt(seq, prev);
+        prev = seq;
+        pw_frame_release(&f);
+    }
+    pw_capture_stats st;
+    pw_capture_get_stats(cap, &st);
+    cr_assert_geq(st.restarts, 2, "40 frames from 15-frame runs need restarts");
+    assert_accounting(cap);
+    pw_capture_destroy(&cap);
+}
+
+/* A frame holds its mapped buffer: it stays readable after its capture is gone. */
+Test(live, frame_outlives_its_capture)
+{
+    pw_capture_config cfg;
+    pw_capture_config_defaults(&cfg, "testsrc://");
+    cfg.width = 160;
+    cfg.height = 120;
+    cfg.want_bgr = 1;
+    pw_capture *cap = start(&cfg);
+    pw_frame *f = NULL;
+    cr_assert_eq(pw_capture_next(cap, 10000, &f, NULL), 0);
+    pw_capture_destroy(&cap);
+    const pw_frame_info *fi = pw_frame_get_info(f);
+    unsigned sum = 0;
+    for (int y = 0; y < fi->grey.height; y++)
+        for (int x = 0; x < fi->grey.width; x++)
+            sum += *pw_plane_at(&fi->grey, x, y) + pw_plane_at(&fi->bgr, x, y)[2];
+    cr_assert_gt(sum, 0);
+    pw_frame_release(&f);
+}
