@@ -136,6 +136,15 @@ int pw_cv_grey_to_bgr(const pw_plane *grey, pw_plane *bgr);
 int pw_cv_yuyv_convert(const uint8_t *yuyv, int width, int height, int stride,
                        pw_plane *grey, pw_plane *bgr);
 
+/* ---- detect additions ---- */
+
+/*
+ * Sets how many threads OpenCV's own parallel loops may use (cv::setNumThreads;
+ * 0 or 1 runs them on the calling thread). The detect benchmark uses 1 so that
+ * the Haar baseline runs on one thread, like the localiser it is compared with.
+ */
+int pw_cv_set_threads(int n);
+
 #ifdef __cplusplus
 }
 #endif

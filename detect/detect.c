@@ -108,7 +108,10 @@ static int normalise_config(const pw_detect_config *in, pw_detect_config *cfg, p
     return 0;
 }
 
-/* Levels whose 8-16 px text range meets the text heights that the plate widths imply. */
+/*
+ * Levels whose core text range (8-16 px at the level; the window tolerates
+ * up to 20) meets the text heights that the plate widths imply.
+ */
 static void level_range(const pw_detect_config *cfg, int *lo, int *hi)
 {
     float tmin = (float)cfg->min_plate_width / 7.f, tmax = (float)cfg->max_plate_width / 3.f;
@@ -279,7 +282,11 @@ static pw_rect corners_box(float c[4][2], int w, int h)
     return (pw_rect){ix0, iy0, ix1 - ix0, iy1 - iy0};
 }
 
-/* Overlap test for suppression: IoU above 0.3 or one box mostly inside the other. */
+/*
+ * Overlap test for suppression: IoU above 0.3. A box nested in a bigger one
+ * is kept, since the bigger, better-scored box may be the wrong one (a plate
+ * with its lights or its frame) and the nested one the plate itself.
+ */
 static int overlaps(pw_rect a, pw_rect b)
 {
     int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
@@ -289,8 +296,7 @@ static int overlaps(pw_rect a, pw_rect b)
         return 0;
     double inter = (double)(x1 - x0) * (y1 - y0);
     double aa = (double)a.w * a.h, ab = (double)b.w * b.h;
-    double small = aa < ab ? aa : ab;
-    return inter / (aa + ab - inter) > 0.3 || inter > 0.7 * small;
+    return inter / (aa + ab - inter) > 0.3;
 }
 
 static int line_cmp_desc(const pw_textline *a, const pw_textline *b)

@@ -10,18 +10,19 @@
 #include "detect.h"
 #include "kernels.h"
 
-/* Pyramid levels: level L is the frame halved L times. Text 8-16 px tall at
- * a level is what its window finds, so five levels cover text 8-256 px. */
+/* Pyramid levels: level L is the frame halved L times. Text about 8-20 px
+ * tall at a level is what its window finds, so five levels cover text from
+ * 8 px to about 300 px, plates from ~60 to well over 800 px wide. */
 #define PW_MAX_LEVELS 5
 /* Seeds kept per level, and seeds refined per frame. */
 #define PW_SEEDS_PER_LEVEL 24
-#define PW_MAX_REFINE 48
+#define PW_MAX_REFINE 72
 /* The refinement patch around a seed, in level pixels, each side of its centre. */
 #define PW_PATCH_HALF_W 80
 #define PW_PATCH_HALF_H 26
 #define PW_PATCH_W (2 * PW_PATCH_HALF_W + 2)
 #define PW_PATCH_H (2 * PW_PATCH_HALF_H + 2)
-/* Largest shear shift over the patch at 16 degrees, plus one for rounding. */
+/* Largest shear shift over half the patch at the steepest slope tried (76/256), plus one. */
 #define PW_PROJ_MARGIN 25
 #define PW_PROJ_LEN (PW_PATCH_H + 2 * PW_PROJ_MARGIN + 1)
 /* Columns summed together before shearing in refine.c; the kernels' cap_blocks sums runs of 8. */

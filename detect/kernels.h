@@ -91,6 +91,17 @@ static inline int pw_edge_px(const uint8_t *s, int x, int floor)
     return d > 0 ? d : 0;
 }
 
+/* Cell cx of the cell row starting at src: the reference every edge_cells version uses or matches. */
+static inline int pw_edge_cell(const uint8_t *src, ptrdiff_t stride, int w, int floor, int cx)
+{
+    int sum = 0;
+    for (int r = 0; r < PW_CELL_H; r++)
+        for (int x = cx * PW_CELL_W; x < (cx + 1) * PW_CELL_W; x++)
+            if (x > 0 && x < w - 1)
+                sum += pw_edge_px(src + r * stride, x, floor);
+    return pw_cell_value(sum);
+}
+
 static inline void pw_cap_blocks_tail(uint8_t *row, int from, int n, int cap, uint16_t *blocks, int bstride)
 {
     for (int b = from / 8; b * 8 < n; b++) {
@@ -155,6 +166,12 @@ static inline int16_t pw_window_score(const uint16_t *vin, const uint16_t *vout,
     return (int16_t)(t0 + t1 + t2 - 2 * out - (hi - lo));
 }
 
+/* dst[i] += src[i] for i in [0, n): the shear projections' inner loop. */
+typedef void (*pw_accumulate_fn)(int32_t *dst, const uint16_t *src, int n);
+
+/* The first i in [from, n) with a[i] > thr, or n: the seed search's scan for candidates. */
+typedef int (*pw_next_above_fn)(const int16_t *a, int from, int n, int thr);
+
 typedef struct {
     pw_downscale2_fn downscale2;
     pw_edge_cells_fn edge_cells;
@@ -162,6 +179,8 @@ typedef struct {
     pw_warp_row_fn warp_row;
     pw_edge_row_fn edge_row;
     pw_cap_blocks_fn cap_blocks;
+    pw_accumulate_fn accumulate;
+    pw_next_above_fn next_above;
 } pw_kernels;
 
 extern const pw_kernels pw_kernels_scalar;

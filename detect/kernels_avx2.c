@@ -41,22 +41,13 @@ TARGET static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *ds
     }
 }
 
-static inline int edge_at(const uint8_t *row, int x, int w, int floor)
+/* |a - b| minus the floor, saturated at zero, for 16 pixels of one row. */
+TARGET static inline __m128i edge16(const uint8_t *p, __m128i fl)
 {
-    if (x <= 0 || x >= w - 1)
-        return 0;
-    int d = row[x + 1] - row[x - 1];
-    d = d < 0 ? -d : d;
-    return d > floor ? d - floor : 0;
-}
-
-static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, int cx)
-{
-    int sum = 0;
-    for (int r = 0; r < PW_CELL_H; r++)
-        for (int k = 0; k < PW_CELL_W; k++)
-            sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
-    return pw_cell_value(sum);
+    __m128i a = _mm_loadu_si128((const __m128i *)(p + 1));
+    __m128i b = _mm_loadu_si128((const __m128i *)(p - 1));
+    __m128i d = _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a));
+    return _mm_subs_epu8(d, fl);
 }
 
 TARGET static inline __m256i edge32(const uint8_t *p, __m256i fl)
@@ -75,10 +66,14 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
     for (int cy = 0; cy < ch; cy++) {
         const uint8_t *r0 = src + (ptrdiff_t)(cy * PW_CELL_H) * stride;
         uint8_t *out = cells + (ptrdiff_t)cy * cstride;
-        /* Cell 0 touches column 0; four cells are vectorised only while they end before w - 1. */
-        out[0] = cw > 0 ? (uint8_t)cell_scalar(r0, stride, w, floor, 0) : 0;
+        /*
+         * Cell 0 touches column 0. A run of cells is vectorised while its last
+         * pixel is at most w - 2 (the last column has no edge) and the read of
+         * its right neighbour stays inside the row.
+         */
+        out[0] = cw > 0 ? (uint8_t)pw_edge_cell(r0, stride, w, floor, 0) : 0;
         int cx = 1;
-        for (; (cx + 4) * PW_CELL_W + 1 <= w - 1 && cx + 4 <= cw; cx += 4) {
+        for (; (cx + 4) * PW_CELL_W + 1 <= w && cx + 4 <= cw; cx += 4) {
             const uint8_t *p = r0 + cx * PW_CELL_W;
             __m256i s = _mm256_add_epi64(_mm256_sad_epu8(edge32(p, fl), zero),
                                          _mm256_sad_epu8(edge32(p + stride, fl), zero));
@@ -88,8 +83,16 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
             for (int k = 0; k < 4; k++)
                 out[cx + k] = (uint8_t)v[k];
         }
+        for (; (cx + 2) * PW_CELL_W + 1 <= w && cx + 2 <= cw; cx += 2) {
+            const uint8_t *p = r0 + cx * PW_CELL_W;
+            __m128i s = _mm_add_epi64(_mm_sad_epu8(edge16(p, _mm256_castsi256_si128(fl)), _mm_setzero_si128()),
+                                      _mm_sad_epu8(edge16(p + stride, _mm256_castsi256_si128(fl)), _mm_setzero_si128()));
+            s = _mm_min_epi16(_mm_srli_epi64(s, PW_CELL_SHIFT), _mm_set1_epi16(255));
+            out[cx] = (uint8_t)_mm_cvtsi128_si32(s);
+            out[cx + 1] = (uint8_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+        }
         for (; cx < cw; cx++)
-            out[cx] = (uint8_t)cell_scalar(r0, stride, w, floor, cx);
+            out[cx] = (uint8_t)pw_edge_cell(r0, stride, w, floor, cx);
     }
 }
 
@@ -135,51 +138,63 @@ TARGET static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, 
 }
 
 /*
- * Gathers the byte at src + off for eight offsets. Each gather reads the
- * four bytes ending at the wanted one (from src + off - 3), so the caller
- * guarantees off >= 3 in every lane; reading up to the wanted byte never
- * passes the end of the image.
+ * Gathers, for eight offsets, the pixel at src + off and its right-hand
+ * neighbour: each lane reads the four bytes from src + off - 2, so the pair
+ * sits in its top two bytes. The caller guarantees 2 <= off < last, where
+ * last is the offset of the image's last pixel, so no read leaves the image.
  */
-TARGET static inline __m256i gather_u8(const uint8_t *src, __m256i off)
+TARGET static inline __m256i gather_pair(const uint8_t *src, __m256i off)
 {
-    __m256i v = _mm256_i32gather_epi32((const int *)(const void *)(src - 3), off, 1);
-    return _mm256_srli_epi32(v, 24);
+    return _mm256_i32gather_epi32((const int *)(const void *)(src - 2), off, 1);
+}
+
+/* Interleaves the low byte pairs of a gathered lane as two 16-bit values: (p, p_right). */
+TARGET static inline __m256i pair16(__m256i gathered)
+{
+    __m256i x = _mm256_srli_epi32(gathered, 16);
+    return _mm256_or_si256(_mm256_and_si256(x, _mm256_set1_epi32(0xFF)),
+                           _mm256_slli_epi32(_mm256_and_si256(x, _mm256_set1_epi32(0xFF00)), 8));
 }
 
 TARGET static void warp_row(const uint8_t *src, ptrdiff_t stride, int w, int h, int32_t x, int32_t y, int32_t dx,
                             int32_t dy, int n, uint8_t *dst)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), zero = _mm256_setzero_si256();
+    const __m256i lane_dx = _mm256_mullo_epi32(lane, _mm256_set1_epi32(dx));
+    const __m256i lane_dy = _mm256_mullo_epi32(lane, _mm256_set1_epi32(dy));
     const __m256i xmax = _mm256_set1_epi32((w - 1) << PW_WARP_FRAC), ymax = _mm256_set1_epi32((h - 1) << PW_WARP_FRAC);
-    const __m256i wm1 = _mm256_set1_epi32(w - 1), hm1 = _mm256_set1_epi32(h - 1), st = _mm256_set1_epi32((int)stride);
+    const __m256i hm1 = _mm256_set1_epi32(h - 1), st = _mm256_set1_epi32((int)stride);
     const __m256i c255 = _mm256_set1_epi32(255), c256 = _mm256_set1_epi32(256), half = _mm256_set1_epi32(32768);
-    const __m256i three = _mm256_set1_epi32(3);
+    const __m256i two = _mm256_set1_epi32(2), last = _mm256_set1_epi32((int)((h - 1) * stride + w - 1) - 1);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256i xs = _mm256_add_epi32(_mm256_set1_epi32(x + i * dx), _mm256_mullo_epi32(lane, _mm256_set1_epi32(dx)));
-        __m256i ys = _mm256_add_epi32(_mm256_set1_epi32(y + i * dy), _mm256_mullo_epi32(lane, _mm256_set1_epi32(dy)));
+        __m256i xs = _mm256_add_epi32(_mm256_set1_epi32(x + i * dx), lane_dx);
+        __m256i ys = _mm256_add_epi32(_mm256_set1_epi32(y + i * dy), lane_dy);
         xs = _mm256_min_epi32(_mm256_max_epi32(xs, zero), xmax);
         ys = _mm256_min_epi32(_mm256_max_epi32(ys, zero), ymax);
         __m256i xi = _mm256_srai_epi32(xs, PW_WARP_FRAC), yi = _mm256_srai_epi32(ys, PW_WARP_FRAC);
         __m256i fx = _mm256_and_si256(_mm256_srai_epi32(xs, PW_WARP_FRAC - 8), c255);
         __m256i fy = _mm256_and_si256(_mm256_srai_epi32(ys, PW_WARP_FRAC - 8), c255);
-        /* cmpgt gives -1 where a right (lower) neighbour exists; subtracting it adds one. */
-        __m256i xj = _mm256_sub_epi32(xi, _mm256_cmpgt_epi32(wm1, xi));
-        __m256i yj = _mm256_sub_epi32(yi, _mm256_cmpgt_epi32(hm1, yi));
-        __m256i r0 = _mm256_mullo_epi32(yi, st), r1 = _mm256_mullo_epi32(yj, st);
-        __m256i o00 = _mm256_add_epi32(r0, xi);
-        if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(three, o00))) {
+        __m256i o0 = _mm256_add_epi32(_mm256_mullo_epi32(yi, st), xi);
+        /* The lower row is one stride further down unless yi is the last row. */
+        __m256i o1 = _mm256_add_epi32(o0, _mm256_and_si256(_mm256_cmpgt_epi32(hm1, yi), st));
+        /*
+         * At the right edge x is clamped to w - 1 exactly, so fx is 0 and the
+         * neighbour's weight vanishes, as in pw_warp_px; only the read must
+         * stay inside the image, which this range check ensures.
+         */
+        __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(two, o0), _mm256_cmpgt_epi32(o1, last));
+        if (_mm256_movemask_epi8(bad)) {
             for (int k = 0; k < 8; k++)
                 dst[i + k] = pw_warp_px(src, stride, w, h, x + (i + k) * dx, y + (i + k) * dy);
             continue;
         }
-        __m256i p00 = gather_u8(src, o00), p01 = gather_u8(src, _mm256_add_epi32(r0, xj));
-        __m256i p10 = gather_u8(src, _mm256_add_epi32(r1, xi)), p11 = gather_u8(src, _mm256_add_epi32(r1, xj));
-        __m256i gx = _mm256_sub_epi32(c256, fx), gy = _mm256_sub_epi32(c256, fy);
-        __m256i top = _mm256_add_epi32(_mm256_mullo_epi32(p00, gx), _mm256_mullo_epi32(p01, fx));
-        __m256i bot = _mm256_add_epi32(_mm256_mullo_epi32(p10, gx), _mm256_mullo_epi32(p11, fx));
-        __m256i v = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(top, gy), _mm256_mullo_epi32(bot, fy)), half);
-        v = _mm256_srli_epi32(v, 16);
+        __m256i r0 = gather_pair(src, o0), r1 = gather_pair(src, o1);
+        /* p * (256 - fx) + p_right * fx for both rows, as 16-bit pairs multiplied and added. */
+        __m256i wx = _mm256_or_si256(_mm256_sub_epi32(c256, fx), _mm256_slli_epi32(fx, 16));
+        __m256i top = _mm256_madd_epi16(pair16(r0), wx), bot = _mm256_madd_epi16(pair16(r1), wx);
+        __m256i v = _mm256_add_epi32(_mm256_mullo_epi32(top, _mm256_sub_epi32(c256, fy)), _mm256_mullo_epi32(bot, fy));
+        v = _mm256_srli_epi32(_mm256_add_epi32(v, half), 16);
         v = _mm256_packus_epi16(_mm256_packus_epi32(v, v), zero);
         uint32_t lo = (uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(v));
         uint32_t hi = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(v, 1));
@@ -215,5 +230,28 @@ TARGET static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, in
     pw_cap_blocks_tail(row, x, n, cap, blocks, bstride);
 }
 
-const pw_kernels pw_kernels_avx2 = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};
+TARGET static void accumulate(int32_t *dst, const uint16_t *src, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(src + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(dst + i)), v));
+    }
+    for (; i < n; i++)
+        dst[i] += src[i];
+}
+
+TARGET static int next_above(const int16_t *a, int from, int n, int thr)
+{
+    const __m256i t = _mm256_set1_epi16((short)thr);
+    while (from + 16 <= n &&
+           !_mm256_movemask_epi8(_mm256_cmpgt_epi16(_mm256_loadu_si256((const __m256i *)(a + from)), t)))
+        from += 16;
+    while (from < n && a[from] <= thr)
+        from++;
+    return from;
+}
+
+const pw_kernels pw_kernels_avx2 = {downscale2,  edge_cells, window_row, warp_row,
+                                    edge_row,    cap_blocks, accumulate, next_above};
 #endif

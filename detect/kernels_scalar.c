@@ -21,31 +21,14 @@ static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *dst, ptrd
     }
 }
 
-static inline int edge_at(const uint8_t *row, int x, int w, int floor)
-{
-    if (x <= 0 || x >= w - 1)
-        return 0;
-    int d = row[x + 1] - row[x - 1];
-    d = d < 0 ? -d : d;
-    return d > floor ? d - floor : 0;
-}
-
 static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h, int floor,
                        uint8_t *cells, ptrdiff_t cstride)
 {
     int cw = w / PW_CELL_W, ch = h / PW_CELL_H;
-    for (int cy = 0; cy < ch; cy++) {
-        uint8_t *out = cells + (ptrdiff_t)cy * cstride;
-        for (int cx = 0; cx < cw; cx++) {
-            int sum = 0;
-            for (int r = 0; r < PW_CELL_H; r++) {
-                const uint8_t *row = src + (ptrdiff_t)(cy * PW_CELL_H + r) * stride;
-                for (int k = 0; k < PW_CELL_W; k++)
-                    sum += edge_at(row, cx * PW_CELL_W + k, w, floor);
-            }
-            out[cx] = (uint8_t)pw_cell_value(sum);
-        }
-    }
+    for (int cy = 0; cy < ch; cy++)
+        for (int cx = 0; cx < cw; cx++)
+            cells[(ptrdiff_t)cy * cstride + cx] =
+                (uint8_t)pw_edge_cell(src + (ptrdiff_t)(cy * PW_CELL_H) * stride, stride, w, floor, cx);
 }
 
 static void window_row(const uint8_t *const *rows, int n, uint16_t *vin, uint16_t *vout,
@@ -75,4 +58,18 @@ static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, int bstri
     pw_cap_blocks_tail(row, 0, n, cap, blocks, bstride);
 }
 
-const pw_kernels pw_kernels_scalar = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};
+static void accumulate(int32_t *dst, const uint16_t *src, int n)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+static int next_above(const int16_t *a, int from, int n, int thr)
+{
+    while (from < n && a[from] <= thr)
+        from++;
+    return from;
+}
+
+const pw_kernels pw_kernels_scalar = {downscale2,  edge_cells, window_row, warp_row,
+                                      edge_row,    cap_blocks, accumulate, next_above};

@@ -39,24 +39,6 @@ TARGET static void downscale2(const uint8_t *src, ptrdiff_t sstride, uint8_t *ds
     }
 }
 
-static inline int edge_at(const uint8_t *row, int x, int w, int floor)
-{
-    if (x <= 0 || x >= w - 1)
-        return 0;
-    int d = row[x + 1] - row[x - 1];
-    d = d < 0 ? -d : d;
-    return d > floor ? d - floor : 0;
-}
-
-static int cell_scalar(const uint8_t *src, ptrdiff_t stride, int w, int floor, int cx)
-{
-    int sum = 0;
-    for (int r = 0; r < PW_CELL_H; r++)
-        for (int k = 0; k < PW_CELL_W; k++)
-            sum += edge_at(src + r * stride, cx * PW_CELL_W + k, w, floor);
-    return pw_cell_value(sum);
-}
-
 /* |a - b| minus the floor, saturated at zero, for 16 pixels of one row. */
 TARGET static inline __m128i edge16(const uint8_t *p, __m128i fl)
 {
@@ -74,10 +56,14 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
     for (int cy = 0; cy < ch; cy++) {
         const uint8_t *r0 = src + (ptrdiff_t)(cy * PW_CELL_H) * stride;
         uint8_t *out = cells + (ptrdiff_t)cy * cstride;
-        /* Cell 0 touches column 0 and a pair of cells is vectorised only while x + 17 <= w. */
-        out[0] = cw > 0 ? (uint8_t)cell_scalar(r0, stride, w, floor, 0) : 0;
+        /*
+         * Cell 0 touches column 0. A pair of cells is vectorised while its last
+         * pixel is at most w - 2 (the last column has no edge) and the read of
+         * its right neighbour stays inside the row.
+         */
+        out[0] = cw > 0 ? (uint8_t)pw_edge_cell(r0, stride, w, floor, 0) : 0;
         int cx = 1;
-        for (; (cx + 2) * PW_CELL_W + 1 <= w - 1 && cx + 2 <= cw; cx += 2) {
+        for (; (cx + 2) * PW_CELL_W + 1 <= w && cx + 2 <= cw; cx += 2) {
             const uint8_t *p = r0 + cx * PW_CELL_W;
             __m128i s = _mm_add_epi64(_mm_sad_epu8(edge16(p, fl), zero),
                                       _mm_sad_epu8(edge16(p + stride, fl), zero));
@@ -86,7 +72,7 @@ TARGET static void edge_cells(const uint8_t *src, ptrdiff_t stride, int w, int h
             out[cx + 1] = (uint8_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
         }
         for (; cx < cw; cx++)
-            out[cx] = (uint8_t)cell_scalar(r0, stride, w, floor, cx);
+            out[cx] = (uint8_t)pw_edge_cell(r0, stride, w, floor, cx);
     }
 }
 
@@ -158,5 +144,31 @@ TARGET static void cap_blocks(uint8_t *row, int n, int cap, uint16_t *blocks, in
     pw_cap_blocks_tail(row, x, n, cap, blocks, bstride);
 }
 
-const pw_kernels pw_kernels_sse2 = {downscale2, edge_cells, window_row, warp_row, edge_row, cap_blocks};
+TARGET static void accumulate(int32_t *dst, const uint16_t *src, int n)
+{
+    const __m128i zero = _mm_setzero_si128();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
+        __m128i lo = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(dst + i)), _mm_unpacklo_epi16(v, zero));
+        __m128i hi = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(dst + i + 4)), _mm_unpackhi_epi16(v, zero));
+        _mm_storeu_si128((__m128i *)(dst + i), lo);
+        _mm_storeu_si128((__m128i *)(dst + i + 4), hi);
+    }
+    for (; i < n; i++)
+        dst[i] += src[i];
+}
+
+TARGET static int next_above(const int16_t *a, int from, int n, int thr)
+{
+    const __m128i t = _mm_set1_epi16((short)thr);
+    while (from + 8 <= n && !_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_loadu_si128((const __m128i *)(a + from)), t)))
+        from += 8;
+    while (from < n && a[from] <= thr)
+        from++;
+    return from;
+}
+
+const pw_kernels pw_kernels_sse2 = {downscale2,  edge_cells, window_row, warp_row,
+                                    edge_row,    cap_blocks, accumulate, next_above};
 #endif

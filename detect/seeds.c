@@ -94,11 +94,10 @@ static void heap_push(pw_seed_heap *hp, pw_seed s)
 static void push_maxima(pw_detector *d, const int16_t *up, const int16_t *mid, const int16_t *down, int n,
                         int level, int cy)
 {
-    for (int x = 0; x < n; x++) {
+    /* Below the weakest kept seed, a full heap would refuse it anyway. */
+    int thr = d->heap.n == d->heap.cap ? d->heap.items[0].score : PW_MIN_SEED_SCORE - 1;
+    for (int x = d->k->next_above(mid, 0, n, thr); x < n; x = d->k->next_above(mid, x + 1, n, thr)) {
         int s = mid[x];
-        /* Below the weakest kept seed, a full heap would refuse it anyway. */
-        if (s < PW_MIN_SEED_SCORE || (d->heap.n == d->heap.cap && s <= d->heap.items[0].score))
-            continue;
         int xl = x > 0 ? x - 1 : x, xr = x + 1 < n ? x + 1 : x;
         if (s <= up[xl] || s <= up[x] || s <= up[xr] || s <= mid[xl])
             continue;
@@ -107,6 +106,7 @@ static void push_maxima(pw_detector *d, const int16_t *up, const int16_t *mid, c
         pw_seed seed = {s, level, x * PW_CELL_W + PW_WIN_W * PW_CELL_W / 2,
                         (cy + PW_BAND_H + PW_GAP_H) * PW_CELL_H + PW_WIN_H * PW_CELL_H / 2};
         heap_push(&d->heap, seed);
+        thr = d->heap.n == d->heap.cap ? d->heap.items[0].score : PW_MIN_SEED_SCORE - 1;
     }
 }
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
@@ -124,12 +125,23 @@ typedef struct {
     GArray *seqs;
     int finals;
     int jpegs; /* vehicle events that carried a JPEG crop */
+    int stats;
+    gint64 frames_in; /* from the latest stats event */
 } inbox;
 
 static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, size_t jpeg_len, void *user)
 {
-    (void)json;
     inbox *in = user;
+    if (ev->kind == PW_EVENT_STATS) {
+        JsonParser *p = json_parser_new();
+        cr_assert(json_parser_load_from_data(p, json, -1, NULL), "stats JSON: %s", json);
+        JsonObject *counters = json_object_get_object_member(json_node_get_object(json_parser_get_root(p)), "counters");
+        in->frames_in = json_object_get_int_member(counters, "frames_in");
+        cr_assert(json_object_has_member(json_object_get_object_member(counters, "stages"), "ocr"), "%s", json);
+        in->stats++;
+        g_object_unref(p);
+        return;
+    }
     if (ev->kind < PW_EVENT_VEHICLE_NEW || ev->kind > PW_EVENT_VEHICLE_FINAL)
         return;
     in->jpegs += jpeg_len > 3 && jpeg[0] == 0xFF && jpeg[1] == 0xD8 && jpeg[2] == 0xFF;
@@ -205,6 +217,11 @@ Test(daemon, one_final_per_plate_with_the_right_text, .init = setup, .fini = tea
     pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
     run_until_finals(sub, &in, 3, 90);
     cr_assert_eq(in.jpegs, (int)in.kinds->len, "every vehicle event carries the JPEG crop of its best read");
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (in.stats < 2 && g_get_monotonic_time() < end)
+        pw_subscriber_run(sub, 100);
+    cr_assert_geq(in.stats, 2, "a stats event every second");
+    cr_assert_gt(in.frames_in, 0, "stats count the frames");
     for (size_t i = 0; i < G_N_ELEMENTS(labels); i++)
         cr_assert_eq(count_final(&in, labels[i]), 1, "%s: %d finals", labels[i], count_final(&in, labels[i]));
     cr_assert_eq(in.finals, 3, "exactly one vehicle.final per plate");

@@ -191,3 +191,25 @@ Test(detect, warmed_up_detector_does_not_allocate)
     cr_expect_eq(pw_detector_grow_count(det), grown, "buffers grew after warm-up");
     pw_image_destroy(&img);
 }
+
+Test(detect, configuration_limits_candidates_and_sets_crop_height)
+{
+    pw_detect_config cfg;
+    pw_detect_config_defaults(&cfg);
+    cfg.max_candidates = 3;
+    cfg.crop_height = 48;
+    pw_detector *d = NULL;
+    cr_assert_eq(pw_detector_new(&cfg, &d, NULL), 0);
+    float truth[4][2];
+    pw_image *img = scene_one(1280, 720, "CR 048 PX", 22, 500.f, 420.f, -6.f, 1, 77u, truth);
+    pw_plane p = pw_image_plane(img);
+    const pw_candidate *c;
+    size_t n;
+    cr_assert_eq(pw_detector_run(d, &p, &c, &n), 0);
+    cr_expect_leq(n, 3);
+    cr_expect_geq(find_hit(c, n, corners_rect(truth), 0.4), 0);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(c[i].crop.height, 48);
+    pw_detector_destroy(&d);
+    pw_image_destroy(&img);
+}

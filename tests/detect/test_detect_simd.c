@@ -176,3 +176,32 @@ Test(detect_simd, window_row_matches_scalar)
         }
     }
 }
+
+Test(detect_simd, accumulate_and_scan_match_scalar)
+{
+    const pw_kernels *ref = &pw_kernels_scalar;
+    for (int t = 0; t < 2; t++) {
+        const pw_kernels *k = simd_tables(t);
+        if (!k)
+            continue;
+        for (int n = 0; n < 70; n += 3) {
+            uint8_t *raw = random_frame(1, 4 * n + 4, (uint32_t)n * 13u + 5u);
+            uint16_t src[70];
+            int16_t a[70];
+            int32_t da[70], db[70];
+            for (int i = 0; i < n; i++) {
+                src[i] = (uint16_t)(raw[2 * i] << 3 | raw[2 * i + 1] >> 5);
+                a[i] = (int16_t)(raw[2 * i] * 40 - 5000);
+                da[i] = db[i] = raw[2 * i + 1] * 1000;
+            }
+            ref->accumulate(da, src, n);
+            k->accumulate(db, src, n);
+            cr_expect_arr_eq(da, db, (size_t)n * sizeof da[0], "accumulate n=%d", n);
+            for (int from = 0; from <= n; from += 5)
+                for (int thr = -6000; thr < 6000; thr += 1700)
+                    cr_expect_eq(ref->next_above(a, from, n, thr), k->next_above(a, from, n, thr),
+                                 "next_above n=%d from=%d thr=%d", n, from, thr);
+            free(raw);
+        }
+    }
+}
