@@ -7,11 +7,18 @@
 
 #include "cvshim.h"
 #include "latency.h"
+#include "reader.h"
 
-/* A crop waiting for OCR; owned by the pool's queue until a worker takes it. */
+/*
+ * One frame's crops waiting for OCR, owned by the pool's queue until a
+ * worker takes it. A frame is read as a whole so that reads of one plate
+ * from overlapping candidates are merged before tracking.
+ */
 typedef struct {
-    pw_image *crop;
-    float corners[4][2];
+    size_t n;
+    pw_image *crops[PW_DETECT_MAX_CANDIDATES];
+    float corners[PW_DETECT_MAX_CANDIDATES][4][2];
+    pw_rect boxes[PW_DETECT_MAX_CANDIDATES];
     uint64_t seq;
     int64_t pts_ns, real_ns, mono_ns, clock_ns;
 } ocr_job;
@@ -38,7 +45,7 @@ struct pw_lane {
     pw_candidate haar_cands[PW_DETECT_MAX_CANDIDATES];
     pw_image *haar_crops[PW_DETECT_MAX_CANDIDATES];  /* reused between frames */
     GThreadPool *pool;    /* owned by the localiser thread once started */
-    gint waiting;         /* crops queued and not yet taken by a worker (atomic) */
+    gint waiting;         /* frames queued and not yet taken by a worker (atomic) */
     GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
     GAsyncQueue *results; /* track_item, to the tracker thread */
     pw_tracker *tracker;
@@ -68,7 +75,7 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_detect_config_defaults(&cfg->detect);
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->ocr_workers = 1;
-    cfg->ocr_queue = 8;
+    cfg->ocr_queue = 4;
     cfg->candidates_per_frame = 3;
     cfg->min_read_confidence = 50.0f;
     cfg->min_chars = 4;
@@ -118,7 +125,8 @@ static int64_t settled_until(pw_lane *lane, int64_t now)
 
 static void free_job(ocr_job *job)
 {
-    pw_image_destroy(&job->crop);
+    for (size_t i = 0; i < job->n; i++)
+        pw_image_destroy(&job->crops[i]);
     g_free(job);
 }
 
@@ -145,14 +153,47 @@ static int accept_read(const pw_lane *lane, const pw_plate_read *rd)
     return (int)strlen(rd->text) >= lane->cfg.min_chars && rd->confidence >= lane->cfg.min_read_confidence;
 }
 
-static void report_read(pw_lane *lane, const ocr_job *job, const pw_plate_read *rd)
+static void report_read(pw_lane *lane, const ocr_job *job, const pw_plate *p)
 {
     if (!lane->sink.on_read)
         return;
-    pw_lane_read r = {.frame_seq = job->seq, .pts_ns = job->pts_ns, .text = rd->text,
-                      .confidence = rd->confidence};
-    memcpy(r.corners, job->corners, sizeof r.corners);
+    pw_lane_read r = {.frame_seq = job->seq, .pts_ns = job->pts_ns, .text = p->read.text,
+                      .confidence = p->read.confidence};
+    memcpy(r.corners, p->corners, sizeof r.corners);
     lane->sink.on_read(&r, lane->sink.user);
+}
+
+/* Hands one merged read of a frame to the tracker thread. */
+static void emit_read(pw_lane *lane, const ocr_job *job, const pw_plate *p, size_t crop)
+{
+    track_item *it = g_new0(track_item, 1);
+    g_strlcpy(it->text, p->read.text, sizeof it->text);
+    g_strlcpy(it->country, p->read.country, sizeof it->country);
+    it->confidence = p->read.confidence;
+    memcpy(it->char_conf, p->read.char_conf, sizeof it->char_conf);
+    memcpy(it->corners, p->corners, sizeof it->corners);
+    it->real_ns = job->real_ns, it->mono_ns = job->mono_ns, it->clock_ns = job->clock_ns;
+    if (lane->cfg.jpeg_crops) {
+        pw_plane plane = pw_image_plane(job->crops[crop]);
+        it->jpeg = encode_crop(&plane);
+    }
+    report_read(lane, job, p);
+    COUNT(lane, reads, 1);
+    g_async_queue_push(lane->results, it);
+}
+
+/* Reads crop i into p; returns 1 when it is kept for tracking. */
+static int read_crop(pw_lane *lane, pw_ocr *engine, const ocr_job *job, size_t i, pw_plate *p)
+{
+    pw_plane crop = pw_image_plane(job->crops[i]);
+    memset(p, 0, sizeof *p);
+    memcpy(p->corners, job->corners[i], sizeof p->corners);
+    p->box = job->boxes[i];
+    double t0 = pw_now_ms();
+    int rc = pw_ocr_read(engine, &crop, (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries,
+                         lane->cfg.n_countries, &p->read);
+    pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
+    return rc == 0 && accept_read(lane, &p->read);
 }
 
 static void ocr_worker(gpointer data, gpointer user)
@@ -161,42 +202,36 @@ static void ocr_worker(gpointer data, gpointer user)
     pw_lane *lane = user;
     g_atomic_int_add(&lane->waiting, -1);
     pw_ocr *engine = g_async_queue_pop(lane->engines);
-    pw_plane crop = pw_image_plane(job->crop);
-    pw_plate_read rd;
-    double t0 = pw_now_ms();
-    int rc = pw_ocr_read(engine, &crop, (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries,
-                         lane->cfg.n_countries, &rd);
-    pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
-    g_async_queue_push(lane->engines, engine);
-    if (rc == 0 && accept_read(lane, &rd)) {
-        track_item *it = g_new0(track_item, 1);
-        g_strlcpy(it->text, rd.text, sizeof it->text);
-        g_strlcpy(it->country, rd.country, sizeof it->country);
-        it->confidence = rd.confidence;
-        memcpy(it->char_conf, rd.char_conf, sizeof it->char_conf);
-        memcpy(it->corners, job->corners, sizeof it->corners);
-        it->real_ns = job->real_ns, it->mono_ns = job->mono_ns, it->clock_ns = job->clock_ns;
-        it->jpeg = lane->cfg.jpeg_crops ? encode_crop(&crop) : NULL;
-        report_read(lane, job, &rd);
-        COUNT(lane, reads, 1);
-        g_async_queue_push(lane->results, it);
+    pw_plate plates[PW_DETECT_MAX_CANDIDATES];
+    size_t crop_of[PW_DETECT_MAX_CANDIDATES], n = 0;
+    for (size_t i = 0; i < job->n; i++) {
+        pw_plate p;
+        int at = read_crop(lane, engine, job, i, &p) ? pw_plates_merge(plates, &n, G_N_ELEMENTS(plates), &p) : -1;
+        if (at >= 0)
+            crop_of[at] = i;
     }
+    g_async_queue_push(lane->engines, engine);
+    for (size_t k = 0; k < n; k++)
+        emit_read(lane, job, &plates[k], crop_of[k]);
     inflight_remove(lane, job->clock_ns);
     free_job(job);
 }
 
-/* Copies a candidate into a job; the detector's crop is only valid until its next run. */
-static ocr_job *make_job(const pw_candidate *c, const pw_frame_info *info, int64_t clock_ns)
+/* Copies the best candidates into a job; the detector's crops are only valid until its next run. */
+static ocr_job *make_job(const pw_candidate *cands, size_t n, const pw_frame_info *info, int64_t clock_ns)
 {
     ocr_job *job = g_new0(ocr_job, 1);
-    if (pw_image_new(c->crop.width, c->crop.height, 1, &job->crop) < 0) {
-        g_free(job);
-        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const pw_candidate *c = &cands[i];
+        if (pw_image_new(c->crop.width, c->crop.height, 1, &job->crops[job->n]) < 0)
+            continue;
+        pw_plane dst = pw_image_plane(job->crops[job->n]);
+        for (int y = 0; y < dst.height; y++)
+            memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
+        memcpy(job->corners[job->n], c->corners, sizeof job->corners[0]);
+        job->boxes[job->n] = c->box;
+        job->n++;
     }
-    pw_plane dst = pw_image_plane(job->crop);
-    for (int y = 0; y < dst.height; y++)
-        memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
-    memcpy(job->corners, c->corners, sizeof job->corners);
     job->seq = info->seq;
     job->pts_ns = info->pts_ns;
     job->real_ns = info->realtime_ns;
@@ -274,22 +309,20 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
                         int64_t clock)
 {
     size_t limit = MIN(n, (size_t)lane->cfg.candidates_per_frame);
-    for (size_t i = 0; i < limit; i++) {
-        /* Offline every crop is read: the recording waits for OCR instead of losing frames. */
-        while (offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
-            g_usleep(500);
-        if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
-            COUNT(lane, ocr_dropped, limit - i);
-            break;
-        }
-        ocr_job *job = make_job(&cands[i], info, clock);
-        if (job) {
-            COUNT(lane, candidates, 1);
-            inflight_add(lane, clock);
-            g_atomic_int_inc(&lane->waiting);
-            g_thread_pool_push(lane->pool, job, NULL);
-        }
+    if (limit == 0)
+        return;
+    /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
+    while (offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
+        g_usleep(500);
+    if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
+        COUNT(lane, ocr_dropped, limit);
+        return;
     }
+    ocr_job *job = make_job(cands, limit, info, clock);
+    COUNT(lane, candidates, job->n);
+    inflight_add(lane, clock);
+    g_atomic_int_inc(&lane->waiting);
+    g_thread_pool_push(lane->pool, job, NULL);
 }
 
 static void process_frame(pw_lane *lane, pw_frame *frame)
@@ -401,7 +434,7 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
     if (lane->cfg.ocr_workers <= 0)
         lane->cfg.ocr_workers = 1;
     if (lane->cfg.ocr_queue <= 0)
-        lane->cfg.ocr_queue = 8;
+        lane->cfg.ocr_queue = 4;
     if (lane->cfg.candidates_per_frame <= 0)
         lane->cfg.candidates_per_frame = 3;
     if (lane->cfg.min_read_confidence <= 0)

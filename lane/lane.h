@@ -5,10 +5,11 @@
  *
  * Threads and queues: one thread takes frames from the capture (whose own
  * latest-frame-wins queue drops frames when this thread falls behind) and
- * runs the localiser; it copies each candidate crop into a job it hands to
- * a GThreadPool of OCR workers, each job owned by the queue until a worker
- * takes it. The pool's queue is bounded: a job that finds it full is
- * dropped and counted. Workers borrow one Tesseract engine each from a
+ * runs the localiser; it copies a frame's best candidate crops into one job
+ * it hands to a GThreadPool of OCR workers, the job owned by the queue
+ * until a worker takes it. The pool's queue is bounded: a frame that finds
+ * it full is dropped and its crops counted. A worker merges the reads of
+ * one plate from overlapping candidates (pw_plates_merge) before tracking. Workers borrow one Tesseract engine each from a
  * pool of engines, and pass their reads to the tracker thread, which owns
  * the tracker and calls the event callback. Nothing queues without bound.
  *
@@ -41,7 +42,7 @@ typedef struct {
     char countries[PW_LANE_MAX_COUNTRIES][PW_COUNTRY_MAX];
     size_t n_countries;
     int ocr_workers;                  /* threads, one Tesseract each; 0 means 1 */
-    int ocr_queue;                    /* crops waiting for OCR at most; 0 means 8 */
+    int ocr_queue;                    /* frames waiting for OCR at most; 0 means 4 */
     int candidates_per_frame;         /* best candidates sent to OCR; 0 means 3 */
     float min_read_confidence;        /* reads below this are not tracked; 0 means 50 */
     int min_chars;                    /* shorter reads are not plates; 0 means 4 */
@@ -84,7 +85,7 @@ typedef struct {
     uint64_t frames_in;       /* frames the capture produced */
     uint64_t frames_done;     /* frames the localiser processed */
     uint64_t capture_dropped; /* frames the capture queue dropped (consumer behind) */
-    uint64_t ocr_dropped;     /* crops dropped because the OCR queue was full */
+    uint64_t ocr_dropped;     /* crops dropped because the OCR queue was full of frames */
     uint64_t candidates;      /* crops sent to OCR */
     uint64_t reads;           /* reads accepted for tracking */
     uint64_t events;          /* vehicle events emitted */

@@ -93,47 +93,56 @@ static int whole_image_crop(pw_reader *r, const pw_plane *grey, pw_plane *crop)
     return pw_cv_resize(grey, crop);
 }
 
-static float box_iou(pw_rect a, pw_rect b)
+/* Overlap of two boxes relative to the smaller one: 1 when one lies inside the other. */
+static float box_containment(pw_rect a, pw_rect b)
 {
     int x0 = MAX(a.x, b.x), y0 = MAX(a.y, b.y);
     int x1 = MIN(a.x + a.w, b.x + b.w), y1 = MIN(a.y + a.h, b.y + b.h);
     if (x1 <= x0 || y1 <= y0)
         return 0.0f;
     float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    return inter / ((float)a.w * a.h + (float)b.w * b.h - inter);
+    return inter / MAX(1.0f, MIN((float)a.w * a.h, (float)b.w * b.h));
 }
 
 /*
- * Which of two reads of one plate to keep. A box that cuts off an end
- * character reads a part of the plate, often with high confidence; the
- * longer reading that contains it wins unless it is much less sure.
+ * Two reads are of one plate when their boxes overlap much or one lies
+ * inside the other (the localiser also proposes slices of a plate's text),
+ * or when they read the same.
+ */
+static int same_plate(const pw_plate *p, const pw_plate *q)
+{
+    return box_containment(p->box, q->box) > 0.5f || strcmp(p->read.text, q->read.text) == 0;
+}
+
+/*
+ * Which of two reads of one plate to keep. A box that cuts off characters or
+ * slices the text reads part of the plate, often confidently; the longer
+ * reading wins unless it is much less sure.
  */
 static int better(const pw_plate *p, const pw_plate *q)
 {
-    const char *a = p->read.text, *b = q->read.text;
-    if (strlen(a) > strlen(b) && strstr(a, b) && p->read.confidence >= 0.8f * q->read.confidence)
+    size_t lp = strlen(p->read.text), lq = strlen(q->read.text);
+    if (lp > lq && p->read.confidence >= 0.8f * q->read.confidence)
         return 1;
-    if (strlen(b) > strlen(a) && strstr(b, a) && q->read.confidence >= 0.8f * p->read.confidence)
+    if (lq > lp && q->read.confidence >= 0.8f * p->read.confidence)
         return 0;
     return p->read.confidence > q->read.confidence;
 }
 
-/*
- * Adds a read plate to the result unless a better read of the same plate is
- * there already: the localiser often proposes overlapping boxes of one plate.
- */
-static void add_plate(pw_read_result *res, const pw_plate *p)
+int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p)
 {
-    for (size_t i = 0; i < res->n_plates; i++) {
-        pw_plate *q = &res->plates[i];
-        if (box_iou(q->box, p->box) > 0.3f || strcmp(q->read.text, p->read.text) == 0) {
-            if (better(p, q))
-                *q = *p;
-            return;
-        }
+    for (size_t i = 0; i < *n; i++) {
+        if (!same_plate(p, &plates[i]))
+            continue;
+        if (!better(p, &plates[i]))
+            return -1;
+        plates[i] = *p;
+        return (int)i;
     }
-    if (res->n_plates < PW_READER_MAX_PLATES)
-        res->plates[res->n_plates++] = *p;
+    if (*n == max)
+        return -1;
+    plates[*n] = *p;
+    return (int)(*n)++;
 }
 
 static int by_confidence(const void *a, const void *b)
@@ -189,7 +198,7 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
         p.detector_score = cands[i].score;
         rc = read_candidate(r, &cands[i].crop, &p, countries, n_countries);
         if (rc > 0)
-            add_plate(res, &p);
+            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p);
     }
     if (rc >= 0 && r->cfg.whole_image_candidate && plate_shaped(grey)) {
         pw_plate p;
@@ -199,7 +208,7 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
         if (rc == 0)
             rc = read_candidate(r, &crop, &p, countries, n_countries);
         if (rc > 0)
-            add_plate(res, &p);
+            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p);
     }
     res->ocr_ms = pw_now_ms() - t1;
     qsort(res->plates, res->n_plates, sizeof res->plates[0], by_confidence);

@@ -54,6 +54,15 @@ typedef struct {
     pw_plate plates[PW_READER_MAX_PLATES];
 } pw_read_result;
 
+/*
+ * Merges p into plates[0..*n): a read of a plate already there (overlapping
+ * box, a box inside the other, or the same text) replaces it only when it is
+ * better (longer and nearly as confident, or more confident). Returns the
+ * index p now occupies, or -1 when it was not kept (a better read is there,
+ * or the array is full).
+ */
+int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p);
+
 typedef struct pw_reader pw_reader;
 
 /* Loads formats, creates the detector and Tesseract; err names what failed. */
