@@ -206,7 +206,7 @@ static void ocr_worker(gpointer data, gpointer user)
     size_t crop_of[PW_DETECT_MAX_CANDIDATES], n = 0;
     for (size_t i = 0; i < job->n; i++) {
         pw_plate p;
-        int at = read_crop(lane, engine, job, i, &p) ? pw_plates_merge(plates, &n, G_N_ELEMENTS(plates), &p) : -1;
+        int at = read_crop(lane, engine, job, i, &p) ? pw_plates_merge(plates, &n, G_N_ELEMENTS(plates), &p, 1) : -1;
         if (at >= 0)
             crop_of[at] = i;
     }

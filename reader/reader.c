@@ -104,35 +104,47 @@ static float box_containment(pw_rect a, pw_rect b)
     return inter / MAX(1.0f, MIN((float)a.w * a.h, (float)b.w * b.h));
 }
 
-/*
- * Two reads are of one plate when their boxes overlap much or one lies
- * inside the other (the localiser also proposes slices of a plate's text),
- * or when they read the same.
- */
-static int same_plate(const pw_plate *p, const pw_plate *q)
+static float box_iou(pw_rect a, pw_rect b)
 {
-    return box_containment(p->box, q->box) > 0.5f || strcmp(p->read.text, q->read.text) == 0;
+    int x0 = MAX(a.x, b.x), y0 = MAX(a.y, b.y);
+    int x1 = MIN(a.x + a.w, b.x + b.w), y1 = MIN(a.y + a.h, b.y + b.h);
+    if (x1 <= x0 || y1 <= y0)
+        return 0.0f;
+    float inter = (float)(x1 - x0) * (float)(y1 - y0);
+    return inter / ((float)a.w * a.h + (float)b.w * b.h - inter);
 }
 
 /*
- * Which of two reads of one plate to keep. A box that cuts off characters or
- * slices the text reads part of the plate, often confidently; the longer
- * reading wins unless it is much less sure.
+ * Two reads are of one plate when their boxes overlap much or they read the
+ * same; with contained set, also when one box lies inside the other.
+ */
+static int same_plate(const pw_plate *p, const pw_plate *q, int contained)
+{
+    if (box_iou(p->box, q->box) > 0.3f || strcmp(p->read.text, q->read.text) == 0)
+        return 1;
+    return contained && box_containment(p->box, q->box) > 0.5f;
+}
+
+/*
+ * Which of two reads of one plate to keep. A box that cuts off an end
+ * character reads a part of the plate, often with high confidence; the
+ * longer reading that contains it wins unless it is much less sure.
+ * Otherwise the more confident read wins.
  */
 static int better(const pw_plate *p, const pw_plate *q)
 {
-    size_t lp = strlen(p->read.text), lq = strlen(q->read.text);
-    if (lp > lq && p->read.confidence >= 0.8f * q->read.confidence)
+    const char *a = p->read.text, *b = q->read.text;
+    if (strlen(a) > strlen(b) && strstr(a, b) && p->read.confidence >= 0.8f * q->read.confidence)
         return 1;
-    if (lq > lp && q->read.confidence >= 0.8f * p->read.confidence)
+    if (strlen(b) > strlen(a) && strstr(b, a) && q->read.confidence >= 0.8f * p->read.confidence)
         return 0;
     return p->read.confidence > q->read.confidence;
 }
 
-int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p)
+int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained)
 {
     for (size_t i = 0; i < *n; i++) {
-        if (!same_plate(p, &plates[i]))
+        if (!same_plate(p, &plates[i], contained))
             continue;
         if (!better(p, &plates[i]))
             return -1;
@@ -198,7 +210,7 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
         p.detector_score = cands[i].score;
         rc = read_candidate(r, &cands[i].crop, &p, countries, n_countries);
         if (rc > 0)
-            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p);
+            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, 0);
     }
     if (rc >= 0 && r->cfg.whole_image_candidate && plate_shaped(grey)) {
         pw_plate p;
@@ -208,7 +220,7 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
         if (rc == 0)
             rc = read_candidate(r, &crop, &p, countries, n_countries);
         if (rc > 0)
-            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p);
+            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, 0);
     }
     res->ocr_ms = pw_now_ms() - t1;
     qsort(res->plates, res->n_plates, sizeof res->plates[0], by_confidence);

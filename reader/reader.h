@@ -55,13 +55,21 @@ typedef struct {
 } pw_read_result;
 
 /*
- * Merges p into plates[0..*n): a read of a plate already there (overlapping
- * box, a box inside the other, or the same text) replaces it only when it is
- * better (longer and nearly as confident, or more confident). Returns the
- * index p now occupies, or -1 when it was not kept (a better read is there,
- * or the array is full).
+ * Merges p into plates[0..*n): a read of a plate already there (boxes with
+ * IoU > 0.3, or the same text; with contained set, also a box lying inside
+ * the other) replaces it only when it is better (a longer reading containing
+ * the other and nearly as confident, or more confident). Returns the index p
+ * now occupies, or -1 when it was not kept (a better read is there, or the
+ * array is full).
+ *
+ * Still images merge without containment: a plate inside a larger text
+ * region must stay a read of its own. Video lanes merge with it, since the
+ * localiser also proposes horizontal slices of a plate's characters, whose
+ * confident misreads would otherwise become vehicles of their own; a lane
+ * sees each plate in many frames, so losing one read to a larger box costs
+ * little.
  */
-int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p);
+int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained);
 
 typedef struct pw_reader pw_reader;
 
