@@ -1,4 +1,5 @@
 // cvshim.cpp - decoding, encoding, geometry, drawing and the Haar cascade.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/imgcodecs.hpp>
@@ -70,20 +71,22 @@ bool header_size(const uint8_t *buf, size_t len, uint32_t *w, uint32_t *h)
     }
     if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
         return false;
-    // Walks the JPEG marker segments up to the first start-of-frame.
-    for (size_t i = 2; i + 9 < len;) {
-        if (buf[i] != 0xFF)
-            return false;
-        uint8_t marker = buf[i + 1];
-        bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-        if (sof) {
-            *h = be16(buf + i + 5);
-            *w = be16(buf + i + 7);
-            return true;
-        }
-        i += 2 + be16(buf + i + 2);
+    // libjpeg skips bytes that are not markers, so walking the segment
+    // lengths could miss the frame header it will use. Every start-of-frame
+    // marker in the file is read instead (entropy-coded data never holds one,
+    // and an EXIF thumbnail's is smaller), and the largest size is kept.
+    bool found = false;
+    *w = *h = 0;
+    for (size_t i = 2; i + 9 <= len; i++) {
+        uint8_t m = buf[i + 1];
+        if (buf[i] != 0xFF || m < 0xC0 || m > 0xCF || m == 0xC4 || m == 0xC8 || m == 0xCC)
+            continue;
+        uint32_t fh = be16(buf + i + 5), fw = be16(buf + i + 7);
+        *h = found ? std::max(*h, fh) : fh;
+        *w = found ? std::max(*w, fw) : fw;
+        found = true;
     }
-    return false;
+    return found;
 }
 
 int copy_to_image(const cv::Mat &m, pw_image **out)
