@@ -1,5 +1,4 @@
 // cvshim.cpp - decoding, encoding, geometry, drawing and the Haar cascade.
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/imgcodecs.hpp>
@@ -71,22 +70,50 @@ bool header_size(const uint8_t *buf, size_t len, uint32_t *w, uint32_t *h)
     }
     if (len < 4 || buf[0] != 0xFF || buf[1] != 0xD8)
         return false;
-    // libjpeg skips bytes that are not markers, so walking the segment
-    // lengths could miss the frame header it will use. Every start-of-frame
-    // marker in the file is read instead (entropy-coded data never holds one,
-    // and an EXIF thumbnail's is smaller), and the largest size is kept.
-    bool found = false;
-    *w = *h = 0;
-    for (size_t i = 2; i + 9 <= len; i++) {
-        uint8_t m = buf[i + 1];
-        if (buf[i] != 0xFF || m < 0xC0 || m > 0xCF || m == 0xC4 || m == 0xC8 || m == 0xCC)
+    // The marker segments are walked as libjpeg walks them: bytes that are
+    // not a marker are skipped up to the next 0xFF (libjpeg warns and goes
+    // on), so a wrong segment length cannot hide the frame header it uses.
+    for (size_t i = 2; i + 1 < len;) {
+        if (buf[i] != 0xFF || buf[i + 1] == 0xFF || buf[i + 1] == 0x00) {
+            i++;
             continue;
-        uint32_t fh = be16(buf + i + 5), fw = be16(buf + i + 7);
-        *h = found ? std::max(*h, fh) : fh;
-        *w = found ? std::max(*w, fw) : fw;
-        found = true;
+        }
+        uint8_t m = buf[i + 1];
+        if (m == 0xDA || m == 0xD9)
+            return false; /* scan data or the end came before any frame header */
+        if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+            i += 2; /* markers without a length */
+            continue;
+        }
+        bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+        if (sof && i + 9 <= len) {
+            *h = be16(buf + i + 5);
+            *w = be16(buf + i + 7);
+            return true;
+        }
+        if (i + 4 > len)
+            return false;
+        i += 2 + be16(buf + i + 2);
     }
-    return found;
+    return false;
+}
+
+// Only the formats cameras and archives deliver are decoded. OpenCV would
+// otherwise also hand unknown bytes to GDAL, which writes each attempt to a
+// temporary file.
+bool known_format(const uint8_t *buf, size_t len)
+{
+    if (len >= 3 && buf[0] == 0xFF && buf[1] == 0xD8 && buf[2] == 0xFF)
+        return true; /* JPEG */
+    if (len >= 8 && std::memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return true;
+    if (len >= 2 && buf[0] == 'B' && buf[1] == 'M')
+        return true; /* BMP */
+    if (len >= 2 && buf[0] == 'P' && buf[1] >= '1' && buf[1] <= '6')
+        return true; /* PBM, PGM, PPM */
+    if (len >= 4 && (std::memcmp(buf, "II*\0", 4) == 0 || std::memcmp(buf, "MM\0*", 4) == 0))
+        return true; /* TIFF */
+    return len >= 12 && std::memcmp(buf, "RIFF", 4) == 0 && std::memcmp(buf + 8, "WEBP", 4) == 0;
 }
 
 int copy_to_image(const cv::Mat &m, pw_image **out)
@@ -111,6 +138,8 @@ extern "C" int pw_cv_decode(const uint8_t *buf, size_t len, pw_image **grey, pw_
         *bgr = nullptr;
     if (!buf || len == 0)
         return pw_err_set(err, PW_EEMPTYIMG, "file is empty (0 bytes)");
+    if (!known_format(buf, len))
+        return pw_err_set(err, PW_EDECODE, "not a JPEG, PNG, BMP, PNM, TIFF or WebP image (%zu bytes)", len);
     if (looks_truncated(buf, len))
         return pw_err_set(err, PW_ETRUNCATED, "file ends before the image's end marker (%zu bytes)", len);
     uint32_t hw = 0, hh = 0;

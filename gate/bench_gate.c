@@ -1,6 +1,6 @@
 /*
  * bench_gate.c - pw-bench-gate: import and decision-latency benchmark of the
- * lane controller (docs/bench-gate.md).
+ * lane controller (docs/BENCHMARKS.md, section 6).
  *
  *   pw-bench-gate [--rows 1000000] [--events 20000] [--dir DIR] [--seed 1]
  *

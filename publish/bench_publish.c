@@ -7,7 +7,7 @@
  * event on a bare PUB socket: the publisher's work without the journal), the publisher with the journal at
  * synchronous=NORMAL and =FULL (per-call latency p50/p99/max and events/s),
  * the journal append alone, and end-to-end delivery to a subscriber.
- * Results are printed as a Markdown table for docs/bench-publish.md.
+ * Results are printed as a Markdown table for docs/BENCHMARKS.md (section 5).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"

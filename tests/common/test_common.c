@@ -142,7 +142,19 @@ Test(decode, empty_and_foreign_bytes)
     cr_assert_eq(pw_cv_decode((const uint8_t *)"", 0, &grey, NULL, &err), PW_EEMPTYIMG);
     const char text[] = "this is a text file, not a picture\n";
     cr_assert_eq(pw_cv_decode((const uint8_t *)text, sizeof text, &grey, NULL, &err), PW_EDECODE);
-    cr_assert(strstr(err.msg, "no image decoder") != NULL);
+    cr_assert(strstr(err.msg, "not a JPEG, PNG") != NULL, "%s", err.msg);
+    cr_assert_null(grey);
+}
+
+Test(decode, a_known_magic_with_garbage_after_it_is_not_an_image)
+{
+    /* A PNG signature followed by noise passes the format check and fails in the decoder. */
+    uint8_t bytes[64] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'X', 'X', 'X', 'X'};
+    memcpy(bytes + 52, "IEND", 4); /* complete, so that it is not called truncated */
+    pw_image *grey = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_cv_decode(bytes, sizeof bytes, &grey, NULL, &err), PW_EDECODE, "%s", err.msg);
+    cr_assert(strstr(err.msg, "no image decoder") != NULL, "%s", err.msg);
     cr_assert_null(grey);
 }
 
