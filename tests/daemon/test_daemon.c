@@ -153,11 +153,10 @@ static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, 
 
 static void inbox_init(inbox *in)
 {
+    memset(in, 0, sizeof *in);
     in->kinds = g_ptr_array_new_with_free_func(g_free);
     in->plates = g_ptr_array_new_with_free_func(g_free);
     in->seqs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    in->finals = 0;
-    in->jpegs = 0;
 }
 
 static void inbox_clear(inbox *in)
@@ -220,7 +219,10 @@ Test(daemon, one_final_per_plate_with_the_right_text, .init = setup, .fini = tea
     gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
     while (in.stats < 2 && g_get_monotonic_time() < end)
         pw_subscriber_run(sub, 100);
-    cr_assert_geq(in.stats, 2, "a stats event every second");
+    if (in.stats < 2) {
+        gchar *log = read_log("d.log");
+        cr_assert_fail("a stats event every second: %d in 30 s; daemon log:\n%s", in.stats, log);
+    }
     cr_assert_gt(in.frames_in, 0, "stats count the frames");
     for (size_t i = 0; i < G_N_ELEMENTS(labels); i++)
         cr_assert_eq(count_final(&in, labels[i]), 1, "%s: %d finals", labels[i], count_final(&in, labels[i]));
