@@ -10,7 +10,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 work=$(mktemp -d /tmp/pw-bench-daemon-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+[ -n "${PW_BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 pw="$build/cli/platewatch"
 plates="AB-123-CD:FR,WX 48213:PL,7FKM294:US,KT-802-RV:FR,XR 51734:PL,3MHP468:US"
 "$build/synth/pw-synth" drive --out "$work/lane.webm" --plates "$plates" --width 1280 --height 720 --fps 25 >/dev/null

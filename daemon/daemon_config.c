@@ -172,12 +172,12 @@ static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
 {
     int rc, final_ms = 1500, new_conf = 70, min_conf = 50, voting = 1;
     if ((rc = get_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
-        (rc = get_int(r, group, "ocr_queue", 8, 1, 256, &lc->ocr_queue)) < 0 ||
+        (rc = get_int(r, group, "ocr_queue", 2, 1, 256, &lc->ocr_queue)) < 0 ||
         (rc = get_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
                       &lc->candidates_per_frame)) < 0 ||
         (rc = get_int(r, group, "min_read_confidence", 50, 0, 100, &min_conf)) < 0 ||
         (rc = get_int(r, group, "new_min_confidence", 70, 0, 100, &new_conf)) < 0 ||
-        (rc = get_int(r, group, "new_min_frames", 1, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
+        (rc = get_int(r, group, "new_min_frames", 2, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
         (rc = get_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
         (rc = get_bool(r, group, "jpeg_crops", 0, &lc->jpeg_crops)) < 0 ||
         (rc = get_bool(r, group, "voting", 1, &voting)) < 0 ||

@@ -75,8 +75,10 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_detect_config_defaults(&cfg->detect);
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->ocr_workers = 1;
-    cfg->ocr_queue = 4;
+    cfg->ocr_queue = 2;
     cfg->candidates_per_frame = 3;
+    /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
+    cfg->tracker.new_min_frames = 2;
     cfg->min_read_confidence = 50.0f;
     cfg->min_chars = 4;
 }
@@ -434,7 +436,7 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
     if (lane->cfg.ocr_workers <= 0)
         lane->cfg.ocr_workers = 1;
     if (lane->cfg.ocr_queue <= 0)
-        lane->cfg.ocr_queue = 4;
+        lane->cfg.ocr_queue = 2;
     if (lane->cfg.candidates_per_frame <= 0)
         lane->cfg.candidates_per_frame = 3;
     if (lane->cfg.min_read_confidence <= 0)

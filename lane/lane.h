@@ -42,7 +42,7 @@ typedef struct {
     char countries[PW_LANE_MAX_COUNTRIES][PW_COUNTRY_MAX];
     size_t n_countries;
     int ocr_workers;                  /* threads, one Tesseract each; 0 means 1 */
-    int ocr_queue;                    /* frames waiting for OCR at most; 0 means 4 */
+    int ocr_queue;                    /* frames waiting for OCR at most; 0 means 2 (low latency) */
     int candidates_per_frame;         /* best candidates sent to OCR; 0 means 3 */
     float min_read_confidence;        /* reads below this are not tracked; 0 means 50 */
     int min_chars;                    /* shorter reads are not plates; 0 means 4 */
@@ -55,7 +55,7 @@ typedef struct {
     pw_tracker_config tracker;
 } pw_lane_config;
 
-/* Fills cfg with the defaults above for the given source (borrowed). */
+/* Fills cfg with the defaults above (and NEW after 2 reads) for the given source (borrowed). */
 void pw_lane_config_defaults(pw_lane_config *cfg, const char *source);
 
 /* One plate read on one frame, before tracking (for frame-level accuracy). */
