@@ -13,54 +13,30 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "pwtest.h"
+
 #define PLATES "AB-123-CD:FR,WX 48213:PL"
 /* Two vehicles of 24 frames with 16-frame gaps: 2 * (16 + 24) + 16 frames. */
 #define CLIP_FRAMES 96
 #define PLATE_FRAMES 48
 
-static gchar *tmpdir;
+static char *tmpdir;
 
 static void setup(void)
 {
-    tmpdir = g_dir_make_tmp("pw-bench-video-XXXXXX", NULL);
-    cr_assert_not_null(tmpdir);
+    tmpdir = pwtest_tmpdir("pw-bench-video");
 }
 
 static void teardown(void)
 {
-    gchar *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    pwtest_rmtree(&tmpdir);
 }
 
-typedef struct {
-    int status;
-    gchar *out, *err;
-} run_result;
+typedef pwtest_run_result run_result;
 
 static run_result run(const char *env_program, const char *const *args)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)g_getenv(env_program));
-    cr_assert_not_null(argv->pdata[0], "%s is not set", env_program);
-    for (; *args; args++)
-        g_ptr_array_add(argv, (gpointer)*args);
-    g_ptr_array_add(argv, NULL);
-    run_result r = {0};
-    int wait = 0;
-    GError *gerr = NULL;
-    cr_assert(g_spawn_sync(tmpdir, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &wait,
-                           &gerr),
-              "spawn: %s", gerr ? gerr->message : "");
-    r.status = WIFEXITED(wait) ? WEXITSTATUS(wait) : 128;
-    g_ptr_array_free(argv, TRUE);
-    return r;
-}
-
-static void free_result(run_result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
+    return pwtest_run(env_program, args, tmpdir);
 }
 
 /* Writes a small drive-by clip (and its truth and boxes) into folder; returns the clip's path. */
@@ -73,7 +49,7 @@ static gchar *make_clip(const char *folder, const char *name)
                           "--frames", "24", "--gap", "16", "--far", "20", "--near", "28", NULL};
     run_result r = run("PW_SYNTH", args);
     cr_assert_eq(r.status, 0, "pw-synth: %s", r.err);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(dir);
     return clip;
 }
@@ -150,7 +126,7 @@ Test(bench_video, one_configuration_reads_the_passages)
     cr_assert_null(strstr(page, "src="), "the page must not fetch anything");
     g_free(page);
     g_object_unref(p);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(clip), g_free(conf), g_free(json), g_free(html), g_free(folder);
 }
 
@@ -172,7 +148,7 @@ Test(bench_video, two_simd_levels_side_by_side_agree)
     cr_assert_eq(total(a, "exact"), total(b, "exact"));
     cr_assert_eq(total(a, "frames"), total(b, "frames"));
     g_object_unref(p);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(clip), g_free(conf), g_free(json);
 }
 
@@ -193,7 +169,7 @@ Test(bench_video, manifest_stills_are_one_frame_vehicles)
     cr_assert_eq(total(c, "frames"), 3);
     cr_assert_gt(json_object_get_size(json_object_get_object_member(c, "by_height")), 0);
     g_object_unref(p);
-    free_result(&g), free_result(&r);
+    pwtest_run_free(&g), pwtest_run_free(&r);
     g_free(dir), g_free(conf), g_free(manifest), g_free(json);
 }
 
@@ -211,7 +187,7 @@ Test(bench_video, realtime_reports_dropped_frames)
     cr_assert_eq(total(c, "frames") + total(c, "frames_dropped"), total(c, "frames_in"));
     cr_assert_eq(total(c, "frames_in"), CLIP_FRAMES);
     g_object_unref(p);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(clip), g_free(conf), g_free(json);
 }
 
@@ -220,7 +196,7 @@ static void expect_usage_error(const char *const *args, const char *needle)
     run_result r = run("PW_PLATEWATCH", args);
     cr_assert_eq(r.status, 2, "status %d for %s", r.status, args[2]);
     cr_assert(strstr(r.err, needle), "stderr '%s' lacks '%s'", r.err, needle);
-    free_result(&r);
+    pwtest_run_free(&r);
 }
 
 Test(bench_video, bad_input_is_named)

@@ -18,24 +18,22 @@
 #include <unistd.h>
 
 #include "publish.h"
+#include "pwtest.h"
 #include "subscriber.h"
 
 #define PLATES "AB-123-CD:FR,WX 48213:PL,7FKM294:US"
 static const char *const labels[] = {"AB123CD", "WX48213", "7FKM294"};
 
-static gchar *tmpdir;
+static char *tmpdir;
 
 static void setup(void)
 {
-    tmpdir = g_dir_make_tmp("pw-daemon-XXXXXX", NULL);
-    cr_assert_not_null(tmpdir);
+    tmpdir = pwtest_tmpdir("pw-daemon");
 }
 
 static void teardown(void)
 {
-    gchar *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    pwtest_rmtree(&tmpdir);
 }
 
 static int free_port(void)

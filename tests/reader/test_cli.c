@@ -11,49 +11,25 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-static gchar *tmpdir;
+#include "pwtest.h"
+
+static char *tmpdir;
 
 static void setup(void)
 {
-    tmpdir = g_dir_make_tmp("pw-cli-XXXXXX", NULL);
-    cr_assert_not_null(tmpdir);
+    tmpdir = pwtest_tmpdir("pw-cli");
 }
 
 static void teardown(void)
 {
-    gchar *argv[] = {"rm", "-rf", tmpdir, NULL};
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-    g_free(tmpdir);
+    pwtest_rmtree(&tmpdir);
 }
 
-typedef struct {
-    int status;
-    gchar *out, *err;
-} run_result;
+typedef pwtest_run_result run_result;
 
 static run_result run(const char *const *args)
 {
-    GPtrArray *argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)g_getenv("PW_PLATEWATCH"));
-    for (; *args; args++)
-        g_ptr_array_add(argv, (gpointer)*args);
-    g_ptr_array_add(argv, NULL);
-    cr_assert_not_null(argv->pdata[0], "PW_PLATEWATCH is not set");
-    run_result r = {0};
-    int wait = 0;
-    GError *gerr = NULL;
-    cr_assert(g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &wait,
-                           &gerr),
-              "spawn: %s", gerr ? gerr->message : "");
-    r.status = WIFEXITED(wait) ? WEXITSTATUS(wait) : 128;
-    g_ptr_array_free(argv, TRUE);
-    return r;
-}
-
-static void free_result(run_result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
+    return pwtest_run("PW_PLATEWATCH", args, NULL);
 }
 
 /* Writes n rendered scenes with pw-synth; returns the manifest path. */
@@ -138,7 +114,7 @@ Test(cli, read_json_prints_one_parseable_line_per_image, .init = setup, .fini = 
 
     g_object_unref(parser);
     g_strfreev(lines);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(good), g_free(missing), g_free(empty), g_free(manifest), g_free(label);
 }
 
@@ -152,7 +128,7 @@ Test(cli, read_text_names_plate_country_and_timings, .init = setup, .fini = tear
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, label) != NULL, "%s", r.out);
     cr_assert(strstr(r.out, "detect") && strstr(r.out, "ocr") && strstr(r.out, "corners"), "%s", r.out);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(good), g_free(manifest), g_free(label);
 }
 
@@ -162,17 +138,17 @@ Test(cli, usage_errors_exit_2_with_a_reason, .init = setup, .fini = teardown)
     run_result r = run(none);
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "no image") != NULL, "%s", r.err);
-    free_result(&r);
+    pwtest_run_free(&r);
     const char *country[] = {"read", "--country", "ZZ", "x.jpg", NULL};
     r = run(country);
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "ZZ") != NULL, "%s", r.err);
-    free_result(&r);
+    pwtest_run_free(&r);
     const char *tess[] = {"read", "--tessdata", "/nonexistent", "x.jpg", NULL};
     r = run(tess);
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "/nonexistent") != NULL, "%s", r.err);
-    free_result(&r);
+    pwtest_run_free(&r);
 }
 
 Test(cli, bench_images_reports_every_column, .init = setup, .fini = teardown, .timeout = 300)
@@ -192,12 +168,12 @@ Test(cli, bench_images_reports_every_column, .init = setup, .fini = teardown, .t
     cr_assert_eq(images, 4);
     cr_assert_geq(detected, 75.0, "%s", r.out);
     cr_assert_geq(exact, 50.0, "%s", r.out);
-    free_result(&r);
+    pwtest_run_free(&r);
 
     const char *bad[] = {"bench", "images", "/nonexistent/manifest.csv", NULL};
     r = run(bad);
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.err, "/nonexistent/manifest.csv") != NULL);
-    free_result(&r);
+    pwtest_run_free(&r);
     g_free(manifest);
 }

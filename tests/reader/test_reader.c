@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "pwtest.h"
 #include "reader.h"
 #include "synth.h"
 
 static pw_reader *reader;
-static gchar *tmpdir;
+static char *tmpdir;
 
 static void setup(void)
 {
@@ -23,26 +24,14 @@ static void setup(void)
     pw_reader_config_defaults(&cfg);
     pw_err err = {0};
     cr_assert_eq(pw_reader_new(&cfg, &reader, &err), 0, "reader: %s", err.msg);
-    tmpdir = g_dir_make_tmp("pw-reader-XXXXXX", NULL);
-    cr_assert_not_null(tmpdir);
+    tmpdir = pwtest_tmpdir("pw-reader");
 }
 
 static void teardown(void)
 {
     pw_reader_destroy(&reader);
     cr_assert_null(reader);
-    if (tmpdir) {
-        GDir *d = g_dir_open(tmpdir, 0, NULL);
-        for (const gchar *n; d && (n = g_dir_read_name(d));) {
-            gchar *p = g_build_filename(tmpdir, n, NULL);
-            g_unlink(p);
-            g_free(p);
-        }
-        if (d)
-            g_dir_close(d);
-        g_rmdir(tmpdir);
-        g_free(tmpdir);
-    }
+    pwtest_rmtree(&tmpdir);
 }
 
 /* Arrays rather than pointers: Criterion copies parameters into a new process. */
