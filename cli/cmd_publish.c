@@ -55,6 +55,7 @@ typedef struct {
     gboolean from_start;
     char **kinds;
     char *state;
+    gboolean text;
     int count;
     int seconds;
 } sub_opts;
@@ -98,6 +99,8 @@ static void add_sub_entries(GOptionContext *ctx, sub_opts *o, bool with_kinds)
          "replay each lane's whole journal first", NULL},
         {"state", 's', 0, G_OPTION_ARG_FILENAME, &o->state,
          "remember the last sequence per stream here and resume from it", "FILE"},
+        {"text", 0, 0, G_OPTION_ARG_NONE, &o->text,
+         "one readable line per vehicle event instead of its JSON", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     g_option_context_add_main_entries(ctx, common, NULL);
     if (with_kinds)
@@ -138,6 +141,7 @@ typedef struct {
     pw_subscriber *sub;
     GKeyFile *state;
     const char *state_path;
+    int text;
     int count;
     int seen;
 } run_ctx;
@@ -207,7 +211,12 @@ static void tail_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, s
     (void)jpeg;
     (void)n;
     run_ctx *rc = user;
-    printf("%s\n", json);
+    if (rc->text && ev->kind >= PW_EVENT_VEHICLE_NEW && ev->kind <= PW_EVENT_VEHICLE_FINAL)
+        printf("#%-5" G_GUINT64_FORMAT " %-14s %s/%s  %-10s %-3s confidence %.2f  frames %3u  latency %.1f ms\n",
+               ev->seq, pw_event_kind_name(ev->kind), ev->site, ev->lane, ev->plate,
+               ev->country[0] ? ev->country : "-", ev->confidence, ev->frames, ev->latency_ms);
+    else if (!rc->text)
+        printf("%s\n", json);
     fflush(stdout);
     save_state(rc, ev);
     rc->seen++;
@@ -248,6 +257,7 @@ int pw_cmd_tail(int argc, char **argv)
         if (o.state)
             load_state(&rc, o.state);
         rc.count = o.count;
+        rc.text = o.text;
         status = run_loop(&rc, o.seconds);
     }
     pw_subscriber_destroy(&rc.sub);
@@ -331,6 +341,7 @@ int pw_cmd_stats(int argc, char **argv)
     } else if ((status = new_subscriber("stats", &o, PW_KIND_BIT(PW_EVENT_STATS), stats_cb,
                                         &rc)) == 0) {
         rc.count = o.count;
+        rc.text = o.text;
         status = run_loop(&rc, o.seconds);
     }
     pw_subscriber_destroy(&rc.sub);

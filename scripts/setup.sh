@@ -95,7 +95,7 @@ CONF
     pid=$!
     "$pw" tail --connect tcp://127.0.0.1:17700 --replay tcp://127.0.0.1:17701 --from-start \
         --server-key "$out/server.pub" --key "$out/clients/controller.key" \
-        --kind vehicle.new --kind vehicle.update --kind vehicle.final --seconds 14 || status=$?
+        --kind vehicle.new --kind vehicle.update --kind vehicle.final --text --seconds 14 || status=$?
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || status=$?
     log "expected plates: AB123CD (FR), WX48213 (PL), 7FKM294 (US); platewatchd exited with status $status"

@@ -91,6 +91,16 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
     g_free(out);
     g_free(err);
 
+    /* --text prints one readable line per vehicle event. */
+    char *targv[] = {PW_PLATEWATCH_EXE, "tail", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
+                     "-r", (char *)pw_publisher_endpoint(pub, "replay"), "--from-start", "--text",
+                     "--kind", "vehicle.final", "-n", "5", "-t", "20", NULL};
+    cr_expect_eq(run(targv, &out, &err), 0, "%s", err);
+    cr_expect(strstr(out, "#5") && strstr(out, "vehicle.final") && strstr(out, "TA1L5") && !strchr(out, '{'),
+              "%s", out);
+    g_free(out);
+    g_free(err);
+
     char *sargv[] = {PW_PLATEWATCH_EXE, "stats", "--plain", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
                      "-n", "1", "-t", "20", NULL};
     GPid pid = 0;
