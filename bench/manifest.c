@@ -142,16 +142,3 @@ void pw_manifest_filter_sets(pw_manifest *m, const char *sets)
     }
     g_strfreev(wanted);
 }
-
-double pw_rect_iou(pw_rect a, pw_rect b)
-{
-    if (a.w <= 0 || a.h <= 0 || b.w <= 0 || b.h <= 0)
-        return 0.0;
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
-        return 0.0;
-    double inter = (double)(x1 - x0) * (y1 - y0);
-    return inter / ((double)a.w * a.h + (double)b.w * b.h - inter);
-}

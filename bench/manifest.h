@@ -39,7 +39,4 @@ const pw_manifest_row *pw_manifest_row_at(const pw_manifest *m, size_t i);
 /* Keeps only rows whose set is in the comma-separated list (NULL or "" keeps all). */
 void pw_manifest_filter_sets(pw_manifest *m, const char *sets);
 
-/* Intersection over union of two boxes, 0 when either is empty. */
-double pw_rect_iou(pw_rect a, pw_rect b);
-
 #endif

@@ -169,3 +169,16 @@ void pw_reexec_with_single_thread_openmp(char **argv)
     fprintf(stderr, "%s: warning: cannot re-execute with OMP_THREAD_LIMIT=1 (%s); OCR will be slow\n",
             argv[0], strerror(errno));
 }
+
+double pw_rect_iou(pw_rect a, pw_rect b)
+{
+    if (a.w <= 0 || a.h <= 0 || b.w <= 0 || b.h <= 0)
+        return 0.0;
+    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
+    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
+    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
+    if (x1 <= x0 || y1 <= y0)
+        return 0.0;
+    double inter = (double)(x1 - x0) * (y1 - y0);
+    return inter / ((double)a.w * a.h + (double)b.w * b.h - inter);
+}

@@ -110,6 +110,14 @@ int pw_edit_distance(const char *a, const char *b);
  */
 void pw_reexec_with_single_thread_openmp(char **argv);
 
+/* An axis-aligned rectangle in pixels. */
+typedef struct {
+    int x, y, w, h;
+} pw_rect;
+
+/* Intersection over union of two boxes, 0 when either is empty. */
+double pw_rect_iou(pw_rect a, pw_rect b);
+
 /* Milliseconds on CLOCK_MONOTONIC, for stage timings. */
 double pw_now_ms(void);
 

@@ -19,11 +19,6 @@
 extern "C" {
 #endif
 
-/* An axis-aligned rectangle in pixels. */
-typedef struct {
-    int x, y, w, h;
-} pw_rect;
-
 /* ---- Decoding and encoding ------------------------------------------ */
 
 /*

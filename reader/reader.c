@@ -104,23 +104,13 @@ static float box_containment(pw_rect a, pw_rect b)
     return inter / MAX(1.0f, MIN((float)a.w * a.h, (float)b.w * b.h));
 }
 
-static float box_iou(pw_rect a, pw_rect b)
-{
-    int x0 = MAX(a.x, b.x), y0 = MAX(a.y, b.y);
-    int x1 = MIN(a.x + a.w, b.x + b.w), y1 = MIN(a.y + a.h, b.y + b.h);
-    if (x1 <= x0 || y1 <= y0)
-        return 0.0f;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    return inter / ((float)a.w * a.h + (float)b.w * b.h - inter);
-}
-
 /*
  * Two reads are of one plate when their boxes overlap much or they read the
  * same; with contained set, also when one box lies inside the other.
  */
 static int same_plate(const pw_plate *p, const pw_plate *q, int contained)
 {
-    if (box_iou(p->box, q->box) > 0.3f || strcmp(p->read.text, q->read.text) == 0)
+    if (pw_rect_iou(p->box, q->box) > 0.3 || strcmp(p->read.text, q->read.text) == 0)
         return 1;
     return contained && box_containment(p->box, q->box) > 0.5f;
 }

@@ -229,3 +229,12 @@ Test(synth, plate_is_light_with_dark_text)
     style.char_height = 3;
     cr_assert_eq(pw_synth_plate(&style, &img), -EINVAL);
 }
+
+Test(geometry, iou_of_boxes)
+{
+    pw_rect a = {0, 0, 10, 10}, b = {5, 0, 10, 10}, c = {20, 20, 5, 5}, empty = {0, 0, 0, 10};
+    cr_assert_float_eq(pw_rect_iou(a, a), 1.0, 1e-9);
+    cr_assert_float_eq(pw_rect_iou(a, b), 50.0 / 150.0, 1e-9);
+    cr_assert_float_eq(pw_rect_iou(a, c), 0.0, 1e-9);
+    cr_assert_float_eq(pw_rect_iou(a, empty), 0.0, 1e-9);
+}

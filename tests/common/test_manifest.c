@@ -76,12 +76,3 @@ Test(manifest, missing_file_is_named)
     cr_assert_eq(pw_manifest_load("/nonexistent/manifest.csv", &m, &err), -ENOENT);
     cr_assert(strstr(err.msg, "/nonexistent/manifest.csv") != NULL);
 }
-
-Test(manifest, iou)
-{
-    pw_rect a = {0, 0, 10, 10}, b = {5, 0, 10, 10}, c = {20, 20, 5, 5}, empty = {0, 0, 0, 10};
-    cr_assert_float_eq(pw_rect_iou(a, a), 1.0, 1e-9);
-    cr_assert_float_eq(pw_rect_iou(a, b), 50.0 / 150.0, 1e-9);
-    cr_assert_float_eq(pw_rect_iou(a, c), 0.0, 1e-9);
-    cr_assert_float_eq(pw_rect_iou(a, empty), 0.0, 1e-9);
-}

@@ -47,22 +47,10 @@ static inline pw_rect corners_rect(float c[4][2])
     return (pw_rect){(int)x0, (int)y0, (int)(x1 - x0 + 0.5f), (int)(y1 - y0 + 0.5f)};
 }
 
-static inline double rect_iou(pw_rect a, pw_rect b)
-{
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
-        return 0.0;
-    double inter = (double)(x1 - x0) * (y1 - y0);
-    return inter / ((double)a.w * a.h + (double)b.w * b.h - inter);
-}
-
-/* Index of the best-ranked candidate overlapping truth with IoU above min_iou, or -1. */
 static inline int find_hit(const pw_candidate *c, size_t n, pw_rect truth, double min_iou)
 {
     for (size_t i = 0; i < n; i++)
-        if (rect_iou(c[i].box, truth) > min_iou)
+        if (pw_rect_iou(c[i].box, truth) > min_iou)
             return (int)i;
     return -1;
 }
