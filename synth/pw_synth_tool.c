@@ -72,10 +72,13 @@ static void corners_box(const float c[4][2], pw_rect *box)
     *box = (pw_rect){(int)floorf(x0), (int)floorf(y0), (int)ceilf(x1 - x0), (int)ceilf(y1 - y0)};
 }
 
-static int parse(int *argc, char ***argv, GOptionEntry *entries, const char *summary)
+/* Parses the options of a sub-command; shared (may be NULL) adds a second set of entries. */
+static int parse(int *argc, char ***argv, GOptionEntry *entries, GOptionEntry *shared, const char *summary)
 {
     GOptionContext *ctx = g_option_context_new(summary);
     g_option_context_add_main_entries(ctx, entries, NULL);
+    if (shared)
+        g_option_context_add_main_entries(ctx, shared, NULL);
     GError *gerr = NULL;
     gboolean ok = g_option_context_parse(ctx, argc, argv, &gerr);
     g_option_context_free(ctx);
@@ -86,6 +89,18 @@ static int parse(int *argc, char ***argv, GOptionEntry *entries, const char *sum
     }
     return 0;
 }
+
+/* The drive-by options that `drive` and `photos` share, writing into spec and seed. */
+#define DRIVE_SPEC_ENTRIES(spec, seed)                                                                      \
+    {"width", 'W', 0, G_OPTION_ARG_INT, &(spec).width, "Frame width (default 1280)", "W"},                   \
+    {"height", 'H', 0, G_OPTION_ARG_INT, &(spec).height, "Frame height (default 720)", "H"},                 \
+    {"frames", 0, 0, G_OPTION_ARG_INT, &(spec).frames_per_passage, "Frames per vehicle (default 40)", "N"},  \
+    {"gap", 0, 0, G_OPTION_ARG_INT, &(spec).gap_frames, "Empty frames between vehicles (default 30)", "N"},  \
+    {"far", 0, 0, G_OPTION_ARG_INT, &(spec).char_height_far, "Character height when far (default 18)", "PX"}, \
+    {"near", 0, 0, G_OPTION_ARG_INT, &(spec).char_height_near, "Character height when near (default 34)",    \
+     "PX"},                                                                                                 \
+    {"seed", 's', 0, G_OPTION_ARG_INT, &(seed), "Random seed (default 1)", "S"},                           \
+    {NULL, 0, 0, 0, NULL, NULL, NULL}
 
 static int write_scene(const char *dir, int index, int width, int height, guint64 *s, FILE *manifest)
 {
@@ -133,7 +148,7 @@ static int scenes_main(int argc, char **argv)
         {"width", 'W', 0, G_OPTION_ARG_INT, &width, "Scene width (default 1280)", "W"},
         {"height", 'H', 0, G_OPTION_ARG_INT, &height, "Scene height (default 720)", "H"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    if (parse(&argc, &argv, entries, "- write rendered plate scenes and manifest.csv") < 0 || !out || count <= 0) {
+    if (parse(&argc, &argv, entries, NULL, "- write rendered plate scenes and manifest.csv") < 0 || !out || count <= 0) {
         fprintf(stderr, "usage: pw-synth scenes --out DIR [--count N] [--seed S]\n");
         g_free(out);
         return 2;
@@ -243,17 +258,11 @@ static int drive_main(int argc, char **argv)
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Clip to write: .webm (VP8) or .avi (MJPEG)", "FILE"},
         {"plates", 'p', 0, G_OPTION_ARG_STRING, &plates, "Plates as printed, with countries", "TEXT:CC,..."},
         {"truth", 't', 0, G_OPTION_ARG_FILENAME, &truth_path, "Ground truth file (default FILE.truth.csv)", "FILE"},
-        {"width", 'W', 0, G_OPTION_ARG_INT, &spec.width, "Frame width (default 1280)", "W"},
-        {"height", 'H', 0, G_OPTION_ARG_INT, &spec.height, "Frame height (default 720)", "H"},
         {"fps", 0, 0, G_OPTION_ARG_INT, &spec.fps, "Frames per second (default 25)", "N"},
-        {"frames", 0, 0, G_OPTION_ARG_INT, &spec.frames_per_passage, "Frames per vehicle (default 40)", "N"},
-        {"gap", 0, 0, G_OPTION_ARG_INT, &spec.gap_frames, "Empty frames between vehicles (default 30)", "N"},
-        {"far", 0, 0, G_OPTION_ARG_INT, &spec.char_height_far, "Character height when far (default 18)", "PX"},
-        {"near", 0, 0, G_OPTION_ARG_INT, &spec.char_height_near, "Character height when near (default 34)", "PX"},
-        {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "S"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionEntry shared[] = {DRIVE_SPEC_ENTRIES(spec, seed)};
     int status = 2;
-    if (parse(&argc, &argv, entries, "- write a drive-by recording and its ground truth") < 0 || !out) {
+    if (parse(&argc, &argv, entries, shared, "- write a drive-by recording and its ground truth") < 0 || !out) {
         fprintf(stderr, "usage: pw-synth drive --out CLIP.webm|CLIP.avi [--plates TEXT:CC,...]\n");
         goto done;
     }
@@ -414,17 +423,11 @@ static int photos_main(int argc, char **argv)
         {"sets", 0, 0, G_OPTION_ARG_STRING, &sets, "Sets to use (default: all)", "a,b"},
         {"per-clip", 'n', 0, G_OPTION_ARG_INT, &per_clip, "Vehicles per clip (default 5)", "N"},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "webm (VP8, default) or avi (MJPEG)", "FMT"},
-        {"width", 'W', 0, G_OPTION_ARG_INT, &spec.width, "Frame width (default 1280)", "W"},
-        {"height", 'H', 0, G_OPTION_ARG_INT, &spec.height, "Frame height (default 720)", "H"},
-        {"frames", 0, 0, G_OPTION_ARG_INT, &spec.frames_per_passage, "Frames per vehicle (default 40)", "N"},
-        {"gap", 0, 0, G_OPTION_ARG_INT, &spec.gap_frames, "Empty frames between vehicles (default 30)", "N"},
-        {"far", 0, 0, G_OPTION_ARG_INT, &spec.char_height_far, "Character height when far (default 18)", "PX"},
-        {"near", 0, 0, G_OPTION_ARG_INT, &spec.char_height_near, "Character height when near (default 34)", "PX"},
-        {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "S"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionEntry shared[] = {DRIVE_SPEC_ENTRIES(spec, seed)};
     int status = 2;
     GPtrArray *rows = NULL;
-    if (parse(&argc, &argv, entries, "- drive-by clips from labelled photographs") < 0 || !manifest || !out ||
+    if (parse(&argc, &argv, entries, shared, "- drive-by clips from labelled photographs") < 0 || !manifest || !out ||
         per_clip < 1 || (format && strcmp(format, "webm") && strcmp(format, "avi"))) {
         fprintf(stderr, "usage: pw-synth photos --manifest FILE --out DIR [--sets a,b] [--per-clip N] "
                         "[--format webm|avi]\n");
