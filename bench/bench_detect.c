@@ -36,6 +36,7 @@ typedef struct {
     double iou;
     gboolean no_haar;
     gboolean recall_only;
+    gboolean misses;
     int limit;
 } bench_opts;
 
@@ -89,6 +90,19 @@ static int hit_rank(const pw_candidate *c, size_t n, pw_rect box, int top, doubl
         if (pw_rect_iou(c[i].box, box) > iou)
             return (int)i + 1;
     return 0;
+}
+
+/*
+ * Prints one missed image: its file, set, labelled box and the top
+ * candidates' boxes with their IoU, so that misses can be inspected by kind.
+ */
+static void print_miss(const pw_manifest_row *row, const pw_candidate *c, size_t n, int top)
+{
+    pw_rect b = row->box;
+    printf("miss %s set %s label %d,%d %dx%d:", row->image, row->set, b.x, b.y, b.w, b.h);
+    for (size_t i = 0; i < n && (int)i < top; i++)
+        printf(" %d,%d %dx%d (%.2f)", c[i].box.x, c[i].box.y, c[i].box.w, c[i].box.h, pw_rect_iou(c[i].box, b));
+    printf("\n");
 }
 
 static int haar_hit(pw_cv_cascade *haar, const pw_plane *p, pw_rect box, int top, double iou, double *ms)
@@ -224,6 +238,8 @@ static void one_image(bench_state *st, const bench_opts *o, const pw_manifest_ro
     int rank = hit_rank(c, n, row->box, o->top, o->iou);
     s->hits += rank > 0;
     s->hits1 += rank == 1;
+    if (o->misses && rank == 0)
+        print_miss(row, c, n, o->top);
     if (st->haar)
         s->haar_hits += haar_hit(st->haar, &p, row->box, o->top, o->iou, &ms);
     if (!o->recall_only && timing_frames(st, o, &p, row->box) < 0)
@@ -241,6 +257,8 @@ static int parse_opts(int *argc, char ***argv, bench_opts *o)
         {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o->cascade, "Haar cascade XML for the baseline", "FILE"},
         {"no-haar", 0, 0, G_OPTION_ARG_NONE, &o->no_haar, "Skip the Haar baseline", NULL},
         {"recall-only", 0, 0, G_OPTION_ARG_NONE, &o->recall_only, "Measure recall only, no speed", NULL},
+        {"misses", 0, 0, G_OPTION_ARG_NONE, &o->misses, "Print every missed image with the top candidates' boxes",
+         NULL},
         {"limit", 0, 0, G_OPTION_ARG_INT, &o->limit, "Use at most N images per set (0: all)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("MANIFEST - localiser recall and speed, with the Haar baseline");
@@ -338,7 +356,7 @@ static void free_state(bench_state *st)
 
 int pw_bench_detect_main(int argc, char **argv)
 {
-    bench_opts o = {NULL, NULL, 5, 10, 0.4, FALSE, FALSE, 0};
+    bench_opts o = {NULL, NULL, 5, 10, 0.4, FALSE, FALSE, FALSE, 0};
     if (parse_opts(&argc, &argv, &o) < 0)
         return 2;
     pw_manifest *m = NULL;

@@ -14,6 +14,15 @@
 /* How far the plate reaches beyond its characters, as shares of the text height. */
 #define PW_PLATE_HEIGHT_FACTOR 1.6f
 #define PW_PLATE_SIDE_MARGIN 0.25f
+/* A box counts as nested in another when this share of it lies inside and it is at most this share of its area. */
+#define PW_NEST_INSIDE 0.85
+#define PW_NEST_AREA 0.6
+/* Overlapping lines whose tilts differ by more than this (radians, 5 degrees) are both kept. */
+#define PW_TILT_APART 0.0873f
+/* Boxes overlapping more than this are the same box, never both candidates. */
+#define PW_SAME_BOX_IOU 0.8
+/* Plates may be this share of the configured minimum width, since the text's extent can fall short of the plate's. */
+#define PW_MIN_WIDTH_SLACK 0.9f
 
 static const char *const simd_names[] = {"auto", "scalar", "sse2", "avx2"};
 
@@ -229,8 +238,7 @@ static void refine_one(pw_detector *d, const pw_seed *s)
         if (d->lines[j].level == s->level && inside_line(&d->lines[j], fx, fy))
             return;
     pw_textline line;
-    int ok = pw_detect_refine(d, s, &line) == 0;
-    if (ok)
+    if (pw_detect_refine(d, s, &line) == 0)
         d->lines[d->nlines++] = line;
 }
 
@@ -283,9 +291,10 @@ static pw_rect corners_box(float c[4][2], int w, int h)
 }
 
 /*
- * Overlap test for suppression: IoU above 0.3. A box nested in a bigger one
- * is kept, since the bigger, better-scored box may be the wrong one (a plate
- * with its lights or its frame) and the nested one the plate itself.
+ * Overlap test for suppression: IoU above 0.3, unless one box lies nested in
+ * the other. Nested boxes are both kept, since the bigger one may be the
+ * wrong one (a plate with its lights, its frame or the text around it) and
+ * the nested one the plate itself, or the other way round.
  */
 static int overlaps(pw_rect a, pw_rect b)
 {
@@ -296,7 +305,16 @@ static int overlaps(pw_rect a, pw_rect b)
         return 0;
     double inter = (double)(x1 - x0) * (y1 - y0);
     double aa = (double)a.w * a.h, ab = (double)b.w * b.h;
+    double small = aa < ab ? aa : ab, big = aa < ab ? ab : aa;
+    if (inter >= PW_NEST_INSIDE * small && small <= PW_NEST_AREA * big)
+        return 0;
     return inter / (aa + ab - inter) > 0.3;
+}
+
+/* The tilt of a candidate's top edge, radians. */
+static float cand_angle(const pw_candidate *c)
+{
+    return atan2f(c->corners[1][1] - c->corners[0][1], c->corners[1][0] - c->corners[0][0]);
 }
 
 static int line_cmp_desc(const pw_textline *a, const pw_textline *b)
@@ -321,32 +339,105 @@ static void sort_lines(pw_textline *l, int n)
     }
 }
 
-/* Ranks the lines, suppresses overlaps and fills the candidates with corners, boxes and crops. */
+/*
+ * Fills c with the plate-sized box of line l (frame pixels), without its
+ * crop; returns 1, or 0 when the box is empty or its width lies outside the
+ * configured plate widths. The width estimated from the text can fall a
+ * little short of a small plate's, hence the tolerance below the minimum.
+ */
+static int line_candidate(const pw_detector *d, const pw_textline *l, const pw_plane *frame, int ox, int oy,
+                          pw_candidate *c)
+{
+    float plate_w = l->len + 2.f * PW_PLATE_SIDE_MARGIN * l->hgt;
+    if (plate_w > (float)d->cfg.max_plate_width || plate_w < PW_MIN_WIDTH_SLACK * (float)d->cfg.min_plate_width)
+        return 0;
+    memset(c, 0, sizeof *c);
+    line_corners(l, l->hgt * PW_PLATE_HEIGHT_FACTOR, plate_w, c->corners);
+    for (int k = 0; k < 4; k++)
+        c->corners[k][0] += (float)ox, c->corners[k][1] += (float)oy;
+    c->box = corners_box(c->corners, frame->width, frame->height);
+    c->score = l->score;
+    c->dark_on_light = l->dark_on_light;
+    return c->box.w > 0 && c->box.h > 0;
+}
+
+/*
+ * True when c repeats one of the first n candidates: its box overlaps (see
+ * overlaps) and its tilt is close. Two tilts for the same text are two
+ * hypotheses of its box, and only one of them may fit the plate.
+ */
+static int repeats(const pw_detector *d, size_t n, const pw_candidate *c)
+{
+    float a = cand_angle(c);
+    for (size_t j = 0; j < n; j++)
+        if (overlaps(c->box, d->cands[j].box) && fabsf(a - cand_angle(&d->cands[j])) < PW_TILT_APART)
+            return 1;
+    return 0;
+}
+
+/* True when c's box is nearly the same as one of the first n candidates' boxes. */
+static int same_box(const pw_detector *d, size_t n, const pw_candidate *c)
+{
+    for (size_t j = 0; j < n; j++)
+        if (pw_rect_iou(c->box, d->cands[j].box) > PW_SAME_BOX_IOU)
+            return 1;
+    return 0;
+}
+
+/*
+ * Selects the candidates in two passes over the ranked lines: first the
+ * lines that repeat no better one, then, while places are left, the
+ * repeated ones, best first. A repeat is the same text measured at another
+ * level or from another seed, whose box may fit the plate better; it should
+ * not push a different place out, but it should not leave a place empty
+ * either. Returns the number selected; src[k] is candidate k's line.
+ */
+static size_t select_candidates(pw_detector *d, const pw_plane *frame, int ox, int oy, int *src)
+{
+    size_t n = 0, max = (size_t)d->cfg.max_candidates;
+    uint8_t taken[PW_MAX_REFINE] = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < d->nlines && n < max; i++) {
+            pw_candidate c;
+            if (taken[i] || !line_candidate(d, &d->lines[i], frame, ox, oy, &c))
+                continue;
+            if (pass == 0 ? repeats(d, n, &c) : same_box(d, n, &c))
+                continue;
+            taken[i] = 1;
+            src[n] = i;
+            d->cands[n++] = c;
+        }
+    }
+    return n;
+}
+
+/* Sorts the candidates (and their source lines) by descending score, stable, so that ties keep their pass order. */
+static void sort_candidates(pw_candidate *c, int *src, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        pw_candidate v = c[i];
+        int vs = src[i];
+        size_t j = i;
+        while (j > 0 && c[j - 1].score < v.score) {
+            c[j] = c[j - 1];
+            src[j] = src[j - 1];
+            j--;
+        }
+        c[j] = v;
+        src[j] = vs;
+    }
+}
+
+/* Ranks the lines, selects the candidates and cuts their crops. */
 static size_t emit_candidates(pw_detector *d, const pw_plane *frame, int ox, int oy)
 {
     sort_lines(d->lines, d->nlines);
-    size_t n = 0, crop_stride = (size_t)d->cfg.crop_height * (size_t)(PW_CROP_MAX_ASPECT * d->cfg.crop_height);
-    for (int i = 0; i < d->nlines && n < (size_t)d->cfg.max_candidates; i++) {
-        pw_textline *l = &d->lines[i];
-        pw_candidate c;
-        memset(&c, 0, sizeof c);
-        line_corners(l, l->hgt * PW_PLATE_HEIGHT_FACTOR, l->len + 2.f * PW_PLATE_SIDE_MARGIN * l->hgt,
-                     c.corners);
-        for (int k = 0; k < 4; k++)
-            c.corners[k][0] += (float)ox, c.corners[k][1] += (float)oy;
-        c.box = corners_box(c.corners, frame->width, frame->height);
-        if (c.box.w == 0 || c.box.h == 0)
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < n && !dup; j++)
-            dup = overlaps(c.box, d->cands[j].box);
-        if (dup)
-            continue;
-        c.score = l->score;
-        c.dark_on_light = l->dark_on_light;
-        pw_detect_crop(d, l, d->crops + n * crop_stride, &c);
-        d->cands[n++] = c;
-    }
+    int src[PW_DETECT_MAX_CANDIDATES];
+    size_t n = select_candidates(d, frame, ox, oy, src);
+    sort_candidates(d->cands, src, n);
+    size_t crop_stride = (size_t)d->cfg.crop_height * (size_t)(PW_CROP_MAX_ASPECT * d->cfg.crop_height);
+    for (size_t i = 0; i < n; i++)
+        pw_detect_crop(d, &d->lines[src[i]], d->crops + i * crop_stride, &d->cands[i]);
     return n;
 }
 

@@ -22,8 +22,8 @@
 #define PW_PATCH_HALF_H 26
 #define PW_PATCH_W (2 * PW_PATCH_HALF_W + 2)
 #define PW_PATCH_H (2 * PW_PATCH_HALF_H + 2)
-/* Largest shear shift over half the patch at the steepest slope tried (76/256), plus one. */
-#define PW_PROJ_MARGIN 25
+/* Largest shear shift over half the patch (81 columns) at the steepest slope tried (128/256), plus margin. */
+#define PW_PROJ_MARGIN 45
 #define PW_PROJ_LEN (PW_PATCH_H + 2 * PW_PROJ_MARGIN + 1)
 /* Columns summed together before shearing in refine.c; the kernels' cap_blocks sums runs of 8. */
 #define PW_BLOCK_W 8

@@ -23,17 +23,29 @@
 /* Fewest stroke edges a plate's text shows, and how many it shows per text height of length. */
 #define PW_MIN_STROKES 6
 #define PW_STROKES_PER_HEIGHT 2.5f
+/* A tilt of slope t (tan) loses t / PW_TILT_HANDICAP of its sharpness in best_slope. */
+#define PW_TILT_HANDICAP 6
 /* Stroke edges this strong (grey levels over two pixels, above the floor) count fully. */
 #define PW_FULL_CONTRAST 32.f
 
-/* Shear slopes tried first, as tan(angle) in 1/256: -14 to 14 degrees in 3.5 degree steps. */
-static const int coarse_slopes[] = {-64, -47, -31, -16, 0, 16, 31, 47, 64};
+/*
+ * Shear slopes tried first, as tan(angle) in 1/256: -24 to 24 degrees in
+ * steps of about 3.5 degrees. Plates seen from the side of a lane or a
+ * kerb lean by more than the 15 degrees a camera's roll gives; the tilt
+ * handicap in best_slope keeps the steep slopes from winning on noise.
+ */
+static const int coarse_slopes[] = {-116, -98, -81, -64, -47, -31, -16, 0, 16, 31, 47, 64, 81, 98, 116};
 #define N_COARSE ((int)(sizeof coarse_slopes / sizeof coarse_slopes[0]))
 
 typedef struct {
     int x0, y0, w, h; /* patch in level pixels */
     int cx;           /* shear pivot column, patch coordinates */
 } patch_geom;
+
+/* A run of text columns in patch coordinates. */
+typedef struct {
+    int left, right;
+} extent;
 
 /*
  * The patch's 99th percentile edge magnitude, at least 1, estimated from
@@ -99,12 +111,24 @@ static int64_t project(pw_detector *d, const patch_geom *g, int slope)
     return sq;
 }
 
+/*
+ * The projection's sharpness at a slope, less a handicap that grows with
+ * the slope: a plate's own edges, a grille or a frame beside the text can
+ * make a wrong tilt a little sharper than the right one, and most plates
+ * are nearly level, so a steep tilt has to win clearly.
+ */
+static int64_t tilt_sharpness(pw_detector *d, const patch_geom *g, int slope)
+{
+    int64_t sq = project(d, g, slope);
+    return sq - sq / PW_TILT_HANDICAP * (slope < 0 ? -slope : slope) / 256;
+}
+
 static int best_slope(pw_detector *d, const patch_geom *g)
 {
     int best = 0;
     int64_t best_sq = -1;
     for (int i = 0; i < N_COARSE; i++) {
-        int64_t sq = project(d, g, coarse_slopes[i]);
+        int64_t sq = tilt_sharpness(d, g, coarse_slopes[i]);
         if (sq > best_sq)
             best_sq = sq, best = coarse_slopes[i];
     }
@@ -112,7 +136,7 @@ static int best_slope(pw_detector *d, const patch_geom *g)
     for (int step = 8; step >= 4; step /= 2) {
         int centre = best;
         for (int delta = -step; delta <= step; delta += 2 * step) {
-            int64_t sq = project(d, g, centre + delta);
+            int64_t sq = tilt_sharpness(d, g, centre + delta);
             if (sq > best_sq)
                 best_sq = sq, best = centre + delta;
         }
@@ -231,8 +255,7 @@ static int extend(const pw_detector *d, const patch_geom *g, int slope, int top,
  * strong edge cannot pay for a stretch of empty plate, and columns that are
  * not text-like (active_column) count as empty.
  */
-static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top, int bottom,
-                        int *left, int *right)
+static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top, int bottom, extent *e)
 {
     int hgt = bottom - top + 1, reach = hgt * 3 / 2 > 8 ? hgt * 3 / 2 : 8;
     int64_t total = 0;
@@ -245,8 +268,8 @@ static void find_extent(pw_detector *d, const patch_geom *g, int slope, int top,
     int mean = n ? (int)(total / n) : 1;
     int tau = mean * 2 / 5 > 1 ? mean * 2 / 5 : 1, cap = mean * 2 > tau ? mean * 2 : tau;
     int pivot = densest_column(d, g, hgt);
-    *left = extend(d, g, slope, top, bottom, pivot, -1, tau, cap);
-    *right = extend(d, g, slope, top, bottom, pivot, 1, tau, cap);
+    e->left = extend(d, g, slope, top, bottom, pivot, -1, tau, cap);
+    e->right = extend(d, g, slope, top, bottom, pivot, 1, tau, cap);
 }
 
 /*
@@ -334,6 +357,60 @@ static float level_fit(int hgt)
     return 1.f;
 }
 
+/* The line's score from its band, extent and strokes; 0 or less when it is no text line. */
+static float line_score(const pw_detector *d, const patch_geom *g, int slope, int top, int bottom, int l, int r)
+{
+    int hgt = bottom - top + 1, wid = r - l + 1;
+    if (wid * 2 < hgt * 3 || wid > hgt * 14)
+        return 0.f;
+    int strokes = count_strokes(d, l, r);
+    if (strokes < PW_MIN_STROKES)
+        return 0.f;
+    float m_in = band_mean(d, g, slope, l, r, top, bottom);
+    int bh = (hgt + 1) / 2;
+    float m_up = band_mean(d, g, slope, l, r, top - bh, top - 1);
+    float m_dn = band_mean(d, g, slope, l, r, bottom + 1, bottom + bh);
+    float aspect = (float)wid / (float)hgt;
+    float shape = aspect < 2.5f ? aspect / 2.5f : 1.f;
+    float density = (float)strokes / aspect / PW_STROKES_PER_HEIGHT;
+    /* Both sides busy means a slice through taller characters or texture, so the quieter side weighs most. */
+    float quiet = fminf(m_up, m_dn), busy = fmaxf(m_up, m_dn);
+    float contrast = fminf(stroke_contrast(d, g, slope, l, r, top, bottom) / PW_FULL_CONTRAST, 1.f);
+    /*
+     * The band's excess energy is divided by the square root of its energy,
+     * so that the score grows with the square root of the contrast rather
+     * than in proportion: a faint plate at night is then not outranked by
+     * every bright lamp and grille.
+     */
+    float excess = (m_in - 0.5f * busy - 1.5f * quiet) / sqrtf(fmaxf(m_in, 1.f));
+    return 600.f * excess * shape * fminf(density, 1.f) * contrast * level_fit(hgt);
+}
+
+/* Fills out with the line of columns [l, r] and rows [top, bottom], in level-0 pixels; -1 when it is no text line. */
+static int make_line(const pw_detector *d, const pw_seed *s, const patch_geom *g, int slope, int top, int bottom,
+                     int l, int r, pw_textline *out)
+{
+    float score = line_score(d, g, slope, top, bottom, l, r);
+    if (score <= 0.f)
+        return -1;
+    /* Back to level-0 pixels: level pixel centres sit at (x + 0.5) * scale - 0.5. */
+    float scale = (float)(1 << s->level);
+    float t = (float)slope / 256.f;
+    float xc = (float)(l + r + 1) / 2.f;
+    float yc = (float)(top + bottom + 1) / 2.f - PW_PROJ_MARGIN + t * (xc - (float)g->cx) - 0.5f;
+    float lx = (float)g->x0 + xc - 0.5f, ly = (float)g->y0 + yc;
+    float c = 1.f / sqrtf(1.f + t * t);
+    out->cx = (lx + 0.5f) * scale - 0.5f;
+    out->cy = (ly + 0.5f) * scale - 0.5f;
+    out->len = (float)(r - l + 1) / c * scale;
+    out->hgt = (float)(bottom - top + 1) * c * scale;
+    out->angle = atanf(t);
+    out->score = score;
+    out->level = s->level;
+    out->dark_on_light = polarity(&d->levels[s->level], g, slope, l, r, top, bottom);
+    return 0;
+}
+
 int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
 {
     const pw_level *lv = &d->levels[s->level];
@@ -341,48 +418,13 @@ int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
     if (load_patch(d, lv, s, &g) < 0)
         return -1;
     int slope = best_slope(d, &g);
-    int top, bottom, l, r;
+    int top, bottom;
     if (find_band(d, &g, s->y, &top, &bottom) < 0)
         return -1;
     int hgt = bottom - top + 1;
     if (hgt < PW_TEXT_MIN_H || hgt > PW_TEXT_MAX_H)
         return -1;
-    find_extent(d, &g, slope, top, bottom, &l, &r);
-    int wid = r - l + 1;
-    if (wid * 2 < hgt * 3 || wid > hgt * 14)
-        return -1;
-    float m_in = band_mean(d, &g, slope, l, r, top, bottom);
-    int bh = (hgt + 1) / 2;
-    float m_up = band_mean(d, &g, slope, l, r, top - bh, top - 1);
-    float m_dn = band_mean(d, &g, slope, l, r, bottom + 1, bottom + bh);
-    float aspect = (float)wid / (float)hgt;
-    float shape = aspect < 2.5f ? aspect / 2.5f : 1.f;
-    int strokes = count_strokes(d, l, r);
-    if (strokes < PW_MIN_STROKES)
-        return -1;
-    float density = (float)strokes / aspect / PW_STROKES_PER_HEIGHT;
-    /* Both sides busy means a slice through taller characters or texture, so the quieter side weighs most. */
-    float quiet = fminf(m_up, m_dn), busy = fmaxf(m_up, m_dn);
-    float contrast = fminf(stroke_contrast(d, &g, slope, l, r, top, bottom) / PW_FULL_CONTRAST, 1.f);
-    float score = 100.f * (m_in - 0.5f * busy - 1.5f * quiet) * shape * fminf(density, 1.f) * contrast *
-                  level_fit(hgt);
-    if (score <= 0.f)
-        return -1;
-
-    /* Back to level-0 pixels: level pixel centres sit at (x + 0.5) * scale - 0.5. */
-    float scale = (float)(1 << s->level);
-    float t = (float)slope / 256.f;
-    float xc = (float)(l + r + 1) / 2.f;
-    float yc = (float)(top + bottom + 1) / 2.f - PW_PROJ_MARGIN + t * (xc - (float)g.cx) - 0.5f;
-    float lx = (float)g.x0 + xc - 0.5f, ly = (float)g.y0 + yc;
-    float c = 1.f / sqrtf(1.f + t * t);
-    out->cx = (lx + 0.5f) * scale - 0.5f;
-    out->cy = (ly + 0.5f) * scale - 0.5f;
-    out->len = (float)wid / c * scale;
-    out->hgt = (float)hgt * c * scale;
-    out->angle = atanf(t);
-    out->score = score;
-    out->level = s->level;
-    out->dark_on_light = polarity(lv, &g, slope, l, r, top, bottom);
-    return 0;
+    extent e;
+    find_extent(d, &g, slope, top, bottom, &e);
+    return make_line(d, s, &g, slope, top, bottom, e.left, e.right, out);
 }

@@ -213,3 +213,95 @@ Test(detect, configuration_limits_candidates_and_sets_crop_height)
     pw_detector_destroy(&d);
     pw_image_destroy(&img);
 }
+
+/*
+ * Plates seen from the side of a lane lean by more than the 15 degrees of a
+ * camera's roll; the tilt search reaches 24 degrees, and its handicap on
+ * steep tilts must not keep a clearly tilted plate level.
+ */
+ParameterizedTestParameters(detect, finds_steeply_tilted_plate)
+{
+    static plate_case cases[] = {{24, 21, 1}, {36, -22, 1}, {30, 19, 0}};
+    return cr_make_param_array(plate_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(plate_case *pc, detect, finds_steeply_tilted_plate)
+{
+    float truth[4][2];
+    pw_image *img = scene_one(1280, 720, "ST 456 EP", pc->char_h, 640.f, 360.f, pc->tilt, pc->dark_on_light,
+                              (unsigned)(pc->char_h * 5 + 3), truth);
+    cr_assert_not_null(img);
+    pw_plane p = pw_image_plane(img);
+    const pw_candidate *c;
+    size_t n;
+    cr_assert_eq(pw_detector_run(det, &p, &c, &n), 0);
+    int hit = find_hit(c, n, corners_rect(truth), 0.4);
+    cr_assert_geq(hit, 0, "tilt %.0f: no candidate of %zu overlaps the plate", (double)pc->tilt, n);
+    float ang = atan2f(c[hit].corners[1][1] - c[hit].corners[0][1], c[hit].corners[1][0] - c[hit].corners[0][0]);
+    cr_expect_lt(fabsf(ang * 57.29578f - pc->tilt), 4.f, "tilt %.1f estimated as %.1f", (double)pc->tilt,
+                 (double)(ang * 57.29578f));
+    pw_image_destroy(&img);
+}
+
+/* Width of a candidate's plate along its text, from its top corners. */
+static float plate_width(const pw_candidate *c)
+{
+    return hypotf(c->corners[1][0] - c->corners[0][0], c->corners[1][1] - c->corners[0][1]);
+}
+
+/*
+ * The configured plate widths bound the candidates, not only the pyramid
+ * levels searched: text far wider than the widest plate (a van's lettering,
+ * a shop sign) must not take a candidate's place.
+ */
+Test(detect, candidates_respect_the_plate_width_range)
+{
+    pw_scene_spec spec = {.width = 1280, .height = 720, .seed = 41u, .clutter = 20, .blur_sigma = 0.8, .noise_sigma = 2.0};
+    pw_scene_plate pl[2];
+    pw_plate_style_defaults(&pl[0].style, "BIG 987 SIGN", 70);
+    pw_plate_style_defaults(&pl[1].style, "SM 123 AL", 20);
+    pl[0].cx = 640, pl[0].cy = 180, pl[0].tilt_deg = 0;
+    pl[1].cx = 640, pl[1].cy = 560, pl[1].tilt_deg = 0;
+    pw_image *img = NULL;
+    float corners[2][4][2];
+    cr_assert_eq(pw_synth_scene(&spec, pl, 2, &img, corners), 0);
+    pw_detect_config cfg;
+    pw_detect_config_defaults(&cfg);
+    cfg.max_plate_width = 320;
+    pw_detector *wd = NULL;
+    cr_assert_eq(pw_detector_new(&cfg, &wd, NULL), 0);
+    pw_plane p = pw_image_plane(img);
+    const pw_candidate *c;
+    size_t n;
+    cr_assert_eq(pw_detector_run(wd, &p, &c, &n), 0);
+    cr_expect_geq(find_hit(c, n, corners_rect(corners[1]), 0.4), 0, "the plate within the width range was missed");
+    for (size_t i = 0; i < n; i++)
+        cr_expect_leq(plate_width(&c[i]), 320.5f, "candidate %zu is %.0f px wide", i, (double)plate_width(&c[i]));
+    pw_detector_destroy(&wd);
+    pw_image_destroy(&img);
+}
+
+/*
+ * Places the distinct text regions leave free go to other boxes of the same
+ * text (another pyramid level, another tilt), one of which may fit the
+ * plate better; but never to a near copy of a box already listed.
+ */
+Test(detect, spare_places_hold_other_boxes_of_a_text_never_copies)
+{
+    float truth[4][2];
+    pw_image *img = scene_one(1280, 720, "KL 482 MN", 30, 640.f, 360.f, 6.f, 1, 17u, truth);
+    cr_assert_not_null(img);
+    pw_plane p = pw_image_plane(img);
+    const pw_candidate *c;
+    size_t n;
+    cr_assert_eq(pw_detector_run(det, &p, &c, &n), 0);
+    pw_rect t = corners_rect(truth);
+    int on_plate = 0;
+    for (size_t i = 0; i < n; i++) {
+        on_plate += pw_rect_iou(c[i].box, t) > 0.3;
+        for (size_t j = i + 1; j < n; j++)
+            cr_expect_leq(pw_rect_iou(c[i].box, c[j].box), 0.8, "candidates %zu and %zu are one box", i, j);
+    }
+    cr_expect_geq(on_plate, 2, "%zu candidates, %d on the plate: no second box of its text", n, on_plate);
+    pw_image_destroy(&img);
+}
