@@ -138,7 +138,18 @@ int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, 
             continue;
         if (!better(p, &plates[i]))
             return -1;
-        plates[i] = *p;
+        /*
+         * The reading comes from the better read, the geometry from the
+         * candidate the localiser ranked higher: the OCR's confidence
+         * judges the text, not how well the box fits the plate.
+         */
+        pw_plate kept = *p;
+        if (plates[i].detector_score > p->detector_score) {
+            memcpy(kept.corners, plates[i].corners, sizeof kept.corners);
+            kept.box = plates[i].box;
+            kept.detector_score = plates[i].detector_score;
+        }
+        plates[i] = kept;
         return (int)i;
     }
     if (*n == max)

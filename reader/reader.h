@@ -58,9 +58,10 @@ typedef struct {
  * Merges p into plates[0..*n): a read of a plate already there (boxes with
  * IoU > 0.3, or the same text; with contained set, also a box lying inside
  * the other) replaces it only when it is better (a longer reading containing
- * the other and nearly as confident, or more confident). Returns the index p
- * now occupies, or -1 when it was not kept (a better read is there, or the
- * array is full).
+ * the other and nearly as confident, or more confident); the merged plate
+ * keeps the box and corners of the one with the higher detector score.
+ * Returns the index p now occupies, or -1 when it was not kept (a better
+ * read is there, or the array is full).
  *
  * Still images merge without containment: a plate inside a larger text
  * region must stay a read of its own. Video lanes merge with it, since the

@@ -212,3 +212,38 @@ Test(reader, a_plate_shaped_crop_is_read_whole, .init = setup, .fini = teardown,
     cr_assert(found, "%zu plates, first '%s'", res.n_plates, res.n_plates ? res.plates[0].read.text : "");
     pw_image_destroy(&img);
 }
+
+static pw_plate plate_at(int x, float detector_score, const char *text, float confidence)
+{
+    pw_plate p = {0};
+    p.box = (pw_rect){x, 100, 200, 50};
+    for (int k = 0; k < 4; k++)
+        p.corners[k][0] = (float)x, p.corners[k][1] = 100.0f;
+    p.detector_score = detector_score;
+    g_strlcpy(p.read.text, text, sizeof p.read.text);
+    p.read.confidence = confidence;
+    return p;
+}
+
+Test(reader, merged_reads_keep_the_text_of_the_better_read_and_the_box_of_the_higher_ranked)
+{
+    pw_plate plates[4];
+    size_t n = 0;
+    /* The localiser's best box reads less surely than a looser box around the same text. */
+    pw_plate tight = plate_at(100, 9.0f, "AB123CD", 70.0f), loose = plate_at(130, 4.0f, "AB123CD", 90.0f);
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &tight, 0), 0);
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &loose, 0), 0);
+    cr_assert_eq(n, 1);
+    cr_expect_float_eq(plates[0].read.confidence, 90.0f, 1e-6, "the more confident read is kept");
+    cr_expect_eq(plates[0].box.x, 100, "the higher-ranked box is kept");
+    cr_expect_float_eq(plates[0].corners[0][0], 100.0f, 1e-6);
+    cr_expect_float_eq(plates[0].detector_score, 9.0f, 1e-6);
+    /* A better-ranked box with a better read replaces both. */
+    pw_plate best = plate_at(110, 12.0f, "AB123CD", 95.0f);
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &best, 0), 0);
+    cr_expect_eq(plates[0].box.x, 110);
+    /* A read elsewhere with other text is a plate of its own. */
+    pw_plate other = plate_at(600, 3.0f, "XY987ZZ", 80.0f);
+    cr_expect_eq(pw_plates_merge(plates, &n, 4, &other, 0), 1);
+    cr_expect_eq(n, 2);
+}
