@@ -36,6 +36,12 @@ struct pw_ocr {
 /* Below this mean confidence the best reading is noise, not a plate. */
 #define NOISE_CONFIDENCE 30.0f
 
+/* Slopes below this many degrees are left alone: Tesseract reads them as they are. */
+#define MIN_SKEW_DEG 2.0
+
+/* The preparations, in the order they are tried. */
+enum { VAR_ADAPTIVE, VAR_OTSU, VAR_CLAHE, VAR_PLAIN, N_VARIANTS };
+
 void pw_ocr_config_defaults(pw_ocr_config *cfg)
 {
     if (!cfg)
@@ -88,29 +94,36 @@ typedef struct {
     char country[PW_COUNTRY_MAX];
     float confidence;
     float char_conf[PW_PLATE_MAX];
-    int votes;           /* preparations that produced this text */
+    unsigned variants;   /* bit v set when preparation v produced this text */
 } candidate;
 
 typedef struct {
-    candidate c[4 * PW_OCR_MAX_ALTS];
+    candidate c[N_VARIANTS * PW_OCR_MAX_ALTS];
     size_t n;
 } candidates;
 
-static void add_candidate(candidates *cs, const candidate *c)
+/* Adds c as read from preparation `variant`; a text read again keeps its best confidence. */
+static void add_candidate(candidates *cs, const candidate *c, int variant)
 {
     for (size_t i = 0; i < cs->n; i++) {
         if (strcmp(cs->c[i].text, c->text) == 0) {
-            int votes = cs->c[i].votes + 1;
+            unsigned variants = cs->c[i].variants | 1u << variant;
             if (c->confidence > cs->c[i].confidence)
                 cs->c[i] = *c;
-            cs->c[i].votes = votes;
+            cs->c[i].variants = variants;
             return;
         }
     }
     if (cs->n < G_N_ELEMENTS(cs->c)) {
         cs->c[cs->n] = *c;
-        cs->c[cs->n++].votes = 1;
+        cs->c[cs->n++].variants = 1u << variant;
     }
+}
+
+/* Preparations that produced the text: the raw reading and its format match are one vote. */
+static int votes(const candidate *c)
+{
+    return __builtin_popcount(c->variants);
 }
 
 static float mean(const float *v, size_t n)
@@ -134,7 +147,7 @@ static void raw_candidate(const pw_char_choices *pos, size_t n, candidate *c)
 }
 
 /* Adds the raw reading and its format matches to cs; top receives this reading's best candidate. */
-static void add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
+static void add_readings(const pw_ocr *o, int variant, const pw_char_choices *pos, size_t n,
                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
                          candidate *top)
 {
@@ -142,7 +155,7 @@ static void add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
     raw_candidate(pos, n, &c);
     memset(top, 0, sizeof *top);
     if (n >= 2 && n <= PW_PLATE_MAX) {
-        add_candidate(cs, &c);
+        add_candidate(cs, &c, variant);
         *top = c;
     }
     pw_choice_match m[PW_OCR_MAX_ALTS];
@@ -157,7 +170,7 @@ static void add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
         memcpy(c.char_conf, m[i].char_conf, len * sizeof *c.char_conf);
         float conf = mean(c.char_conf, len) - COST_PENALTY * m[i].cost;
         c.confidence = conf < 0 ? 0 : conf;
-        add_candidate(cs, &c);
+        add_candidate(cs, &c, variant);
         if (c.confidence > top->confidence)
             *top = c;
     }
@@ -165,23 +178,33 @@ static void add_readings(const pw_ocr *o, const pw_char_choices *pos, size_t n,
 
 /* ---- Preparations ---------------------------------------------------- */
 
+/* What the preparations learnt so far about the crop. */
+typedef struct {
+    int light;              /* polarity of the text, -1 until a binarisation found it */
+} prep_state;
+
+/* Prepares variant v of the normalised crop as a text line; PW_ENOPLATE when it does not apply. */
+static int prepare(const pw_plane *norm, int v, prep_state *st, pw_image **line)
+{
+    if (v == VAR_PLAIN)
+        return pw_prep_plain(norm, st->light > 0, line);
+    /* Adaptive first: it copes with shadows and uneven light, the commonest trouble. */
+    pw_bin_method method = v == VAR_ADAPTIVE ? PW_BIN_ADAPTIVE : v == VAR_OTSU ? PW_BIN_OTSU : PW_BIN_CLAHE;
+    pw_prep_info info;
+    int rc = pw_prep_line(norm, method, st->light, line, &info);
+    if (rc == 0)
+        st->light = info.light_text;
+    return rc;
+}
+
 /* Reads one preparation of the crop into cs; returns 0, or a negative code on engine failure. */
-static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
+static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, prep_state *st,
                         const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
                         candidate *top)
 {
-    /* Adaptive first: it copes with shadows and uneven light, the commonest trouble. */
-    static const pw_bin_method methods[] = {PW_BIN_ADAPTIVE, PW_BIN_OTSU, PW_BIN_CLAHE};
     pw_image *line = NULL;
-    int rc;
-    if (variant < (int)G_N_ELEMENTS(methods)) {
-        pw_prep_info info;
-        rc = pw_prep_line(norm, methods[variant], *light, &line, &info);
-        if (rc == 0)
-            *light = info.light_text;
-    } else {
-        rc = pw_prep_plain(norm, *light > 0, &line);
-    }
+    memset(top, 0, sizeof *top);
+    int rc = prepare(norm, variant, st, &line);
     if (rc < 0)
         return rc == PW_ENOPLATE ? 0 : rc;
     pw_char_choices pos[MAX_POS];
@@ -191,7 +214,7 @@ static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light
     pw_image_destroy(&line);
     if (rc < 0)
         return rc;
-    add_readings(o, pos, n, countries, n_countries, cs, top);
+    add_readings(o, variant, pos, n, countries, n_countries, cs, top);
     return 0;
 }
 
@@ -209,8 +232,8 @@ static int agreed(const candidate *tops, int last)
 static int by_score(const void *a, const void *b)
 {
     const candidate *x = a, *y = b;
-    float sx = x->confidence + VOTE_BONUS * (float)(x->votes - 1);
-    float sy = y->confidence + VOTE_BONUS * (float)(y->votes - 1);
+    float sx = x->confidence + VOTE_BONUS * (float)(votes(x) - 1);
+    float sy = y->confidence + VOTE_BONUS * (float)(votes(y) - 1);
     return sx < sy ? 1 : sx > sy ? -1 : 0;
 }
 
@@ -231,6 +254,23 @@ static void fill_result(const pw_ocr *o, candidates *cs, pw_plate_read *out)
     }
 }
 
+/* Replaces the normalised crop by a levelled copy when its characters slope. */
+static int level(pw_image **norm_img)
+{
+    pw_plane norm = pw_image_plane(*norm_img);
+    double degrees = 0;
+    int rc = pw_prep_skew(&norm, &degrees);
+    if (rc < 0 || fabs(degrees) < MIN_SKEW_DEG)
+        return rc;
+    pw_image *levelled = NULL;
+    rc = pw_prep_rotate(&norm, degrees, &levelled);
+    if (rc == 0) {
+        pw_image_destroy(norm_img);
+        *norm_img = levelled;
+    }
+    return rc;
+}
+
 int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
                 size_t n_countries, pw_plate_read *out)
 {
@@ -241,15 +281,21 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
     int rc = pw_prep_normalise(crop, &norm_img);
     if (rc < 0)
         return rc;
+    rc = level(&norm_img);
+    if (rc < 0) {
+        pw_image_destroy(&norm_img);
+        return rc;
+    }
     pw_plane norm = pw_image_plane(norm_img);
     candidates *cs = g_new0(candidates, 1);
-    int light = -1, err = 0;
-    candidate tops[4];
-    for (int v = 0; v < 4 && err == 0; v++) {
+    prep_state st = {.light = -1};
+    int err = 0;
+    candidate tops[N_VARIANTS];
+    for (int v = 0; v < N_VARIANTS && err == 0; v++) {
         /* The plain crop is read only when no binarisation found a row of characters. */
-        if (v == 3 && cs->n > 0)
+        if (v == VAR_PLAIN && cs->n > 0)
             break;
-        err = read_variant(o, &norm, v, &light, countries, n_countries, cs, &tops[v]);
+        err = read_variant(o, &norm, v, &st, countries, n_countries, cs, &tops[v]);
         if (err == 0 && agreed(tops, v))
             break;
     }

@@ -68,7 +68,7 @@ static slot_fill fill_slot(const pw_char_choices *p, pw_slot_mask mask)
             if (pw_char_mask(*t) & mask) {
                 float cost = COST_CORRECTION + (k ? COST_ALT_BASE + (p->conf[0] - p->conf[k]) / 100.0f : 0);
                 if (cost < best.cost)
-                    best = (slot_fill){cost, *t, p->conf[k] * 0.8f, 1};
+                    best = (slot_fill){cost, *t, p->conf[k], 1};
                 break;
             }
         }

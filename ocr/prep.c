@@ -24,11 +24,6 @@
 /* Crops narrower than 3 characters of the smallest readable size are refused. */
 #define MIN_CROP_W 12
 #define MIN_CROP_H 8
-/*
- * Components per 10000 pixels above which a mask is noise or texture, not a
- * plate: rendered noise gives about 60-100, real plate crops at most about 50.
- */
-#define MAX_CC_DENSITY 56
 /* The contrast (grey levels between the 2nd and 98th percentile) below which a crop is blank. */
 #define MIN_CONTRAST 28
 
@@ -212,19 +207,26 @@ static size_t largest_cluster(const cc_set *s, int *idx, size_t n, int char_h)
 /* Finds the best row among free candidates and marks it as row number `row`. */
 static int find_row(cc_set *s, int row, row_box *box)
 {
-    size_t best = MAX_CCS, best_count = 0;
+    /*
+     * The registration is the tallest text on a plate: a state name, slogan
+     * or dealer line may hold more characters, but smaller ones. So rows
+     * compete by their characters' total height, not by their count.
+     */
+    size_t best = MAX_CCS;
+    long best_score = 0;
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
         if (!s->cand[i] || s->row_of[i])
             continue;
-        size_t count = 0;
+        long count = 0, height = 0;
         for (size_t j = 0; j < s->n && j < MAX_CCS; j++)
-            count += s->cand[j] && !s->row_of[j] && similar(&s->cc[i], &s->cc[j]);
-        if (count > best_count || (count == best_count && best < MAX_CCS && s->cc[i].h > s->cc[best].h)) {
-            best_count = count;
+            if (s->cand[j] && !s->row_of[j] && similar(&s->cc[i], &s->cc[j]))
+                count++, height += s->cc[j].h;
+        if (count >= 2 && height > best_score) {
+            best_score = height;
             best = i;
         }
     }
-    if (best == MAX_CCS || best_count < 2)
+    if (best == MAX_CCS)
         return 0;
     int idx[MAX_CCS], hs[MAX_CCS];
     size_t n = 0;
@@ -275,6 +277,60 @@ static void add_pieces(cc_set *s, int row, row_box *box)
     }
 }
 
+/* The part of each component that lies in a band of rows: its columns and pixel count. */
+typedef struct {
+    int x0[MAX_CCS], x1[MAX_CCS], px[MAX_CCS];
+} band_parts;
+
+static void measure_band(const cc_set *s, int bx0, int bx1, int y0, int y1, band_parts *bp)
+{
+    for (size_t i = 0; i < MAX_CCS; i++)
+        bp->x0[i] = INT32_MAX, bp->x1[i] = -1, bp->px[i] = 0;
+    for (int y = y0; y < y1; y++) {
+        const int32_t *lab = s->labels + (size_t)y * (size_t)s->width;
+        for (int x = bx0; x < bx1; x++) {
+            int l = lab[x] - 1;
+            if (l < 0 || l >= MAX_CCS)
+                continue;
+            bp->x0[l] = x < bp->x0[l] ? x : bp->x0[l];
+            bp->x1[l] = x + 1 > bp->x1[l] ? x + 1 : bp->x1[l];
+            bp->px[l]++;
+        }
+    }
+}
+
+/*
+ * Adds characters that are joined to something taller: the plate's edge, a
+ * tree, a lighthouse or a ship printed behind the registration. Cut to the
+ * row's band, such a component is as wide and as full as one character,
+ * and only that cut is drawn (the row's box bounds what is drawn).
+ */
+static void add_joined(cc_set *s, int row, row_box *box)
+{
+    int h = box->char_h, bh = box->y1 - box->y0;
+    int bx0 = box->x0 - 2 * h < 0 ? 0 : box->x0 - 2 * h;
+    int bx1 = box->x1 + 2 * h > s->width ? s->width : box->x1 + 2 * h;
+    band_parts *bp = g_new(band_parts, 1);
+    measure_band(s, bx0, bx1, box->y0, box->y1, bp);
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        const pw_cc *c = &s->cc[i];
+        int w = bp->x1[i] - bp->x0[i];
+        int taller = c->y < box->y0 - h / 4 || c->y + c->h > box->y1 + h / 4;
+        if (s->row_of[i] || !taller || bp->px[i] == 0 || c->h * 10 < bh * 9)
+            continue;
+        int char_wide = w * 10 >= h * 3 && w * 10 <= h * 12;
+        int char_full = bp->px[i] * 100 >= w * bh * 15 && bp->px[i] * 100 <= w * bh * 75;
+        /* A joined character continues the row: it starts within a character's gap of it. */
+        int adjacent = bp->x1[i] >= box->x0 - h && bp->x0[i] <= box->x1 + h;
+        if (char_wide && char_full && adjacent) {
+            s->row_of[i] = (unsigned char)row;
+            box->x0 = bp->x0[i] < box->x0 ? bp->x0[i] : box->x0;
+            box->x1 = bp->x1[i] > box->x1 ? bp->x1[i] : box->x1;
+        }
+    }
+    g_free(bp);
+}
+
 static int rows_stacked(const row_box *a, const row_box *b)
 {
     int overlap_x = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0);
@@ -290,7 +346,7 @@ static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
     int rc = pw_cv_components(mask, s->labels, s->cc, MAX_CCS, &s->n);
     if (rc < 0)
         return rc;
-    if (s->n > MAX_CCS || s->n * 10000 > (size_t)MAX_CC_DENSITY * (size_t)s->width * (size_t)s->height)
+    if (s->n > MAX_CCS || s->n * 10000 > (size_t)PW_PREP_MAX_CC_DENSITY * (size_t)s->width * (size_t)s->height)
         return 0;
     memset(s->row_of, 0, sizeof s->row_of);
     for (size_t i = 0; i < s->n; i++)
@@ -316,7 +372,7 @@ static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
         }
     }
     for (int r = 0; r < n_rows; r++)
-        add_pieces(s, r + 1, &rows[r]);
+        add_pieces(s, r + 1, &rows[r]), add_joined(s, r + 1, &rows[r]);
     return n_rows;
 }
 
@@ -536,3 +592,4 @@ int pw_prep_plain(const pw_plane *norm, int light_text, pw_image **line)
     }
     return 0;
 }
+

@@ -16,6 +16,11 @@
 #define PW_PREP_HEIGHT 96
 /* Cap height of the characters in the line images given to Tesseract. */
 #define PW_PREP_CHAR_HEIGHT 36
+/*
+ * Components per 10000 pixels above which a mask is noise or texture, not a
+ * plate: rendered noise gives about 60-100, real plate crops at most about 50.
+ */
+#define PW_PREP_MAX_CC_DENSITY 56
 
 typedef enum {
     PW_BIN_OTSU = 0,      /* one global threshold: clean, evenly lit plates */
@@ -29,6 +34,20 @@ typedef enum {
  * too uniform to hold characters.
  */
 int pw_prep_normalise(const pw_plane *crop, pw_image **out);
+
+/*
+ * Estimates the slope of the characters of the normalised crop, in degrees
+ * (positive when the line falls to the right), from -20 to 20; 0 when no
+ * line of at least three characters is better level than sloping.
+ */
+int pw_prep_skew(const pw_plane *norm, double *degrees);
+
+/*
+ * Rotates the normalised crop so that a line of the given slope becomes
+ * level; the result holds the whole crop, its new corners filled with the
+ * crop's median grey.
+ */
+int pw_prep_rotate(const pw_plane *norm, double degrees, pw_image **out);
 
 /* What the component analysis found. */
 typedef struct {

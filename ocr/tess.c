@@ -68,10 +68,23 @@ int pw_tess_new(const char *dir, const char *language, pw_tess **out, pw_err *er
     if (!dir || !language || !out)
         return pw_err_set(err, -EINVAL, "pw_tess_new: missing argument");
     *out = NULL;
-    char *file = g_strdup_printf("%s.traineddata", language);
-    char *path = g_build_filename(dir, file, NULL);
-    g_free(file);
-    int rc = check_model(path, err);
+    /* Tesseract accepts several models joined by '+' and combines their readings. */
+    char **names = g_strsplit(language, "+", -1);
+    char *path = NULL;
+    int rc = names[0] ? 0 : pw_err_set(err, PW_EOCRINIT, "empty OCR language name");
+    for (char **name = names; rc == 0 && *name; name++) {
+        char *file = g_strdup_printf("%s.traineddata", *name);
+        g_free(path);
+        path = g_build_filename(dir, file, NULL);
+        g_free(file);
+        rc = **name ? check_model(path, err)
+                    : pw_err_set(err, PW_EOCRINIT, "OCR language \"%s\" has an empty model name", language);
+    }
+    g_strfreev(names);
+    if (strchr(language, '+')) {
+        g_free(path);
+        path = g_strdup_printf("%s (models %s)", dir, language);
+    }
     TessBaseAPI *api = NULL;
     if (rc == 0) {
         api = TessBaseAPICreate();
