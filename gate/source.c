@@ -1,8 +1,9 @@
 /*
  * source.c - where the controller's events come from: the subscriber
- * library of publish/ (ordering, gap detection, replay) when it is built,
- * or a plain ZeroMQ SUB socket receiving the same messages (topic frame,
- * JSON frame, optional JPEG frame) without replay. docs/gate.md, "Input".
+ * library of publish/ (ordering, gap detection, replay), or a plain ZeroMQ
+ * SUB socket receiving the same messages (topic frame, JSON frame,
+ * optional JPEG frame) without replay, for a forwarder that keeps no
+ * journal. docs/gate.md, "Input".
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gate_internal.h"
@@ -11,58 +12,15 @@
 #include <string.h>
 #include <zmq.h>
 
-#ifdef PW_GATE_HAVE_SUBSCRIBER
 #include "subscriber.h"
-#endif
 
 struct pw_gate_source {
     pw_gate_source_cb cb;
     void *user;
     void *sub;                 /* plain SUB socket, or NULL */
-#ifdef PW_GATE_HAVE_SUBSCRIBER
-    pw_subscriber *lib;
-#endif
+    pw_subscriber *lib;        /* the subscriber library, or NULL */
     gint stop;
 };
-
-/* ---- CURVE for the plain socket: key files are GKeyFile [curve] groups. ---- */
-
-static int read_key(const char *path, const char *name, char z85[41], pw_err *err)
-{
-    GKeyFile *kf = g_key_file_new();
-    GError *gerr = NULL;
-    int rc = 0;
-    char *v = NULL;
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr) ||
-        !(v = g_key_file_get_string(kf, "curve", name, &gerr))) {
-        rc = pw_err_set(err, PW_EKEYFILE, "%s: [curve] %s: %s", path, name, gerr->message);
-        g_error_free(gerr);
-    } else if (strlen(v) != 40) {
-        rc = pw_err_set(err, PW_EKEYFILE, "%s: [curve] %s is not a 40-character Z85 key",
-                        path, name);
-    } else {
-        memcpy(z85, v, 41);
-    }
-    g_free(v);
-    g_key_file_free(kf);
-    return rc;
-}
-
-static int plain_curve(void *sock, const pw_gate_config *cfg, pw_err *err)
-{
-    char server[41], pub[41], sec[41];
-    int rc;
-    if ((rc = read_key(cfg->server_public_key_file, "public-key", server, err)) ||
-        (rc = read_key(cfg->client_secret_key_file, "public-key", pub, err)) ||
-        (rc = read_key(cfg->client_secret_key_file, "secret-key", sec, err)))
-        return rc;
-    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, 40) ||
-        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 40) ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 40))
-        return pw_err_set(err, -zmq_errno(), "cannot set the CURVE keys: %s",
-                          zmq_strerror(zmq_errno()));
-    return 0;
-}
 
 static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
 {
@@ -74,7 +32,8 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     int64_t maxmsg = 8 * 1024 * 1024;   /* a crop is at most 4 MiB: refuse floods */
     zmq_setsockopt(s->sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (!cfg->allow_plain && (rc = plain_curve(s->sub, cfg, err)))
+    if (!cfg->allow_plain && (rc = pw_sock_curve_client(s->sub, cfg->server_public_key_file,
+                                                         cfg->client_secret_key_file, err)))
         return rc;
     const char *prefix = cfg->prefix ? cfg->prefix : "plate.";
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
@@ -131,7 +90,6 @@ static int plain_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
     return delivered;
 }
 
-#ifdef PW_GATE_HAVE_SUBSCRIBER
 static void lib_event(const pw_event *ev, const char *json, const uint8_t *jpeg,
                       size_t jpeg_len, void *user)
 {
@@ -156,7 +114,6 @@ static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
     };
     return pw_subscriber_new(&sc, lib_event, s, &s->lib, err);
 }
-#endif
 
 int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb cb,
                        void *user, pw_gate_source **out, pw_err *err)
@@ -164,15 +121,7 @@ int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb 
     pw_gate_source *s = g_new0(pw_gate_source, 1);
     s->cb = cb;
     s->user = user;
-    int rc;
-#ifdef PW_GATE_HAVE_SUBSCRIBER
-    rc = cfg->plain_input ? plain_new(zctx, cfg, s, err) : lib_new(cfg, s, err);
-#else
-    if (!cfg->plain_input)
-        g_warning("gate: built without the subscriber library: events come from a plain "
-                  "SUB socket, without gap detection or replay");
-    rc = plain_new(zctx, cfg, s, err);
-#endif
+    int rc = cfg->plain_input ? plain_new(zctx, cfg, s, err) : lib_new(cfg, s, err);
     if (rc) {
         pw_gate_source_destroy(&s);
         return rc;
@@ -183,12 +132,9 @@ int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb 
 
 int pw_gate_source_resume(pw_gate_source *s, const char *stream_id, uint64_t seq)
 {
-#ifdef PW_GATE_HAVE_SUBSCRIBER
     if (s->lib)
         return pw_subscriber_resume(s->lib, stream_id, seq);
-#endif
     /* The plain socket cannot replay; idempotency by event id covers repeats. */
-    (void)s;
     (void)stream_id;
     (void)seq;
     return 0;
@@ -197,22 +143,18 @@ int pw_gate_source_resume(pw_gate_source *s, const char *stream_id, uint64_t seq
 int pw_gate_source_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
 {
     g_atomic_int_set(&s->stop, 0);
-#ifdef PW_GATE_HAVE_SUBSCRIBER
     if (s->lib) {
         int rc = pw_subscriber_run(s->lib, timeout_ms);
         return rc < 0 ? pw_err_set(err, rc, "subscriber: %s", pw_strerror(rc)) : rc;
     }
-#endif
     return plain_poll(s, timeout_ms, err);
 }
 
 void pw_gate_source_stop(pw_gate_source *s)
 {
     g_atomic_int_set(&s->stop, 1);
-#ifdef PW_GATE_HAVE_SUBSCRIBER
     if (s->lib)
         pw_subscriber_stop(s->lib);
-#endif
 }
 
 void pw_gate_source_destroy(pw_gate_source **sp)
@@ -220,9 +162,7 @@ void pw_gate_source_destroy(pw_gate_source **sp)
     if (!sp || !*sp)
         return;
     pw_gate_source *s = *sp;
-#ifdef PW_GATE_HAVE_SUBSCRIBER
     pw_subscriber_destroy(&s->lib);
-#endif
     if (s->sub)
         zmq_close(s->sub);
     g_free(s);

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "subscriber.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>

@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "subscriber.h"
 
 #include <errno.h>
 #include <string.h>

@@ -45,9 +45,6 @@ int pw_keys_load_public(const char *path, char z85[41], pw_err *err);
 int pw_keys_load_allow(const char *path, GHashTable **out, pw_err *err);
 /* Makes sock a CURVE server with kp (and the platewatch ZAP domain). */
 int pw_sock_curve_server(void *sock, const pw_keypair *kp, pw_err *err);
-/* Makes sock a CURVE client of the server whose public key file is given. */
-int pw_sock_curve_client(void *sock, const char *server_public_file,
-                         const char *client_secret_file, pw_err *err);
 
 /* ---- zap.c: the ZAP handler thread ---- */
 typedef struct pw_zap pw_zap;

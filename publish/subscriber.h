@@ -89,6 +89,15 @@ void pw_subscriber_stop(pw_subscriber *sub);
 uint64_t pw_subscriber_position(const pw_subscriber *sub, const char *stream_id);
 void pw_subscriber_get_counters(const pw_subscriber *sub, pw_subscriber_counters *out);
 
+/*
+ * Makes a ZeroMQ socket the caller owns a CURVE client of the publisher
+ * whose public key file is given, authenticated by the client's secret key
+ * file (refused with PW_EKEYPERM when others may read it). For consumers
+ * that keep their own socket, such as a lane controller's plain input.
+ */
+int pw_sock_curve_client(void *sock, const char *server_public_file,
+                         const char *client_secret_file, pw_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,11 @@
 #include "gate_test_util.h"
 
 #include <criterion/criterion.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <zmq.h>
+
+#include "publish.h"
 
 #define N_EVENTS 10
 #define LIVENESS_US (30 * G_USEC_PER_SEC)
@@ -233,6 +236,66 @@ Test(controller, stream_decided_once_and_published)
         cr_assert_eq(GPOINTER_TO_INT(g_hash_table_lookup(ids, r.ids[i])), 1);
     g_hash_table_unref(ids);
     pw_gate_destroy(&g);
+    rig_fini(&r);
+}
+
+/* The Z85 value of key `name` in a key file written by pw_keygen. */
+static char *key_value(const char *path, const char *name)
+{
+    GKeyFile *kf = g_key_file_new();
+    cr_assert(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL), "%s", path);
+    char *v = g_key_file_get_string(kf, "curve", name, NULL);
+    cr_assert_not_null(v);
+    g_key_file_free(kf);
+    return v;
+}
+
+Test(controller, plain_input_over_curve_uses_the_publisher_key_files)
+{
+    rig r;
+    rig_init(&r);
+    char *server = g_build_filename(r.dir, "server", NULL), *client = g_build_filename(r.dir, "client", NULL);
+    cr_assert_eq(pw_keygen(server, NULL), 0);
+    cr_assert_eq(pw_keygen(client, NULL), 0);
+    char *server_key = g_strconcat(server, ".key", NULL), *server_pub = g_strconcat(server, ".pub", NULL);
+    char *client_key = g_strconcat(client, ".key", NULL);
+    /* The rig's PUB becomes a CURVE server on a fresh endpoint. */
+    zmq_close(r.pub);
+    r.pub = zmq_socket(r.ctx, ZMQ_PUB);
+    int one = 1, linger = 0;
+    char *secret = key_value(server_key, "secret-key");
+    zmq_setsockopt(r.pub, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_setsockopt(r.pub, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
+    cr_assert_eq(zmq_setsockopt(r.pub, ZMQ_CURVE_SECRETKEY, secret, 40), 0);
+    cr_assert_eq(zmq_bind(r.pub, "tcp://127.0.0.1:*"), 0);
+    size_t n = sizeof r.pub_ep;
+    zmq_getsockopt(r.pub, ZMQ_LAST_ENDPOINT, r.pub_ep, &n);
+
+    pw_gate_config cfg;
+    pw_gate_config_defaults(&cfg);
+    char *path = g_build_filename(r.dir, "gate.db", NULL);
+    cfg.store_path = path;
+    cfg.decision_endpoint = "tcp://127.0.0.1:*";
+    cfg.events_endpoint = r.pub_ep;
+    cfg.plain_input = true;
+    cfg.server_public_key_file = server_pub;
+    cfg.client_secret_key_file = client_key;
+    cfg.on_decision = on_decision;
+    cfg.user = &r.t;
+    pw_gate *g = NULL;
+    pw_err err = {0};
+    /* A secret key others may read is refused, as everywhere else. */
+    cr_assert_eq(g_chmod(client_key, 0644), 0);
+    cr_expect_eq(pw_gate_new(&cfg, &g, &err), PW_EKEYPERM, "%s", err.msg);
+    cr_expect(strstr(err.msg, client_key) != NULL, "%s", err.msg);
+    cr_assert_eq(g_chmod(client_key, 0600), 0);
+    cr_assert_eq(pw_gate_new(&cfg, &g, &err), 0, "%s", err.msg);
+    pump(&r, g, 0, N_EVENTS, N_EVENTS);
+    assert_each_once(&r, N_EVENTS);
+    pw_gate_destroy(&g);
+    g_free(secret);
+    g_free(path);
+    g_free(server), g_free(client), g_free(server_key), g_free(server_pub), g_free(client_key);
     rig_fini(&r);
 }
 
