@@ -7,82 +7,12 @@
 #include <string.h>
 
 #include "pw_build_config.h"
+#include "pw_keyfile.h"
 
-typedef struct {
-    GKeyFile *kf;
-    const char *path;
-    pw_err *err;
-} reader;
-
-static int bad(reader *r, const char *group, const char *key, const char *why)
-{
-    return pw_err_set(r->err, PW_ECONFIG, "%s: [%s] %s: %s", r->path, group, key, why);
-}
-
-/* A string value; a missing optional key gives def (which may be NULL). */
-static int get_str(reader *r, const char *group, const char *key, const char *def, int required, char **out)
-{
-    GError *gerr = NULL;
-    char *v = g_key_file_get_string(r->kf, group, key, &gerr);
-    if (!v) {
-        g_clear_error(&gerr);
-        if (required)
-            return bad(r, group, key, "missing (required)");
-        *out = g_strdup(def);
-        return 0;
-    }
-    g_strstrip(v);
-    if (!*v) {
-        g_free(v);
-        return bad(r, group, key, "empty value");
-    }
-    *out = v;
-    return 0;
-}
-
-static int get_int(reader *r, const char *group, const char *key, int def, int min, int max, int *out)
+static int get_roi(const pw_keyfile *r, const char *group, pw_rect *roi)
 {
     char *v = NULL;
-    int rc = get_str(r, group, key, NULL, 0, &v);
-    if (rc < 0 || !v) {
-        *out = def;
-        return rc;
-    }
-    gint64 n = 0;
-    gboolean ok = g_ascii_string_to_signed(v, 10, min, max, &n, NULL);
-    g_free(v);
-    if (!ok) {
-        char why[96];
-        g_snprintf(why, sizeof why, "expected a whole number from %d to %d", min, max);
-        return bad(r, group, key, why);
-    }
-    *out = (int)n;
-    return 0;
-}
-
-static int get_bool(reader *r, const char *group, const char *key, int def, int *out)
-{
-    char *v = NULL;
-    int rc = get_str(r, group, key, NULL, 0, &v);
-    if (rc < 0 || !v) {
-        *out = def;
-        return rc;
-    }
-    int known = 1;
-    if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
-        *out = 1;
-    else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
-        *out = 0;
-    else
-        known = 0;
-    g_free(v);
-    return known ? 0 : bad(r, group, key, "expected true or false");
-}
-
-static int get_roi(reader *r, const char *group, pw_rect *roi)
-{
-    char *v = NULL;
-    int rc = get_str(r, group, "roi", NULL, 0, &v);
+    int rc = pw_keyfile_string(r, group, "roi", NULL, 0, &v);
     if (rc < 0 || !v)
         return rc;
     int x, y, w, h;
@@ -90,7 +20,7 @@ static int get_roi(reader *r, const char *group, pw_rect *roi)
     int n = sscanf(v, "%d,%d,%d,%d%c", &x, &y, &w, &h, &tail);
     g_free(v);
     if (n != 4 || x < 0 || y < 0 || w <= 0 || h <= 0)
-        return bad(r, group, "roi", "expected x,y,width,height in pixels (width and height > 0)");
+        return pw_keyfile_bad(r, group, "roi", "expected x,y,width,height in pixels (width and height > 0)");
     *roi = (pw_rect){x, y, w, h};
     return 0;
 }
@@ -108,19 +38,19 @@ static char *fingerprint(GKeyFile *kf, const char *group)
     return g_string_free(s, FALSE);
 }
 
-static int read_site(reader *r, pw_daemon_config *c)
+static int read_site(const pw_keyfile *r, pw_daemon_config *c)
 {
     int rc = 0;
     if (!g_key_file_has_group(r->kf, "site"))
         return pw_err_set(r->err, PW_ECONFIG, "%s: [site]: group missing (required)", r->path);
-    if ((rc = get_str(r, "site", "id", NULL, 1, &c->site)) < 0)
+    if ((rc = pw_keyfile_string(r, "site", "id", NULL, PW_KEYFILE_REQUIRED, &c->site)) < 0)
         return rc;
     if (!g_regex_match_simple("^[A-Za-z0-9_-]{1,63}$", c->site, 0, 0))
-        return bad(r, "site", "id", "use 1-63 letters, digits, '-' or '_' (it is part of topics)");
-    if ((rc = get_str(r, "site", "formats", PW_MODELS_DIR "/formats", 0, &c->formats_dir)) < 0 ||
-        (rc = get_str(r, "site", "tessdata", PW_TESSDATA_DIR, 0, &c->tessdata_dir)) < 0 ||
-        (rc = get_str(r, "site", "language", "eng", 0, &c->language)) < 0 ||
-        (rc = get_int(r, "site", "stats_interval_s", 10, 1, 3600, &c->stats_interval_s)) < 0)
+        return pw_keyfile_bad(r, "site", "id", "use 1-63 letters, digits, '-' or '_' (it is part of topics)");
+    if ((rc = pw_keyfile_string(r, "site", "formats", PW_MODELS_DIR "/formats", 0, &c->formats_dir)) < 0 ||
+        (rc = pw_keyfile_string(r, "site", "tessdata", PW_TESSDATA_DIR, 0, &c->tessdata_dir)) < 0 ||
+        (rc = pw_keyfile_string(r, "site", "language", "eng", 0, &c->language)) < 0 ||
+        (rc = pw_keyfile_int(r, "site", "stats_interval_s", 10, 1, 3600, &c->stats_interval_s)) < 0)
         return rc;
     pw_err ferr = {0};
     rc = pw_formats_load_dir(c->formats_dir, &c->formats, &ferr);
@@ -129,77 +59,83 @@ static int read_site(reader *r, pw_daemon_config *c)
     return 0;
 }
 
-static int read_security(reader *r, pw_daemon_config *c)
+static int read_security(const pw_keyfile *r, pw_daemon_config *c)
 {
     int rc;
-    if ((rc = get_bool(r, "security", "allow_plain", 0, &c->allow_plain)) < 0 ||
-        (rc = get_str(r, "security", "secret_key", NULL, 0, &c->secret_key)) < 0 ||
-        (rc = get_str(r, "security", "allow_list", NULL, 0, &c->allow_list)) < 0)
+    bool plain = false;
+    if ((rc = pw_keyfile_bool(r, "security", "allow_plain", false, &plain)) < 0 ||
+        (rc = pw_keyfile_string(r, "security", "secret_key", NULL, 0, &c->secret_key)) < 0 ||
+        (rc = pw_keyfile_string(r, "security", "allow_list", NULL, 0, &c->allow_list)) < 0)
         return rc;
+    c->allow_plain = plain;
     if (!c->allow_plain && (!c->secret_key || !c->allow_list))
-        return bad(r, "security", c->secret_key ? "allow_list" : "secret_key",
-                   "missing: CURVE needs secret_key and allow_list, or allow_plain = true to run unencrypted");
+        return pw_keyfile_bad(r, "security", c->secret_key ? "allow_list" : "secret_key",
+                              "missing: CURVE needs secret_key and allow_list, "
+                              "or allow_plain = true to run unencrypted");
     return 0;
 }
 
-static int read_countries(reader *r, const pw_daemon_config *c, const char *group, pw_lane_config *lc)
+static int read_countries(const pw_keyfile *r, const pw_daemon_config *c, const char *group, pw_lane_config *lc)
 {
     char *v = NULL;
-    int rc = get_str(r, group, "countries", NULL, 0, &v);
+    int rc = pw_keyfile_string(r, group, "countries", NULL, 0, &v);
     if (rc < 0 || !v)
         return rc;
     pw_err perr = {0};
     rc = pw_formats_parse_countries(c->formats, v, lc->countries, PW_LANE_MAX_COUNTRIES, &lc->n_countries, &perr);
     g_free(v);
-    return rc < 0 ? bad(r, group, "countries", perr.msg) : 0;
+    return rc < 0 ? pw_keyfile_bad(r, group, "countries", "%s", perr.msg) : 0;
 }
 
 /* detector = platewatch (the localiser) or haar (OpenCV's cascade, a baseline for benchmarks). */
-static int read_detector(reader *r, const char *group, pw_daemon_lane *dl)
+static int read_detector(const pw_keyfile *r, const char *group, pw_daemon_lane *dl)
 {
     char *detector = NULL;
-    int rc = get_str(r, group, "detector", "platewatch", 0, &detector);
+    int rc = pw_keyfile_string(r, group, "detector", "platewatch", 0, &detector);
     if (rc == 0 && !strcmp(detector, "haar"))
-        rc = get_str(r, group, "haar_cascade", PW_HAAR_PLATE_CASCADE, 0, &dl->haar_cascade);
+        rc = pw_keyfile_string(r, group, "haar_cascade", PW_HAAR_PLATE_CASCADE, 0, &dl->haar_cascade);
     else if (rc == 0 && strcmp(detector, "platewatch") != 0)
-        rc = bad(r, group, "detector", "expected platewatch or haar");
+        rc = pw_keyfile_bad(r, group, "detector", "expected platewatch or haar");
     g_free(detector);
     dl->lane.haar_cascade = dl->haar_cascade;
     return rc;
 }
 
-static int read_pipeline(reader *r, const char *group, pw_lane_config *lc)
+static int read_pipeline(const pw_keyfile *r, const char *group, pw_lane_config *lc)
 {
-    int rc, final_ms = 1500, new_conf = 70, min_conf = 50, voting = 1;
-    if ((rc = get_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
-        (rc = get_int(r, group, "ocr_queue", 2, 1, 256, &lc->ocr_queue)) < 0 ||
-        (rc = get_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
-                      &lc->candidates_per_frame)) < 0 ||
-        (rc = get_int(r, group, "min_read_confidence", 50, 0, 100, &min_conf)) < 0 ||
-        (rc = get_int(r, group, "new_min_confidence", 70, 0, 100, &new_conf)) < 0 ||
-        (rc = get_int(r, group, "new_min_frames", 2, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
-        (rc = get_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
-        (rc = get_bool(r, group, "jpeg_crops", 0, &lc->jpeg_crops)) < 0 ||
-        (rc = get_bool(r, group, "voting", 1, &voting)) < 0 ||
-        (rc = get_bool(r, group, "loop", 0, &lc->capture.loop)) < 0 ||
-        (rc = get_bool(r, group, "pace", 0, &lc->capture.pace)) < 0 ||
-        (rc = get_int(r, group, "stall_timeout_ms", 3000, 100, 600000, &lc->capture.stall_timeout_ms)) < 0 ||
+    int rc, final_ms = 1500, new_conf = 70, min_conf = 50;
+    bool jpeg = false, voting = true, loop = false, pace = false;
+    if ((rc = pw_keyfile_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "ocr_queue", 2, 1, 256, &lc->ocr_queue)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
+                             &lc->candidates_per_frame)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "min_read_confidence", 50, 0, 100, &min_conf)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "new_min_confidence", 70, 0, 100, &new_conf)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "new_min_frames", 2, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
+        (rc = pw_keyfile_bool(r, group, "jpeg_crops", false, &jpeg)) < 0 ||
+        (rc = pw_keyfile_bool(r, group, "voting", true, &voting)) < 0 ||
+        (rc = pw_keyfile_bool(r, group, "loop", false, &loop)) < 0 ||
+        (rc = pw_keyfile_bool(r, group, "pace", false, &pace)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "stall_timeout_ms", 3000, 100, 600000,
+                             &lc->capture.stall_timeout_ms)) < 0 ||
         (rc = get_roi(r, group, &lc->detect.roi)) < 0)
         return rc;
     lc->min_read_confidence = (float)min_conf;
     lc->tracker.new_min_confidence = (float)new_conf;
     lc->tracker.final_after_ns = (int64_t)final_ms * 1000000;
     lc->tracker.disable_voting = !voting;
+    lc->jpeg_crops = jpeg, lc->capture.loop = loop, lc->capture.pace = pace;
     return 0;
 }
 
-static int read_lane(reader *r, pw_daemon_config *c, const char *group, pw_daemon_lane *dl)
+static int read_lane(const pw_keyfile *r, pw_daemon_config *c, const char *group, pw_daemon_lane *dl)
 {
     int rc, max_mb = 256;
     char *source = NULL;
     dl->group = g_strdup(group);
     dl->fingerprint = fingerprint(r->kf, group);
-    if ((rc = get_str(r, group, "source", NULL, 1, &source)) < 0)
+    if ((rc = pw_keyfile_string(r, group, "source", NULL, PW_KEYFILE_REQUIRED, &source)) < 0)
         return rc;
     pw_lane_config_defaults(&dl->lane, source);
     dl->lane.capture.source = source; /* owned here, freed in lane_clear */
@@ -212,14 +148,14 @@ static int read_lane(reader *r, pw_daemon_config *c, const char *group, pw_daemo
         return pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: lane name must be 1-63 letters, digits, '-' or '_'",
                           r->path, group);
     char *camera = NULL;
-    if ((rc = get_str(r, group, "camera", dl->lane.name, 0, &camera)) < 0)
+    if ((rc = pw_keyfile_string(r, group, "camera", dl->lane.name, 0, &camera)) < 0)
         return rc;
     dl->lane.camera = camera;
-    if ((rc = get_str(r, group, "direction", "inbound", 0, &dl->direction)) < 0 ||
-        (rc = get_str(r, group, "publish", NULL, 1, &dl->publish_endpoint)) < 0 ||
-        (rc = get_str(r, group, "replay", NULL, 1, &dl->replay_endpoint)) < 0 ||
-        (rc = get_str(r, group, "journal", NULL, 1, &dl->journal)) < 0 ||
-        (rc = get_int(r, group, "journal_max_mb", 256, 1, 1 << 20, &max_mb)) < 0 ||
+    if ((rc = pw_keyfile_string(r, group, "direction", "inbound", 0, &dl->direction)) < 0 ||
+        (rc = pw_keyfile_string(r, group, "publish", NULL, PW_KEYFILE_REQUIRED, &dl->publish_endpoint)) < 0 ||
+        (rc = pw_keyfile_string(r, group, "replay", NULL, PW_KEYFILE_REQUIRED, &dl->replay_endpoint)) < 0 ||
+        (rc = pw_keyfile_string(r, group, "journal", NULL, PW_KEYFILE_REQUIRED, &dl->journal)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "journal_max_mb", 256, 1, 1 << 20, &max_mb)) < 0 ||
         (rc = read_countries(r, c, group, &dl->lane)) < 0)
         return rc;
     dl->journal_max_bytes = (int64_t)max_mb << 20;
@@ -228,7 +164,7 @@ static int read_lane(reader *r, pw_daemon_config *c, const char *group, pw_daemo
     return read_pipeline(r, group, &dl->lane);
 }
 
-static int read_lanes(reader *r, pw_daemon_config *c)
+static int read_lanes(const pw_keyfile *r, pw_daemon_config *c)
 {
     gchar **groups = g_key_file_get_groups(r->kf, NULL);
     int rc = 0;
@@ -265,7 +201,7 @@ int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
     }
     pw_daemon_config *c = g_new0(pw_daemon_config, 1);
     c->path = g_strdup(path);
-    reader r = {kf, path, err};
+    pw_keyfile r = {kf, path, err};
     int rc = read_site(&r, c);
     if (rc == 0)
         rc = read_security(&r, c);

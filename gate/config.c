@@ -6,7 +6,11 @@
 #include "gate_internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <string.h>
+
+#include "pw_keyfile.h"
 
 struct pw_gate_settings {
     pw_gate_config cfg;
@@ -56,110 +60,61 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err)
     return 0;
 }
 
-/* Copies an optional string key into the settings; absent keys leave *dst alone. */
-static int get_string(pw_gate_settings *s, GKeyFile *kf, const char *group,
-                      const char *key, const char **dst, const char *path, pw_err *err)
+/*
+ * An optional string, owned by the settings; absent keys leave *dst alone.
+ * Unlike the daemon, the gate has always read "key=" as the key left out
+ * (e.g. "decision_endpoint=" to only print and audit), so existing files
+ * keep that meaning.
+ */
+static int get_string(pw_gate_settings *s, const pw_keyfile *k, const char *group,
+                      const char *key, const char **dst)
 {
-    GError *gerr = NULL;
-    char *v = g_key_file_get_string(kf, group, key, &gerr);
-    if (!v) {
-        bool absent = g_error_matches(gerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
-                      g_error_matches(gerr, G_KEY_FILE_ERROR,
-                                      G_KEY_FILE_ERROR_GROUP_NOT_FOUND);
-        int rc = absent ? 0 : pw_err_set(err, PW_ECONFIG, "%s: [%s] %s: %s", path, group,
-                                         key, gerr->message);
-        g_error_free(gerr);
-        return rc;
+    char *v = NULL;
+    int rc = pw_keyfile_string(k, group, key, NULL, PW_KEYFILE_EMPTY_IS_ABSENT, &v);
+    if (v) {
+        g_ptr_array_add(s->strings, v);
+        *dst = v;
     }
-    g_ptr_array_add(s->strings, v);
-    *dst = *g_strstrip(v) ? v : NULL;
-    return 0;
+    return rc;
 }
 
-static int get_double(GKeyFile *kf, const char *key, double *dst, const char *path,
-                      pw_err *err)
+/*
+ * The distance and confidence ranges are checked in one place,
+ * pw_gate_config_check(), which also sees configurations built in code, so
+ * here a threshold only needs to be a number.
+ */
+static int get_threshold(const pw_keyfile *k, const char *key, double *dst)
 {
-    GError *gerr = NULL;
-    if (!g_key_file_has_key(kf, "thresholds", key, NULL))
-        return 0;
-    double v = g_key_file_get_double(kf, "thresholds", key, &gerr);
-    if (gerr) {
-        int rc = pw_err_set(err, PW_ECONFIG, "%s: [thresholds] %s: %s", path, key,
-                            gerr->message);
-        g_error_free(gerr);
-        return rc;
-    }
-    *dst = v;
-    return 0;
+    return pw_keyfile_double(k, "thresholds", key, *dst, -INFINITY, INFINITY, dst);
 }
 
-static int get_int(GKeyFile *kf, const char *group, const char *key, int64_t *dst,
-                   const char *path, pw_err *err)
-{
-    GError *gerr = NULL;
-    if (!g_key_file_has_key(kf, group, key, NULL))
-        return 0;
-    gint64 v = g_key_file_get_int64(kf, group, key, &gerr);
-    if (gerr) {
-        int rc = pw_err_set(err, PW_ECONFIG, "%s: [%s] %s: %s", path, group, key,
-                            gerr->message);
-        g_error_free(gerr);
-        return rc;
-    }
-    *dst = v;
-    return 0;
-}
-
-static int get_bool(GKeyFile *kf, const char *group, const char *key, bool *dst,
-                    const char *path, pw_err *err)
-{
-    GError *gerr = NULL;
-    if (!g_key_file_has_key(kf, group, key, NULL))
-        return 0;
-    gboolean v = g_key_file_get_boolean(kf, group, key, &gerr);
-    if (gerr) {
-        int rc = pw_err_set(err, PW_ECONFIG, "%s: [%s] %s: %s", path, group, key,
-                            gerr->message);
-        g_error_free(gerr);
-        return rc;
-    }
-    *dst = v;
-    return 0;
-}
-
-static int load_keys(pw_gate_settings *s, GKeyFile *kf, const char *path, pw_err *err)
+static int load_keys(pw_gate_settings *s, const pw_keyfile *k)
 {
     pw_gate_config *c = &s->cfg;
     pw_gate_thresholds *t = &c->th;
-    int64_t hb = c->heartbeat_ms;
+    int grace = (int)t->window_grace_s;
     int rc;
-    if ((rc = get_string(s, kf, "gate", "store", &c->store_path, path, err)) ||
-        (rc = get_string(s, kf, "gate", "decision_endpoint", &c->decision_endpoint, path,
-                         err)) ||
-        (rc = get_int(kf, "gate", "heartbeat_ms", &hb, path, err)) ||
-        (rc = get_string(s, kf, "events", "endpoint", &c->events_endpoint, path, err)) ||
-        (rc = get_string(s, kf, "events", "replay_endpoint", &c->replay_endpoint, path,
-                         err)) ||
-        (rc = get_string(s, kf, "events", "prefix", &c->prefix, path, err)) ||
-        (rc = get_string(s, kf, "events", "server_public_key", &c->server_public_key_file,
-                         path, err)) ||
-        (rc = get_string(s, kf, "events", "client_secret_key", &c->client_secret_key_file,
-                         path, err)) ||
-        (rc = get_bool(kf, "events", "allow_plain", &c->allow_plain, path, err)) ||
-        (rc = get_bool(kf, "events", "plain_input", &c->plain_input, path, err)) ||
-        (rc = get_bool(kf, "events", "backfill", &c->backfill, path, err)) ||
-        (rc = get_double(kf, "confusion_cost", &t->confusion_cost, path, err)) ||
-        (rc = get_double(kf, "release_distance", &t->release_distance, path, err)) ||
-        (rc = get_double(kf, "manual_distance", &t->manual_distance, path, err)) ||
-        (rc = get_double(kf, "ambiguity_margin", &t->ambiguity_margin, path, err)) ||
-        (rc = get_double(kf, "alternative_penalty", &t->alternative_penalty, path, err)) ||
-        (rc = get_double(kf, "min_confidence", &t->min_confidence, path, err)) ||
-        (rc = get_int(kf, "thresholds", "window_grace_s", &t->window_grace_s, path, err)))
+    if ((rc = get_string(s, k, "gate", "store", &c->store_path)) ||
+        (rc = get_string(s, k, "gate", "decision_endpoint", &c->decision_endpoint)) ||
+        (rc = pw_keyfile_int(k, "gate", "heartbeat_ms", c->heartbeat_ms, 1, 60000,
+                             &c->heartbeat_ms)) ||
+        (rc = get_string(s, k, "events", "endpoint", &c->events_endpoint)) ||
+        (rc = get_string(s, k, "events", "replay_endpoint", &c->replay_endpoint)) ||
+        (rc = get_string(s, k, "events", "prefix", &c->prefix)) ||
+        (rc = get_string(s, k, "events", "server_public_key", &c->server_public_key_file)) ||
+        (rc = get_string(s, k, "events", "client_secret_key", &c->client_secret_key_file)) ||
+        (rc = pw_keyfile_bool(k, "events", "allow_plain", c->allow_plain, &c->allow_plain)) ||
+        (rc = pw_keyfile_bool(k, "events", "plain_input", c->plain_input, &c->plain_input)) ||
+        (rc = pw_keyfile_bool(k, "events", "backfill", c->backfill, &c->backfill)) ||
+        (rc = get_threshold(k, "confusion_cost", &t->confusion_cost)) ||
+        (rc = get_threshold(k, "release_distance", &t->release_distance)) ||
+        (rc = get_threshold(k, "manual_distance", &t->manual_distance)) ||
+        (rc = get_threshold(k, "ambiguity_margin", &t->ambiguity_margin)) ||
+        (rc = get_threshold(k, "alternative_penalty", &t->alternative_penalty)) ||
+        (rc = get_threshold(k, "min_confidence", &t->min_confidence)) ||
+        (rc = pw_keyfile_int(k, "thresholds", "window_grace_s", grace, 0, INT_MAX, &grace)))
         return rc;
-    if (hb < 1 || hb > 60000)
-        return pw_err_set(err, PW_ECONFIG, "%s: [gate] heartbeat_ms %" G_GINT64_FORMAT
-                          " is not in 1..60000", path, hb);
-    c->heartbeat_ms = (int)hb;
+    t->window_grace_s = grace;
     return 0;
 }
 
@@ -177,7 +132,7 @@ int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err)
                         "%s: %s", path, gerr->message);
         g_error_free(gerr);
     } else {
-        rc = load_keys(s, kf, path, err);
+        rc = load_keys(s, &(pw_keyfile){kf, path, err});
     }
     g_key_file_free(kf);
     if (rc) {
