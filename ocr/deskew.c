@@ -16,12 +16,18 @@
 #include "cvshim.h"
 #include "prep.h"
 
-/* Angles tried, in degrees either side of level; the localiser rectifies up to 15. */
+/* Angles tried, in degrees either side of level: the tilt the issue asks the localiser to handle, and a margin. */
 #define MAX_SKEW_DEG 20
 /* Components considered; a plate has a few dozen at most. */
 #define MAX_PARTS 128
 /* At least this many characters must line up for a slope to be believed. */
 #define MIN_ALIGNED 4
+/*
+ * A slope must line up this much more character height than level does.
+ * The localiser already levels most crops; a level line with a slanted
+ * slogan or sticker beside it must not be turned to follow those.
+ */
+#define MIN_GAIN_OVER_LEVEL 1.3
 
 typedef struct {
     double cx, cy, h;
@@ -112,7 +118,7 @@ static double best_angle(const part *p, size_t n, double *score)
         for (int sign = -1; sign <= 1; sign += 2) {
             double t = tan(sign * a * G_PI / 180.0);
             double s = line_score(p, n, t, &anchor, &aligned);
-            if (s > best && s > 1.3 * level && aligned >= MIN_ALIGNED)
+            if (s > best && s > MIN_GAIN_OVER_LEVEL * level && aligned >= MIN_ALIGNED)
                 best = s, t_best = t, best_anchor = anchor, best_aligned = aligned;
         }
     }
