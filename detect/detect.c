@@ -172,6 +172,7 @@ void pw_detector_destroy(pw_detector **d)
         return;
     free((*d)->pyr);
     free((*d)->cells);
+    free((*d)->sheared);
     free((*d)->vin);
     free((*d)->vout);
     free((*d)->score_ring);
@@ -242,23 +243,33 @@ static void refine_one(pw_detector *d, const pw_seed *s)
         d->lines[d->nlines++] = line;
 }
 
+/* Refines up to quota of level l's seeds from the level grid (sheared 0) or the sheared grids (1), best first. */
+static void refine_level(pw_detector *d, int l, int sheared, int quota)
+{
+    int used = 0;
+    for (int i = 0; i < d->nseeds && used < quota && d->nlines < PW_MAX_REFINE; i++) {
+        if (d->seeds[i].level != l || (d->seeds[i].sheared != 0) != sheared)
+            continue;
+        refine_one(d, &d->seeds[i]);
+        used++;
+    }
+}
+
 /*
  * Refines the best seeds of every level, each level with its own quota:
  * window scores are not comparable across levels (fine levels see more
- * texture), so a global order would starve the coarse levels.
+ * texture), so a global order would starve the coarse levels. Within a
+ * level, the sheared grids' best seeds have places of their own, taken from
+ * the level seeds' quota so that the work per frame stays the same.
  */
 static void refine_seeds(pw_detector *d)
 {
     d->nlines = 0;
     int quota = PW_MAX_REFINE / (d->level_hi - d->level_lo + 1);
     for (int l = d->level_lo; l <= d->level_hi; l++) {
-        int used = 0;
-        for (int i = 0; i < d->nseeds && used < quota && d->nlines < PW_MAX_REFINE; i++) {
-            if (d->seeds[i].level != l)
-                continue;
-            refine_one(d, &d->seeds[i]);
-            used++;
-        }
+        int sheared = l >= PW_SHEARED_LEVEL_LO ? PW_SHEARED_SEEDS : 0;
+        refine_level(d, l, 0, quota - sheared);
+        refine_level(d, l, 1, sheared);
     }
 }
 

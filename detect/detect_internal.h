@@ -14,8 +14,20 @@
  * tall at a level is what its window finds, so five levels cover text from
  * 8 px to about 300 px, plates from ~60 to well over 800 px wide. */
 #define PW_MAX_LEVELS 5
-/* Seeds kept per level, and seeds refined per frame. */
+/*
+ * Seeds kept per level, seeds kept per level from the sheared grids (text
+ * leaning by about 14 degrees, seeds.c), and seeds refined per frame.
+ */
 #define PW_SEEDS_PER_LEVEL 24
+#define PW_SHEARED_SEEDS 2
+/*
+ * The finest level searched for leaning text. At level 0 the window finds
+ * text 8-16 px tall, plates below about 110 px wide; its grid is three
+ * quarters of the frame's cells, so shearing it would cost most of the
+ * sheared search, and on the dev sets it found no plate the coarser levels
+ * missed.
+ */
+#define PW_SHEARED_LEVEL_LO 1
 #define PW_MAX_REFINE 72
 /* The refinement patch around a seed, in level pixels, each side of its centre. */
 #define PW_PATCH_HALF_W 80
@@ -42,6 +54,7 @@ typedef struct {
     int score;  /* window score (kernels.h) */
     int level;
     int x, y;   /* centre of the window in level pixels */
+    int sheared; /* 0 from the level grid, else the sign of the sheared grid's slope */
 } pw_seed;
 
 typedef struct {
@@ -70,6 +83,8 @@ struct pw_detector {
     size_t pyr_cap;
     uint8_t *cells;               /* cell grid of the level being searched */
     size_t cells_cap;
+    uint8_t *sheared;             /* the cell grid sheared for leaning text (seeds.c) */
+    size_t sheared_cap;
     uint16_t *vin, *vout;         /* window column sums for one row */
     int16_t *score_ring;          /* three rows of window scores */
     size_t row_cap;               /* entries in each of vin, vout and a ring row */
@@ -79,7 +94,7 @@ struct pw_detector {
     int nlevels;
 
     pw_seed_heap heap;
-    pw_seed seeds[PW_MAX_LEVELS * PW_SEEDS_PER_LEVEL];
+    pw_seed seeds[PW_MAX_LEVELS * (PW_SEEDS_PER_LEVEL + PW_SHEARED_SEEDS)];
     int nseeds;
 
     /* Refinement scratch, fixed size. */

@@ -25,6 +25,8 @@
 #define PW_STROKES_PER_HEIGHT 2.5f
 /* A tilt of slope t (tan) loses t / PW_TILT_HANDICAP of its sharpness in best_slope. */
 #define PW_TILT_HANDICAP 6
+/* A line from a sheared grid's seed must lean its way by at least this slope (tan in 1/256, 7 degrees). */
+#define PW_SHEARED_MIN_SLOPE 31
 /* Stroke edges this strong (grey levels over two pixels, above the floor) count fully. */
 #define PW_FULL_CONTRAST 32.f
 
@@ -418,6 +420,13 @@ int pw_detect_refine(pw_detector *d, const pw_seed *s, pw_textline *out)
     if (load_patch(d, lv, s, &g) < 0)
         return -1;
     int slope = best_slope(d, &g);
+    /*
+     * A seed from a sheared grid stands for text leaning its way. When its
+     * patch is sharpest nearer level, the level grid's seeds cover that text,
+     * and the line would most likely be clutter seen from an angle.
+     */
+    if (s->sheared && slope * s->sheared < PW_SHEARED_MIN_SLOPE)
+        return -1;
     int top, bottom;
     if (find_band(d, &g, s->y, &top, &bottom) < 0)
         return -1;
