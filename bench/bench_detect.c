@@ -177,10 +177,10 @@ static void time_levels(bench_state *st, const pw_plane *p, int repeat, int with
 /* Fills box with the mean grey of its border, so that the plate is gone but the frame is not. */
 static void erase_box(pw_plane *p, pw_rect b)
 {
-    int x0 = b.x < 0 ? 0 : b.x, y0 = b.y < 0 ? 0 : b.y;
-    int x1 = b.x + b.w > p->width ? p->width : b.x + b.w, y1 = b.y + b.h > p->height ? p->height : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
+    pw_rect in = pw_rect_intersect(b, (pw_rect){0, 0, p->width, p->height});
+    if (in.w == 0)
         return;
+    int x0 = in.x, y0 = in.y, x1 = in.x + in.w, y1 = in.y + in.h;
     long sum = 0, n = 0;
     for (int x = x0; x < x1; x++)
         sum += *pw_plane_at(p, x, y0) + *pw_plane_at(p, x, y1 - 1), n += 2;

@@ -43,26 +43,16 @@ typedef struct {
     gint failed_setup;
 } bench_job;
 
-/* Upper-case letters and digits only, as the manifest labels are written. */
-static void normalise(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; *in && n + 1 < cap; in++)
-        if (g_ascii_isalnum(*in))
-            out[n++] = g_ascii_toupper(*in);
-    out[n] = '\0';
-}
-
 static void score_row(const pw_manifest_row *row, const pw_read_result *res, int top, row_outcome *o)
 {
     char label[64];
-    normalise(row->plate, label, sizeof label);
+    pw_plate_chars(row->plate, label, sizeof label);
     o->detected = row->has_box ? 0 : -1;
     int best_dist = 1000;
     for (size_t i = 0; i < res->n_plates; i++) {
         const pw_plate *p = &res->plates[i];
         char text[PW_PLATE_MAX + 1];
-        normalise(p->read.text, text, sizeof text);
+        pw_plate_chars(p->read.text, text, sizeof text);
         if (row->has_box && pw_rect_iou(p->box, row->box) > 0.4)
             o->detected = 1;
         int d = pw_edit_distance(text, label);
@@ -71,7 +61,7 @@ static void score_row(const pw_manifest_row *row, const pw_read_result *res, int
             g_strlcpy(o->best, text, sizeof o->best);
         }
         for (size_t a = 0; a < p->read.n_alts && (int)a < top; a++) {
-            normalise(p->read.alts[a].text, text, sizeof text);
+            pw_plate_chars(p->read.alts[a].text, text, sizeof text);
             o->in_top |= strcmp(text, label) == 0;
         }
     }

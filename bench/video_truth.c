@@ -27,15 +27,6 @@ static int is_video(const char *path)
     return yes;
 }
 
-static void normalise(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; *in && n + 1 < cap; in++)
-        if (g_ascii_isalnum(*in))
-            out[n++] = g_ascii_toupper(*in);
-    out[n] = '\0';
-}
-
 /* An empty field is -1 (not given); anything else must be a non-negative integer. */
 static int parse_opt_int(const char *s, int64_t *out)
 {
@@ -74,7 +65,7 @@ static int parse_truth_line(const char *path, int line, gchar **f, guint n, pw_v
                           "[,first_ms,last_ms]", path, line, n);
     memset(p, 0, sizeof *p);
     p->line = line;
-    normalise(f[1], p->plate, sizeof p->plate);
+    pw_plate_chars(f[1], p->plate, sizeof p->plate);
     g_strlcpy(p->country, g_strstrip(f[2]), sizeof p->country);
     int64_t v[4] = {-1, -1, -1, -1};
     for (guint i = 3; i < n; i++)
@@ -254,7 +245,7 @@ static int add_manifest_set(pw_vset *set, const pw_manifest *m, const char *name
         if (!ok)
             return pw_err_set(err, -errno, "%s: cannot link %s: %s", dir, row->image, g_strerror(errno));
         pw_vpassage p = {.first_frame = frame, .last_frame = frame, .first_ms = -1, .last_ms = -1, .line = row->line};
-        normalise(row->plate, p.plate, sizeof p.plate);
+        pw_plate_chars(row->plate, p.plate, sizeof p.plate);
         g_strlcpy(p.country, row->country, sizeof p.country);
         g_array_append_val(r->passages, p);
         if (row->has_box && row->box.h > 0)

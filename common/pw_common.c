@@ -2,6 +2,7 @@
 #include "pw_common.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,15 +171,33 @@ void pw_reexec_with_single_thread_openmp(char **argv)
             argv[0], strerror(errno));
 }
 
-double pw_rect_iou(pw_rect a, pw_rect b)
+pw_rect pw_rect_intersect(pw_rect a, pw_rect b)
 {
-    if (a.w <= 0 || a.h <= 0 || b.w <= 0 || b.h <= 0)
-        return 0.0;
     int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
     int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
     int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
     if (x1 <= x0 || y1 <= y0)
+        return (pw_rect){x0, y0, 0, 0};
+    return (pw_rect){x0, y0, x1 - x0, y1 - y0};
+}
+
+double pw_rect_iou(pw_rect a, pw_rect b)
+{
+    if (a.w <= 0 || a.h <= 0 || b.w <= 0 || b.h <= 0)
         return 0.0;
-    double inter = (double)(x1 - x0) * (y1 - y0);
+    pw_rect i = pw_rect_intersect(a, b);
+    double inter = (double)i.w * i.h;
     return inter / ((double)a.w * a.h + (double)b.w * b.h - inter);
+}
+
+size_t pw_plate_chars(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (; in && *in && n + 1 < cap; in++)
+        if (g_ascii_isalnum(*in))
+            out[n++] = g_ascii_toupper(*in);
+    out[n] = '\0';
+    return n;
 }

@@ -115,8 +115,19 @@ typedef struct {
     int x, y, w, h;
 } pw_rect;
 
+/* The part two boxes share; w and h are 0 when they do not overlap. */
+pw_rect pw_rect_intersect(pw_rect a, pw_rect b);
+
 /* Intersection over union of two boxes, 0 when either is empty. */
 double pw_rect_iou(pw_rect a, pw_rect b);
+
+/*
+ * Copies the letters and digits of a plate text, upper-cased, into out (at
+ * most cap - 1 of them, NUL-terminated), leaving out separators and
+ * anything else: "ab-123 cd" gives "AB123CD", the form labels, readings and
+ * events compare in. Returns the length of out.
+ */
+size_t pw_plate_chars(const char *in, char *out, size_t cap);
 
 /* Milliseconds on CLOCK_MONOTONIC, for stage timings. */
 double pw_now_ms(void);

@@ -309,12 +309,10 @@ static pw_rect corners_box(float c[4][2], int w, int h)
  */
 static int overlaps(pw_rect a, pw_rect b)
 {
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
+    pw_rect i = pw_rect_intersect(a, b);
+    if (i.w == 0)
         return 0;
-    double inter = (double)(x1 - x0) * (y1 - y0);
+    double inter = (double)i.w * i.h;
     double aa = (double)a.w * a.h, ab = (double)b.w * b.h;
     double small = aa < ab ? aa : ab, big = aa < ab ? ab : aa;
     if (inter >= PW_NEST_INSIDE * small && small <= PW_NEST_AREA * big)

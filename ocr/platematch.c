@@ -221,19 +221,6 @@ int pw_formats_match_choices(const pw_formats *f, const pw_char_choices *pos, si
     return 0;
 }
 
-/* Keeps A-Z and 0-9 (lower case raised), dropping separators and anything else. */
-static size_t clean(const char *reading, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = reading; *p && n + 1 < cap; p++) {
-        char c = (char)g_ascii_toupper(*p);
-        if (pw_char_mask(c))
-            out[n++] = c;
-    }
-    out[n] = '\0';
-    return n;
-}
-
 int pw_formats_match(const pw_formats *f, const char *reading, const char (*countries)[PW_COUNTRY_MAX],
                      size_t n_countries, pw_format_match *out)
 {
@@ -241,7 +228,7 @@ int pw_formats_match(const pw_formats *f, const char *reading, const char (*coun
         return -EINVAL;
     memset(out, 0, sizeof *out);
     char text[PW_PLATE_MAX + 1];
-    size_t n = clean(reading, text, sizeof text);
+    size_t n = pw_plate_chars(reading, text, sizeof text);
     g_strlcpy(out->text, text, sizeof out->text);
     pw_char_choices pos[PW_PLATE_MAX];
     for (size_t i = 0; i < n; i++)

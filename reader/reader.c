@@ -96,11 +96,8 @@ static int whole_image_crop(pw_reader *r, const pw_plane *grey, pw_plane *crop)
 /* Overlap of two boxes relative to the smaller one: 1 when one lies inside the other. */
 static float box_containment(pw_rect a, pw_rect b)
 {
-    int x0 = MAX(a.x, b.x), y0 = MAX(a.y, b.y);
-    int x1 = MIN(a.x + a.w, b.x + b.w), y1 = MIN(a.y + a.h, b.y + b.h);
-    if (x1 <= x0 || y1 <= y0)
-        return 0.0f;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
+    pw_rect i = pw_rect_intersect(a, b);
+    float inter = (float)i.w * (float)i.h;
     return inter / MAX(1.0f, MIN((float)a.w * a.h, (float)b.w * b.h));
 }
 

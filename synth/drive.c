@@ -258,11 +258,7 @@ static int render_frame(const pw_drive_spec *s, const pw_passage *passage, doubl
 
 static void fill_truth(const pw_drive_spec *s, const pw_passage *p, int first, pw_passage_truth *t)
 {
-    size_t n = 0;
-    for (const char *c = p->printed; *c && n + 1 < sizeof t->plate; c++)
-        if (g_ascii_isalnum(*c))
-            t->plate[n++] = g_ascii_toupper(*c);
-    t->plate[n] = '\0';
+    pw_plate_chars(p->printed, t->plate, sizeof t->plate);
     g_strlcpy(t->country, p->country ? p->country : "", sizeof t->country);
     t->first_frame = first;
     t->last_frame = first + s->frames_per_passage - 1;

@@ -238,3 +238,31 @@ Test(geometry, iou_of_boxes)
     cr_assert_float_eq(pw_rect_iou(a, c), 0.0, 1e-9);
     cr_assert_float_eq(pw_rect_iou(a, empty), 0.0, 1e-9);
 }
+
+Test(geometry, intersection_of_boxes)
+{
+    pw_rect a = {0, 0, 10, 10}, b = {5, 3, 10, 10}, c = {20, 20, 5, 5}, touching = {10, 0, 4, 4};
+    pw_rect i = pw_rect_intersect(a, b);
+    cr_expect(i.x == 5 && i.y == 3 && i.w == 5 && i.h == 7, "%d,%d %dx%d", i.x, i.y, i.w, i.h);
+    i = pw_rect_intersect(b, a);
+    cr_expect(i.x == 5 && i.y == 3 && i.w == 5 && i.h == 7, "the order does not matter");
+    i = pw_rect_intersect(a, c);
+    cr_expect(i.w == 0 && i.h == 0, "apart: %dx%d", i.w, i.h);
+    i = pw_rect_intersect(a, touching);
+    cr_expect(i.w == 0 && i.h == 0, "sharing only an edge: %dx%d", i.w, i.h);
+}
+
+Test(plate_text, letters_and_digits_are_kept_upper_cased)
+{
+    char out[8];
+    cr_expect_eq(pw_plate_chars("ab-123 cd", out, sizeof out), 7);
+    cr_expect_str_eq(out, "AB123CD");
+    cr_expect_eq(pw_plate_chars("  .-/ ", out, sizeof out), 0);
+    cr_expect_str_eq(out, "");
+    cr_expect_eq(pw_plate_chars("K AB 12345", out, sizeof out), 7, "cut at the capacity");
+    cr_expect_str_eq(out, "KAB1234");
+    cr_expect_eq(pw_plate_chars("XY\xc3\xa9Z9", out, sizeof out), 4, "bytes beyond ASCII are left out");
+    cr_expect_str_eq(out, "XYZ9");
+    cr_expect_eq(pw_plate_chars(NULL, out, sizeof out), 0);
+    cr_expect_eq(pw_plate_chars("AB", out, 0), 0, "no room: nothing written");
+}
