@@ -166,6 +166,16 @@ static void add_str(JsonBuilder *b, const char *name, const char *v)
     json_builder_add_string_value(b, v);
 }
 
+/* A string member, or null when there is none (rather than an empty string). */
+static void add_str_or_null(JsonBuilder *b, const char *name, const char *v)
+{
+    json_builder_set_member_name(b, name);
+    if (v)
+        json_builder_add_string_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
 static void add_num(JsonBuilder *b, const char *name, double v)
 {
     json_builder_set_member_name(b, name);
@@ -195,16 +205,8 @@ static void add_candidate(JsonBuilder *b, const pw_gate_candidate *c)
     add_str(b, "matched_plate", c->role);
     add_str(b, "via", c->via);
     add_num(b, "distance", c->distance);
-    json_builder_set_member_name(b, "excluded");
-    if (c->excluded)
-        json_builder_add_string_value(b, c->excluded);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "used_by");
-    if (d->used_by[0])
-        json_builder_add_string_value(b, d->used_by);
-    else
-        json_builder_add_null_value(b);
+    add_str_or_null(b, "excluded", c->excluded);
+    add_str_or_null(b, "used_by", d->used_by[0] ? d->used_by : NULL);
     json_builder_end_object(b);
 }
 
