@@ -123,11 +123,15 @@ static void check_row(const row *r)
                  json_object_get_string_member(o, "reason"), pw_gate_verdict_name(r->want));
     cr_expect_str_eq(json_object_get_string_member(o, "reason"), r->reason, "%s", r->name);
     JsonNode *decl = json_object_get_member(o, "declaration");
-    if (r->want_ref)
-        cr_expect_str_eq(json_object_get_string_member(json_node_get_object(decl),
-                                                       "reference"), r->want_ref, "%s",
-                         r->name);
-    else
+    if (r->want_ref) {
+        JsonObject *d = json_node_get_object(decl);
+        cr_expect_str_eq(json_object_get_string_member(d, "reference"), r->want_ref, "%s", r->name);
+        /* A released declaration was neither excluded nor used before: both members are null. */
+        if (r->want == PW_GATE_RELEASE)
+            cr_expect(JSON_NODE_HOLDS_NULL(json_object_get_member(d, "excluded")) &&
+                          JSON_NODE_HOLDS_NULL(json_object_get_member(d, "used_by")),
+                      "%s: excluded or used_by is not null", r->name);
+    } else
         cr_expect(JSON_NODE_HOLDS_NULL(decl), "%s: a declaration was matched", r->name);
     cr_expect(json_object_has_member(o, "thresholds"), "%s", r->name);
     g_object_unref(p);
