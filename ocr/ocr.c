@@ -178,33 +178,32 @@ static void add_readings(const pw_ocr *o, int variant, const pw_char_choices *po
 
 /* ---- Preparations ---------------------------------------------------- */
 
-/* What the preparations learnt so far about the crop. */
-typedef struct {
-    int light;              /* polarity of the text, -1 until a binarisation found it */
-} prep_state;
-
-/* Prepares variant v of the normalised crop as a text line; PW_ENOPLATE when it does not apply. */
-static int prepare(const pw_plane *norm, int v, prep_state *st, pw_image **line)
+/*
+ * Prepares variant v of the normalised crop as a text line; PW_ENOPLATE when
+ * it does not apply. *light is the text's polarity, -1 until a binarisation
+ * has found it; the first one that does sets it for the rest.
+ */
+static int prepare(const pw_plane *norm, int v, int *light, pw_image **line)
 {
     if (v == VAR_PLAIN)
-        return pw_prep_plain(norm, st->light > 0, line);
+        return pw_prep_plain(norm, *light > 0, line);
     /* Adaptive first: it copes with shadows and uneven light, the commonest trouble. */
     pw_bin_method method = v == VAR_ADAPTIVE ? PW_BIN_ADAPTIVE : v == VAR_OTSU ? PW_BIN_OTSU : PW_BIN_CLAHE;
     pw_prep_info info;
-    int rc = pw_prep_line(norm, method, st->light, line, &info);
+    int rc = pw_prep_line(norm, method, *light, line, &info);
     if (rc == 0)
-        st->light = info.light_text;
+        *light = info.light_text;
     return rc;
 }
 
 /* Reads one preparation of the crop into cs; returns 0, or a negative code on engine failure. */
-static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, prep_state *st,
+static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
                         const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
                         candidate *top)
 {
     pw_image *line = NULL;
     memset(top, 0, sizeof *top);
-    int rc = prepare(norm, variant, st, &line);
+    int rc = prepare(norm, variant, light, &line);
     if (rc < 0)
         return rc == PW_ENOPLATE ? 0 : rc;
     pw_char_choices pos[MAX_POS];
@@ -288,14 +287,14 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
     }
     pw_plane norm = pw_image_plane(norm_img);
     candidates *cs = g_new0(candidates, 1);
-    prep_state st = {.light = -1};
+    int light = -1;
     int err = 0;
     candidate tops[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS && err == 0; v++) {
         /* The plain crop is read only when no binarisation found a row of characters. */
         if (v == VAR_PLAIN && cs->n > 0)
             break;
-        err = read_variant(o, &norm, v, &st, countries, n_countries, cs, &tops[v]);
+        err = read_variant(o, &norm, v, &light, countries, n_countries, cs, &tops[v]);
         if (err == 0 && agreed(tops, v))
             break;
     }
