@@ -43,8 +43,7 @@ static int find_parts(const pw_plane *norm, int light_text, part *parts, size_t 
     pw_cc *ccs = g_new(pw_cc, 4 * MAX_PARTS);
     pw_plane mask = {mask_data, norm->width, norm->height, norm->width, 1};
     size_t n = 0;
-    int block = norm->height / 3 < 3 ? 3 : (norm->height / 3) | 1;
-    int rc = pw_cv_threshold_adaptive(norm, &mask, block, light_text ? -8 : 8, !light_text);
+    int rc = pw_prep_binarise(norm, PW_BIN_ADAPTIVE, light_text, &mask);
     if (rc == 0)
         rc = pw_cv_components(&mask, labels, ccs, 4 * MAX_PARTS, &n);
     /* Noise lines up somewhere at some angle: a mask as busy as noise has no slope. */

@@ -100,12 +100,12 @@ int pw_prep_normalise(const pw_plane *crop, pw_image **out)
     return rc;
 }
 
-/* Text pixels 255, background 0, by the chosen method and polarity. */
-static int binarise(const pw_plane *norm, pw_bin_method method, int light_text, pw_plane *mask)
+int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text, pw_plane *mask)
 {
     int invert = !light_text;
     if (method == PW_BIN_ADAPTIVE) {
-        int block = (norm->height / 3) | 1;
+        /* A third of the crop's height; OpenCV needs an odd block of at least 3. */
+        int block = norm->height / 3 < 3 ? 3 : (norm->height / 3) | 1;
         return pw_cv_threshold_adaptive(norm, mask, block, light_text ? -8 : 8, invert);
     }
     if (method == PW_BIN_CLAHE) {
@@ -497,7 +497,7 @@ static int row_members(const row_box *rows, int n_rows)
 static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, cc_set *s, pw_plane *mask,
                         row_box rows[2])
 {
-    int rc = binarise(norm, method, light, mask);
+    int rc = pw_prep_binarise(norm, method, light, mask);
     if (rc < 0)
         return rc;
     return analyse(s, mask, rows);

@@ -36,6 +36,12 @@ typedef enum {
 int pw_prep_normalise(const pw_plane *crop, pw_image **out);
 
 /*
+ * Writes mask (the norm's size, channels 1): text pixels 255, background 0,
+ * by the given method, for dark text (light_text 0) or light text (1).
+ */
+int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text, pw_plane *mask);
+
+/*
  * Estimates the slope of the characters of the normalised crop, in degrees
  * (positive when the line falls to the right), from -20 to 20; 0 when no
  * line of at least three characters is better level than sloping.
