@@ -84,12 +84,12 @@ static int apply_one(const char *key, const char *val, pw_lane_config *l, pw_err
     } else if (!strcmp(key, "ocr_queue")) {
         rc = set_int(key, val, 1, 256, &l->ocr_queue, err);
     } else if (!strcmp(key, "candidates_per_frame")) {
-        rc = set_int(key, val, 1, PW_DETECT_MAX_CANDIDATES, &l->candidates_per_frame, err);
+        rc = set_int(key, val, 1, PW_DETECT_MAX_CANDIDATES, &l->read.candidates, err);
     } else if (!strcmp(key, "new_min_frames")) {
         rc = set_int(key, val, 1, 100, &l->tracker.new_min_frames, err);
     } else if (!strcmp(key, "min_read_confidence")) {
         if ((rc = set_int(key, val, 0, 100, &v, err)) == 0)
-            l->min_read_confidence = (float)v;
+            l->read.min_confidence = (float)v;
     } else if (!strcmp(key, "new_min_confidence")) {
         if ((rc = set_int(key, val, 0, 100, &v, err)) == 0)
             l->tracker.new_min_confidence = (float)v;

@@ -220,7 +220,7 @@ static int make_reader(const read_options *o, pw_reader **reader)
         cfg.ocr.language = o->language;
     cfg.ocr.top_n = o->top > PW_OCR_MAX_ALTS ? PW_OCR_MAX_ALTS : o->top;
     if (o->min_confidence > 0)
-        cfg.min_confidence = (float)o->min_confidence;
+        cfg.read.min_confidence = (float)o->min_confidence;
     if (o->simd && pw_simd_parse(o->simd, &cfg.detect.simd) < 0) {
         fprintf(stderr, "platewatch read: --simd: unknown level '%s' (auto, scalar, sse2, avx2)\n", o->simd);
         return -1;

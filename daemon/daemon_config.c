@@ -47,9 +47,11 @@ static int read_site(const pw_keyfile *r, pw_daemon_config *c)
         return rc;
     if (!g_regex_match_simple("^[A-Za-z0-9_-]{1,63}$", c->site, 0, 0))
         return pw_keyfile_bad(r, "site", "id", "use 1-63 letters, digits, '-' or '_' (it is part of topics)");
+    pw_ocr_config ocr;
+    pw_ocr_config_defaults(&ocr);
     if ((rc = pw_keyfile_string(r, "site", "formats", PW_MODELS_DIR "/formats", 0, &c->formats_dir)) < 0 ||
-        (rc = pw_keyfile_string(r, "site", "tessdata", PW_TESSDATA_DIR, 0, &c->tessdata_dir)) < 0 ||
-        (rc = pw_keyfile_string(r, "site", "language", "eng", 0, &c->language)) < 0 ||
+        (rc = pw_keyfile_string(r, "site", "tessdata", ocr.tessdata_dir, 0, &c->tessdata_dir)) < 0 ||
+        (rc = pw_keyfile_string(r, "site", "language", ocr.language, 0, &c->language)) < 0 ||
         (rc = pw_keyfile_int(r, "site", "stats_interval_s", 10, 1, 3600, &c->stats_interval_s)) < 0)
         return rc;
     pw_err ferr = {0};
@@ -103,13 +105,13 @@ static int read_detector(const pw_keyfile *r, const char *group, pw_daemon_lane 
 
 static int read_pipeline(const pw_keyfile *r, const char *group, pw_lane_config *lc)
 {
-    int rc, final_ms = 1500, new_conf = 70, min_conf = 50;
+    int rc, final_ms = 1500, new_conf = 70, min_conf = (int)lc->read.min_confidence;
     bool jpeg = false, voting = true, loop = false, pace = false;
     if ((rc = pw_keyfile_int(r, group, "ocr_workers", 1, 1, 16, &lc->ocr_workers)) < 0 ||
         (rc = pw_keyfile_int(r, group, "ocr_queue", 2, 1, 256, &lc->ocr_queue)) < 0 ||
-        (rc = pw_keyfile_int(r, group, "candidates_per_frame", 3, 1, PW_DETECT_MAX_CANDIDATES,
-                             &lc->candidates_per_frame)) < 0 ||
-        (rc = pw_keyfile_int(r, group, "min_read_confidence", 50, 0, 100, &min_conf)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "candidates_per_frame", lc->read.candidates, 1, PW_DETECT_MAX_CANDIDATES,
+                             &lc->read.candidates)) < 0 ||
+        (rc = pw_keyfile_int(r, group, "min_read_confidence", min_conf, 0, 100, &min_conf)) < 0 ||
         (rc = pw_keyfile_int(r, group, "new_min_confidence", 70, 0, 100, &new_conf)) < 0 ||
         (rc = pw_keyfile_int(r, group, "new_min_frames", 2, 1, 100, &lc->tracker.new_min_frames)) < 0 ||
         (rc = pw_keyfile_int(r, group, "final_after_ms", 1500, 100, 600000, &final_ms)) < 0 ||
@@ -121,7 +123,7 @@ static int read_pipeline(const pw_keyfile *r, const char *group, pw_lane_config 
                              &lc->capture.stall_timeout_ms)) < 0 ||
         (rc = get_roi(r, group, &lc->detect.roi)) < 0)
         return rc;
-    lc->min_read_confidence = (float)min_conf;
+    lc->read.min_confidence = (float)min_conf;
     lc->tracker.new_min_confidence = (float)new_conf;
     lc->tracker.final_after_ns = (int64_t)final_ms * 1000000;
     lc->tracker.disable_voting = !voting;

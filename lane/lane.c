@@ -17,8 +17,7 @@
 typedef struct {
     size_t n;
     pw_image *crops[PW_DETECT_MAX_CANDIDATES];
-    float corners[PW_DETECT_MAX_CANDIDATES][4][2];
-    pw_rect boxes[PW_DETECT_MAX_CANDIDATES];
+    pw_candidate cands[PW_DETECT_MAX_CANDIDATES]; /* each crop plane points into crops[i] */
     uint64_t seq;
     int64_t pts_ns, real_ns, mono_ns, clock_ns;
 } ocr_job;
@@ -76,11 +75,9 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->ocr_workers = 1;
     cfg->ocr_queue = 2;
-    cfg->candidates_per_frame = 3;
+    pw_read_settings_defaults(&cfg->read);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;
-    cfg->min_read_confidence = 50.0f;
-    cfg->min_chars = 4;
 }
 
 static double cpu_ms(void)
@@ -149,12 +146,6 @@ static GBytes *encode_crop(const pw_plane *crop)
     return g_bytes_new_with_free_func(buf, len, free, buf);
 }
 
-/* Keeps a read for tracking when it is long and confident enough to be a plate. */
-static int accept_read(const pw_lane *lane, const pw_plate_read *rd)
-{
-    return (int)strlen(rd->text) >= lane->cfg.min_chars && rd->confidence >= lane->cfg.min_read_confidence;
-}
-
 static void report_read(pw_lane *lane, const ocr_job *job, const pw_plate *p)
 {
     if (!lane->sink.on_read)
@@ -184,20 +175,6 @@ static void emit_read(pw_lane *lane, const ocr_job *job, const pw_plate *p, size
     g_async_queue_push(lane->results, it);
 }
 
-/* Reads crop i into p; returns 1 when it is kept for tracking. */
-static int read_crop(pw_lane *lane, pw_ocr *engine, const ocr_job *job, size_t i, pw_plate *p)
-{
-    pw_plane crop = pw_image_plane(job->crops[i]);
-    memset(p, 0, sizeof *p);
-    memcpy(p->corners, job->corners[i], sizeof p->corners);
-    p->box = job->boxes[i];
-    double t0 = pw_now_ms();
-    int rc = pw_ocr_read(engine, &crop, (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries,
-                         lane->cfg.n_countries, &p->read);
-    pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
-    return rc == 0 && accept_read(lane, &p->read);
-}
-
 static void ocr_worker(gpointer data, gpointer user)
 {
     ocr_job *job = data;
@@ -206,13 +183,14 @@ static void ocr_worker(gpointer data, gpointer user)
     pw_ocr *engine = g_async_queue_pop(lane->engines);
     pw_plate plates[PW_DETECT_MAX_CANDIDATES];
     size_t crop_of[PW_DETECT_MAX_CANDIDATES], n = 0;
-    for (size_t i = 0; i < job->n; i++) {
-        pw_plate p;
-        int at = read_crop(lane, engine, job, i, &p) ? pw_plates_merge(plates, &n, G_N_ELEMENTS(plates), &p, 1) : -1;
-        if (at >= 0)
-            crop_of[at] = i;
-    }
+    double t0 = pw_now_ms();
+    int rc = pw_read_candidates(engine, &lane->cfg.read, job->cands, job->n,
+                                (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries, lane->cfg.n_countries, plates,
+                                G_N_ELEMENTS(plates), &n, crop_of);
+    pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
     g_async_queue_push(lane->engines, engine);
+    if (rc < 0)
+        g_warning("lane %s: OCR failed on frame %" G_GUINT64_FORMAT ": %s", lane->name, job->seq, pw_strerror(rc));
     for (size_t k = 0; k < n; k++)
         emit_read(lane, job, &plates[k], crop_of[k]);
     inflight_remove(lane, job->clock_ns);
@@ -230,8 +208,8 @@ static ocr_job *make_job(const pw_candidate *cands, size_t n, const pw_frame_inf
         pw_plane dst = pw_image_plane(job->crops[job->n]);
         for (int y = 0; y < dst.height; y++)
             memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
-        memcpy(job->corners[job->n], c->corners, sizeof job->corners[0]);
-        job->boxes[job->n] = c->box;
+        job->cands[job->n] = *c;
+        job->cands[job->n].crop = dst;
         job->n++;
     }
     job->seq = info->seq;
@@ -286,7 +264,7 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
 {
     pw_rect rects[PW_DETECT_MAX_CANDIDATES];
     size_t found = 0;
-    int rc = pw_cv_cascade_detect(lane->haar, grey, 0, 0, rects, (size_t)lane->cfg.candidates_per_frame, &found);
+    int rc = pw_cv_cascade_detect(lane->haar, grey, 0, 0, rects, (size_t)lane->cfg.read.candidates, &found);
     int ch = lane->cfg.detect.crop_height > 0 ? lane->cfg.detect.crop_height : 64;
     for (size_t i = 0; i < found && rc == 0; i++) {
         pw_rect r = rects[i];
@@ -310,7 +288,7 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
                         int64_t clock)
 {
-    size_t limit = MIN(n, (size_t)lane->cfg.candidates_per_frame);
+    size_t limit = MIN(n, (size_t)lane->cfg.read.candidates);
     if (limit == 0)
         return;
     /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
@@ -437,12 +415,6 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
         lane->cfg.ocr_workers = 1;
     if (lane->cfg.ocr_queue <= 0)
         lane->cfg.ocr_queue = 2;
-    if (lane->cfg.candidates_per_frame <= 0)
-        lane->cfg.candidates_per_frame = 3;
-    if (lane->cfg.min_read_confidence <= 0)
-        lane->cfg.min_read_confidence = 50.0f;
-    if (lane->cfg.min_chars <= 0)
-        lane->cfg.min_chars = 4;
 }
 
 static int create_engines(pw_lane *lane, pw_err *err)
@@ -463,6 +435,9 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     if (!cfg || !out || !cfg->formats || !cfg->capture.source)
         return pw_err_set(err, -EINVAL, "lane: configuration, source and formats are required");
     *out = NULL;
+    int rc = pw_read_settings_check(&cfg->read, err);
+    if (rc < 0)
+        return rc;
     pw_lane *lane = g_new0(pw_lane, 1);
     copy_config(lane, cfg);
     if (sink)
@@ -474,7 +449,7 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     pw_latency_init(&lane->lat_event);
     lane->results = g_async_queue_new_full(free_item);
     lane->inflight = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    int rc = pw_capture_new(&lane->cfg.capture, &lane->cap, err);
+    rc = pw_capture_new(&lane->cfg.capture, &lane->cap, err);
     if (rc == 0)
         rc = pw_detector_new(&lane->cfg.detect, &lane->det, err);
     if (rc == 0 && lane->haar_path)

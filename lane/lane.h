@@ -24,6 +24,7 @@
 #include "capture.h"
 #include "detect.h"
 #include "ocr.h"
+#include "reader.h"
 #include "track.h"
 
 #ifdef __cplusplus
@@ -43,9 +44,12 @@ typedef struct {
     size_t n_countries;
     int ocr_workers;                  /* threads, one Tesseract each; 0 means 1 */
     int ocr_queue;                    /* frames waiting for OCR at most; 0 means 2 (low latency) */
-    int candidates_per_frame;         /* best candidates sent to OCR; 0 means 3 */
-    float min_read_confidence;        /* reads below this are not tracked; 0 means 50 */
-    int min_chars;                    /* shorter reads are not plates; 0 means 4 */
+    /*
+     * How each frame's candidates are read (reader.h): the settings and
+     * defaults of pw_read_candidates(), the routine `platewatch read` uses
+     * too, so that what is measured on photographs is what a lane does.
+     */
+    pw_read_settings read;
     int jpeg_crops;                   /* 1 encodes the crop of each read as JPEG */
     /*
      * OpenCV Haar cascade file used INSTEAD of the platewatch localiser, as

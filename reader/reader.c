@@ -22,10 +22,31 @@ void pw_reader_config_defaults(pw_reader_config *cfg)
     pw_detect_config_defaults(&cfg->detect);
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->formats_dir = PW_MODELS_DIR "/formats";
-    cfg->ocr_candidates = 10;
-    cfg->min_confidence = 40.0f;
-    cfg->min_chars = 4;
+    pw_read_settings_defaults(&cfg->read);
     cfg->whole_image_candidate = 1;
+}
+
+void pw_read_settings_defaults(pw_read_settings *s)
+{
+    s->candidates = 10;
+    s->min_confidence = 40.0f;
+    s->min_chars = 4;
+    s->stop_confidence = 0;
+    s->merge_contained = 1;
+}
+
+int pw_read_settings_check(const pw_read_settings *s, pw_err *err)
+{
+    if (s->candidates < 1 || s->candidates > PW_DETECT_MAX_CANDIDATES)
+        return pw_err_set(err, PW_ECONFIG, "read candidates %d is outside 1..%d", s->candidates,
+                          PW_DETECT_MAX_CANDIDATES);
+    if (!(s->min_confidence >= 0 && s->min_confidence <= 100))
+        return pw_err_set(err, PW_ECONFIG, "read min_confidence %g is outside 0..100", s->min_confidence);
+    if (s->min_chars < 1 || s->min_chars > PW_PLATE_MAX)
+        return pw_err_set(err, PW_ECONFIG, "read min_chars %d is outside 1..%d", s->min_chars, PW_PLATE_MAX);
+    if (!(s->stop_confidence >= 0 && s->stop_confidence <= 100))
+        return pw_err_set(err, PW_ECONFIG, "read stop_confidence %g is outside 0..100", s->stop_confidence);
+    return 0;
 }
 
 int pw_reader_new(const pw_reader_config *cfg, pw_reader **out, pw_err *err)
@@ -35,13 +56,9 @@ int pw_reader_new(const pw_reader_config *cfg, pw_reader **out, pw_err *err)
     *out = NULL;
     pw_reader *r = g_new0(pw_reader, 1);
     r->cfg = *cfg;
-    if (r->cfg.ocr_candidates <= 0)
-        r->cfg.ocr_candidates = 10;
-    if (r->cfg.min_confidence <= 0)
-        r->cfg.min_confidence = 40.0f;
-    if (r->cfg.min_chars <= 0)
-        r->cfg.min_chars = 4;
-    int rc = pw_formats_load_dir(cfg->formats_dir, &r->formats, err);
+    int rc = pw_read_settings_check(&cfg->read, err);
+    if (rc == 0)
+        rc = pw_formats_load_dir(cfg->formats_dir, &r->formats, err);
     if (rc == 0)
         rc = pw_detector_new(&cfg->detect, &r->detector, err);
     if (rc == 0)
@@ -161,16 +178,57 @@ static int by_confidence(const void *a, const void *b)
     return (ca < cb) - (ca > cb);
 }
 
-/* Reads one crop; keeps it when it is long and confident enough to be a plate. */
-static int read_candidate(pw_reader *r, const pw_plane *crop, pw_plate *plate,
+/* Reads one crop; 1 when it is long and confident enough to be a plate. */
+static int read_candidate(pw_ocr *ocr, const pw_read_settings *s, const pw_plane *crop, pw_plate *plate,
                           const char (*countries)[PW_COUNTRY_MAX], size_t n_countries)
 {
-    int rc = pw_ocr_read(r->ocr, crop, countries, n_countries, &plate->read);
+    int rc = pw_ocr_read(ocr, crop, countries, n_countries, &plate->read);
     if (rc == PW_ENOPLATE)
         return 0;
     if (rc < 0)
         return rc;
-    return (int)strlen(plate->read.text) >= r->cfg.min_chars && plate->read.confidence >= r->cfg.min_confidence;
+    return (int)strlen(plate->read.text) >= s->min_chars && plate->read.confidence >= s->min_confidence;
+}
+
+/* A read that fits a country's format so confidently that other boxes of its plate need not be read. */
+static int settles(const pw_read_settings *s, const pw_plate *p)
+{
+    return s->stop_confidence > 0 && p->read.country[0] && p->read.confidence >= s->stop_confidence;
+}
+
+/* A candidate whose box covers much of a settled plate's: another box of the same plate. */
+static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pw_rect_iou(settled[i], box) > 0.3 || box_containment(settled[i], box) > 0.5f)
+            return 1;
+    return 0;
+}
+
+int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidate *cands, size_t n_cands,
+                       const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, pw_plate *plates,
+                       size_t max, size_t *n, size_t *from)
+{
+    size_t limit = MIN(n_cands, (size_t)s->candidates), n_settled = 0;
+    pw_rect settled[PW_DETECT_MAX_CANDIDATES];
+    int rc = 0;
+    for (size_t i = 0; i < limit && rc >= 0; i++) {
+        if (of_settled(settled, n_settled, cands[i].box))
+            continue;
+        pw_plate p = {0};
+        memcpy(p.corners, cands[i].corners, sizeof p.corners);
+        p.box = cands[i].box;
+        p.detector_score = cands[i].score;
+        rc = read_candidate(ocr, s, &cands[i].crop, &p, countries, n_countries);
+        if (rc <= 0)
+            continue;
+        int at = pw_plates_merge(plates, n, max, &p, s->merge_contained);
+        if (at >= 0 && from)
+            from[at] = i;
+        if (settles(s, &p))
+            settled[n_settled++] = p.box;
+    }
+    return rc < 0 ? rc : 0;
 }
 
 static void whole_image_plate(const pw_plane *grey, pw_plate *p)
@@ -200,25 +258,17 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
     res->detect_ms = t1 - t0;
     if (rc < 0)
         return rc;
-    size_t limit = MIN(res->n_candidates, (size_t)r->cfg.ocr_candidates);
-    for (size_t i = 0; i < limit && rc >= 0; i++) {
-        pw_plate p = {0};
-        memcpy(p.corners, cands[i].corners, sizeof p.corners);
-        p.box = cands[i].box;
-        p.detector_score = cands[i].score;
-        rc = read_candidate(r, &cands[i].crop, &p, countries, n_countries);
-        if (rc > 0)
-            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, 0);
-    }
+    rc = pw_read_candidates(r->ocr, &r->cfg.read, cands, res->n_candidates, countries, n_countries, res->plates,
+                            PW_READER_MAX_PLATES, &res->n_plates, NULL);
     if (rc >= 0 && r->cfg.whole_image_candidate && plate_shaped(grey)) {
         pw_plate p;
         pw_plane crop;
         whole_image_plate(grey, &p);
         rc = whole_image_crop(r, grey, &crop);
         if (rc == 0)
-            rc = read_candidate(r, &crop, &p, countries, n_countries);
+            rc = read_candidate(r->ocr, &r->cfg.read, &crop, &p, countries, n_countries);
         if (rc > 0)
-            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, 0);
+            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, r->cfg.read.merge_contained);
     }
     res->ocr_ms = pw_now_ms() - t1;
     qsort(res->plates, res->n_plates, sizeof res->plates[0], by_confidence);

@@ -21,13 +21,42 @@ extern "C" {
 
 #define PW_READER_MAX_PLATES 16
 
+/*
+ * How one frame's candidates are read: the same for a photograph
+ * (pw_reader) and a lane (lane.h), so that what the benchmarks measure on
+ * photographs is what a lane does with each frame. Defaults from
+ * pw_read_settings_defaults() are the only ones.
+ */
+typedef struct {
+    int candidates;          /* localiser candidates read, best first, 1..PW_DETECT_MAX_CANDIDATES */
+    float min_confidence;    /* reads below this (0-100) are dropped */
+    int min_chars;           /* readings shorter than this are not plates */
+    /*
+     * A read that fits a format of the camera's countries with at least
+     * this confidence ends the frame's reading: the remaining candidates
+     * are lower-ranked boxes, mostly of the same plate. 0 reads them all.
+     */
+    float stop_confidence;
+    /*
+     * 1 also merges a read whose box lies inside another's: the localiser
+     * proposes horizontal slices of a plate's characters, whose confident
+     * misreads would otherwise be plates (and vehicles) of their own. In
+     * stills it can cost a plate inside a larger text region (one image of
+     * the us dev set).
+     */
+    int merge_contained;
+} pw_read_settings;
+
+void pw_read_settings_defaults(pw_read_settings *s);
+
+/* Checks the ranges above; err names the field and value at fault. */
+int pw_read_settings_check(const pw_read_settings *s, pw_err *err);
+
 typedef struct {
     pw_detect_config detect;
     pw_ocr_config ocr;
     const char *formats_dir;    /* folder of *.fmt plate formats */
-    int ocr_candidates;         /* detector candidates given to OCR, best first; 0 means 10 */
-    float min_confidence;       /* plates read below this (0-100) are not reported; 0 means 40 */
-    int min_chars;              /* readings shorter than this are not plates; 0 means 4 */
+    pw_read_settings read;
     /*
      * When the whole image is small and shaped like a plate (a crop from a
      * camera that already cuts out plates), it is also read as one
@@ -61,16 +90,21 @@ typedef struct {
  * the other and nearly as confident, or more confident); the merged plate
  * keeps the box and corners of the one with the higher detector score.
  * Returns the index p now occupies, or -1 when it was not kept (a better
- * read is there, or the array is full).
- *
- * Still images merge without containment: a plate inside a larger text
- * region must stay a read of its own. Video lanes merge with it, since the
- * localiser also proposes horizontal slices of a plate's characters, whose
- * confident misreads would otherwise become vehicles of their own; a lane
- * sees each plate in many frames, so losing one read to a larger box costs
- * little.
+ * read is there, or the array is full). pw_read_settings.merge_contained
+ * says why containment is the default.
  */
 int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained);
+
+/*
+ * Reads one frame's candidates (best first, as the localiser ranks them)
+ * with one engine, as the settings say, and merges the reads of one plate
+ * into plates[0..*n) (max at most PW_DETECT_MAX_CANDIDATES). from[k], when
+ * from is given, receives the candidate index plate k was read from.
+ * Returns 0, or a negative code when the engine failed.
+ */
+int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidate *cands, size_t n_cands,
+                       const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, pw_plate *plates,
+                       size_t max, size_t *n, size_t *from);
 
 typedef struct pw_reader pw_reader;
 
