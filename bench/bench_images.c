@@ -21,6 +21,12 @@ typedef struct {
     gchar *countries;  /* forces one list for every row */
     gchar *eu;         /* the list used for rows labelled EU */
     gchar *simd;
+    gchar *folds;      /* only images of these folds (sha1 % 5) */
+    gchar *tessdata, *language;
+    gint preparations;
+    gdouble stop_confidence;
+    gint candidates;
+    gint merge_contained;  /* -1 keeps the default */
     gint jobs;
     gint top;
     gboolean verbose;
@@ -112,6 +118,18 @@ static gpointer worker(gpointer data)
     cfg.ocr.top_n = job->opt->top;
     if (job->opt->simd)
         pw_simd_parse(job->opt->simd, &cfg.detect.simd);
+    if (job->opt->tessdata)
+        cfg.ocr.tessdata_dir = job->opt->tessdata;
+    if (job->opt->language)
+        cfg.ocr.language = job->opt->language;
+    if (job->opt->preparations)
+        cfg.ocr.preparations = job->opt->preparations;
+    if (job->opt->candidates > 0)
+        cfg.read.candidates = job->opt->candidates;
+    if (job->opt->stop_confidence >= 0)
+        cfg.read.stop_confidence = (float)job->opt->stop_confidence;
+    if (job->opt->merge_contained >= 0)
+        cfg.read.merge_contained = job->opt->merge_contained;
     pw_reader *reader = NULL;
     pw_err err = {0};
     if (pw_reader_new(&cfg, &reader, &err) < 0) {
@@ -198,6 +216,15 @@ static int parse_options(int *argc, char ***argv, bench_options *o)
         {"country", 'c', 0, G_OPTION_ARG_STRING, &o->countries, "One country list for every row", "CC[,CC...]"},
         {"eu", 0, 0, G_OPTION_ARG_STRING, &o->eu, "Countries for rows labelled EU (default " DEFAULT_EU_COUNTRIES ")", "CC[,CC...]"},
         {"simd", 0, 0, G_OPTION_ARG_STRING, &o->simd, "Localiser level: auto, scalar, sse2, avx2", "LEVEL"},
+        {"folds", 0, 0, G_OPTION_ARG_STRING, &o->folds, "Only images whose sha1 % 5 is listed (held-out folds)", "F[,F...]"},
+        {"tessdata", 0, 0, G_OPTION_ARG_FILENAME, &o->tessdata, "Tesseract tessdata folder", "DIR"},
+        {"lang", 0, 0, G_OPTION_ARG_STRING, &o->language, "Tesseract model (default: the reader's)", "NAME"},
+        {"preparations", 0, 0, G_OPTION_ARG_INT, &o->preparations, "OCR binarisations tried at most (1-3)", "N"},
+        {"candidates", 0, 0, G_OPTION_ARG_INT, &o->candidates, "Localiser candidates read per image", "N"},
+        {"stop-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->stop_confidence,
+         "A format match this confident ends an image's reading (0: read every candidate)", "C"},
+        {"merge-contained", 0, 0, G_OPTION_ARG_INT, &o->merge_contained,
+         "1 merges reads whose box lies inside another's, 0 keeps them", "0|1"},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Worker threads, one reader each (default 1)", "N"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o->top, "N of label-in-top-N (default 5)", "N"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "List every image not read exactly", NULL},
@@ -225,6 +252,9 @@ static void free_options(bench_options *o)
     g_free(o->countries);
     g_free(o->eu);
     g_free(o->simd);
+    g_free(o->folds);
+    g_free(o->tessdata);
+    g_free(o->language);
 }
 
 static int run_bench(pw_manifest *m, const bench_options *o)
@@ -248,7 +278,7 @@ static int run_bench(pw_manifest *m, const bench_options *o)
 
 int pw_bench_images_main(int argc, char **argv)
 {
-    bench_options o = {0};
+    bench_options o = {.stop_confidence = -1, .merge_contained = -1};
     pw_manifest *m = NULL;
     pw_err err = {0};
     int status = 2;
@@ -259,6 +289,10 @@ int pw_bench_images_main(int argc, char **argv)
         goto out;
     }
     pw_manifest_filter_sets(m, o.sets);
+    if (pw_manifest_filter_folds(m, o.folds, &err) < 0) {
+        fprintf(stderr, "platewatch bench images: --folds: %s\n", err.msg);
+        goto out;
+    }
     if (pw_manifest_count(m) == 0) {
         fprintf(stderr, "platewatch bench images: %s: no rows%s%s\n", argv[1], o.sets ? " in sets " : "",
                 o.sets ? o.sets : "");

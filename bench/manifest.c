@@ -142,3 +142,54 @@ void pw_manifest_filter_sets(pw_manifest *m, const char *sets)
     }
     g_strfreev(wanted);
 }
+
+int pw_manifest_fold(const char *path, int *fold, pw_err *err)
+{
+    gchar *bytes = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(path, &bytes, &len, &gerr)) {
+        int rc = pw_err_set(err, -EIO, "%s", gerr->message);
+        g_error_free(gerr);
+        return rc;
+    }
+    guint8 digest[20];
+    gsize n = sizeof digest;
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(sum, (const guchar *)bytes, len);
+    g_checksum_get_digest(sum, digest, &n);
+    g_checksum_free(sum);
+    g_free(bytes);
+    /* The digest read as one big-endian number, modulo 5, a byte at a time. */
+    unsigned r = 0;
+    for (gsize i = 0; i < n; i++)
+        r = (r * 256 + digest[i]) % 5;
+    *fold = (int)r;
+    return 0;
+}
+
+int pw_manifest_filter_folds(pw_manifest *m, const char *folds, pw_err *err)
+{
+    if (!m || !folds || !*folds)
+        return 0;
+    int wanted[5] = {0};
+    gchar **parts = g_strsplit(folds, ",", -1);
+    int rc = 0;
+    for (gchar **p = parts; *p && rc == 0; p++) {
+        char *end = NULL;
+        long f = strtol(*p, &end, 10);
+        if (end == *p || *end || f < 0 || f > 4)
+            rc = pw_err_set(err, -EINVAL, "fold \"%s\" is not a number from 0 to 4", *p);
+        else
+            wanted[f] = 1;
+    }
+    g_strfreev(parts);
+    for (guint i = m->rows->len; rc == 0 && i-- > 0;) {
+        const pw_manifest_row *r = &g_array_index(m->rows, pw_manifest_row, i);
+        int fold = 0;
+        rc = pw_manifest_fold(r->image, &fold, err);
+        if (rc == 0 && !wanted[fold])
+            g_array_remove_index(m->rows, i);
+    }
+    return rc;
+}

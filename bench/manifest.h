@@ -39,4 +39,14 @@ const pw_manifest_row *pw_manifest_row_at(const pw_manifest *m, size_t i);
 /* Keeps only rows whose set is in the comma-separated list (NULL or "" keeps all). */
 void pw_manifest_filter_sets(pw_manifest *m, const char *sets);
 
+/*
+ * The fold of an image, sha1(file bytes) % 5 with the digest read as a
+ * big-endian number: models are trained on some folds and measured on the
+ * others, so that a figure is never taken on an image the model learnt from.
+ */
+int pw_manifest_fold(const char *path, int *fold, pw_err *err);
+
+/* Keeps only rows whose image is in one of the comma-separated folds ("0", "1,2,3,4"). */
+int pw_manifest_filter_folds(pw_manifest *m, const char *folds, pw_err *err);
+
 #endif

@@ -21,6 +21,7 @@ struct pw_ocr {
     const pw_formats *formats;
     int top_n;
     float min_confidence;
+    int preparations;
 };
 
 /* Positions Tesseract may return for one line; more than this is not a plate. */
@@ -39,18 +40,25 @@ struct pw_ocr {
 /* Slopes below this many degrees are left alone: Tesseract reads them as they are. */
 #define MIN_SKEW_DEG 2.0
 
-/* The preparations, in the order they are tried. */
-enum { VAR_ADAPTIVE, VAR_OTSU, VAR_CLAHE, VAR_PLAIN, N_VARIANTS };
+/* The preparations, in the order they are tried (pw_ocr_prep in ocr.h). */
+enum {
+    VAR_ADAPTIVE = PW_OCR_PREP_ADAPTIVE,
+    VAR_OTSU = PW_OCR_PREP_OTSU,
+    VAR_CLAHE = PW_OCR_PREP_CLAHE,
+    VAR_PLAIN = PW_OCR_PREP_PLAIN,
+    N_VARIANTS = PW_OCR_N_PREPS
+};
 
 void pw_ocr_config_defaults(pw_ocr_config *cfg)
 {
     if (!cfg)
         return;
     memset(cfg, 0, sizeof *cfg);
-    cfg->tessdata_dir = PW_TESSDATA_DIR;
-    cfg->language = "eng";
+    cfg->tessdata_dir = PW_MODELS_DIR;
+    cfg->language = PW_OCR_DEFAULT_LANGUAGE;
     cfg->top_n = 5;
     cfg->min_confidence = 0;
+    cfg->preparations = PW_OCR_N_PREPS - 1;
 }
 
 int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out, pw_err *err)
@@ -61,10 +69,13 @@ int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out
     int top_n = cfg->top_n == 0 ? 5 : cfg->top_n;
     if (top_n < 1 || top_n > PW_OCR_MAX_ALTS)
         return pw_err_set(err, PW_ECONFIG, "OCR top_n %d is outside 1..%d", cfg->top_n, PW_OCR_MAX_ALTS);
+    if (cfg->preparations < 1 || cfg->preparations > PW_OCR_N_PREPS - 1)
+        return pw_err_set(err, PW_ECONFIG, "OCR preparations %d is outside 1..%d", cfg->preparations,
+                          PW_OCR_N_PREPS - 1);
     if (cfg->min_confidence < 0 || cfg->min_confidence > 100)
         return pw_err_set(err, PW_ECONFIG, "OCR min_confidence %g is outside 0..100", cfg->min_confidence);
-    const char *dir = cfg->tessdata_dir ? cfg->tessdata_dir : PW_TESSDATA_DIR;
-    const char *lang = cfg->language && *cfg->language ? cfg->language : "eng";
+    const char *dir = cfg->tessdata_dir ? cfg->tessdata_dir : PW_MODELS_DIR;
+    const char *lang = cfg->language && *cfg->language ? cfg->language : PW_OCR_DEFAULT_LANGUAGE;
     pw_tess *tess = NULL;
     int rc = pw_tess_new(dir, lang, &tess, err);
     if (rc < 0)
@@ -74,6 +85,7 @@ int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out
     o->formats = formats;
     o->top_n = top_n;
     o->min_confidence = cfg->min_confidence;
+    o->preparations = cfg->preparations;
     *out = o;
     return 0;
 }
@@ -270,6 +282,41 @@ static int level(pw_image **norm_img)
     return rc;
 }
 
+/* The crop scaled, contrast-stretched and levelled: what every preparation starts from. */
+static int normalised(const pw_plane *crop, pw_image **norm_img)
+{
+    int rc = pw_prep_normalise(crop, norm_img);
+    if (rc == 0)
+        rc = level(norm_img);
+    if (rc < 0)
+        pw_image_destroy(norm_img);
+    return rc;
+}
+
+int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line)
+{
+    if (!crop || !line || prep < 0 || prep >= PW_OCR_N_PREPS)
+        return -EINVAL;
+    *line = NULL;
+    pw_image *norm_img = NULL;
+    int rc = normalised(crop, &norm_img);
+    if (rc < 0)
+        return rc;
+    pw_plane norm = pw_image_plane(norm_img);
+    /* The earlier preparations run too: the first that finds the text's polarity sets it for the rest. */
+    int light = -1;
+    for (int v = 0; v <= (int)prep; v++) {
+        pw_image_destroy(line);
+        rc = prepare(&norm, v, &light, line);
+        if (rc == PW_ENOPLATE && v < (int)prep)
+            rc = 0;
+    }
+    pw_image_destroy(&norm_img);
+    if (rc < 0)
+        pw_image_destroy(line);
+    return rc;
+}
+
 int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
                 size_t n_countries, pw_plate_read *out)
 {
@@ -277,14 +324,9 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
         return -EINVAL;
     memset(out, 0, sizeof *out);
     pw_image *norm_img = NULL;
-    int rc = pw_prep_normalise(crop, &norm_img);
+    int rc = normalised(crop, &norm_img);
     if (rc < 0)
         return rc;
-    rc = level(&norm_img);
-    if (rc < 0) {
-        pw_image_destroy(&norm_img);
-        return rc;
-    }
     pw_plane norm = pw_image_plane(norm_img);
     candidates *cs = g_new0(candidates, 1);
     int light = -1;
@@ -294,6 +336,8 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
         /* The plain crop is read only when no binarisation found a row of characters. */
         if (v == VAR_PLAIN && cs->n > 0)
             break;
+        if (v != VAR_PLAIN && v >= o->preparations)
+            continue;
         err = read_variant(o, &norm, v, &light, countries, n_countries, cs, &tops[v]);
         if (err == 0 && agreed(tops, v))
             break;

@@ -22,14 +22,31 @@ extern "C" {
 
 #define PW_OCR_MAX_ALTS 10
 
+/* The preparations of a crop, in the order pw_ocr_read tries them. */
+typedef enum {
+    PW_OCR_PREP_ADAPTIVE,   /* local-mean binarisation, character-like components kept */
+    PW_OCR_PREP_OTSU,       /* one global threshold, components kept */
+    PW_OCR_PREP_CLAHE,      /* local contrast equalisation, then Otsu */
+    PW_OCR_PREP_PLAIN,      /* the whole grey crop: only when no binarisation found characters */
+    PW_OCR_N_PREPS
+} pw_ocr_prep;
+
+/*
+ * The plate model trained by models/train/train.sh and shipped in models/
+ * (installed beside the plate formats). Tesseract's own models stay
+ * selectable: tessdata_dir = the system tessdata folder, language = "eng".
+ */
+#define PW_OCR_DEFAULT_LANGUAGE "plate"
+
 typedef struct {
     const char *tessdata_dir;   /* folder holding <language>.traineddata */
-    const char *language;       /* "eng" unless a trained plate model is used */
+    const char *language;       /* model name; several joined by '+' are combined by Tesseract */
     int top_n;                  /* alternatives to keep, 1..PW_OCR_MAX_ALTS; 0 means 5 */
     float min_confidence;       /* readings below this (0-100) are dropped; 0 keeps all */
+    int preparations;           /* binarisations tried at most, 1..3, in pw_ocr_prep order */
 } pw_ocr_config;
 
-/* Fills cfg with the build's tessdata folder, "eng", top 5, no threshold. */
+/* Fills cfg with the build's models folder, the plate model, top 5, no threshold, every binarisation. */
 void pw_ocr_config_defaults(pw_ocr_config *cfg);
 
 typedef struct {
@@ -63,6 +80,14 @@ void pw_ocr_destroy(pw_ocr **o);
  */
 int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
                 size_t n_countries, pw_plate_read *out);
+
+/*
+ * The line image that preparation `prep` of pw_ocr_read gives Tesseract for
+ * this crop (new, owned by the caller), so that training material is made
+ * exactly as reading sees it. PW_ENOPLATE when that preparation finds no
+ * row of characters.
+ */
+int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line);
 
 #ifdef __cplusplus
 }

@@ -1,75 +1,69 @@
 #!/usr/bin/env bash
-# train.sh - trains models/plate.traineddata, a small Tesseract LSTM model for
-# licence plates, from plate texts rendered with text2image.
+# train.sh - fine-tunes a float Tesseract LSTM model into
+# models/plate.traineddata, the plate model platewatch reads with.
 #
-#   models/train/train.sh [--install]          # everything, about an hour on one core
+#   models/train/train.sh [--install]        # about 40-60 minutes on 2 cores
+#   models/train/train.sh --smoke            # a few iterations on a handful of lines (the test suite;
+#                                            # skipped, exit 77, without ../shared/data/train)
+#
+# Training material, every line prepared by the reader's own code
+# (pw-train-lines: the localiser's crop, then pw_ocr_prepare_line):
+#   - the dev photographs of ../shared/data/plates on the training folds
+#     (sha1(image) % 5 in PW_TRAIN_FOLDS; the other folds are never seen,
+#     so that accuracy is measured on them), as the localiser cuts them and
+#     as the labelled box cuts them;
+#   - the real Brazilian crops of ../shared/data/train/br-crops;
+#   - synthetic plates from models/train/render.py: plate-like fonts and
+#     collages of real plate characters, degraded as real crops are;
+#   - plates rendered by synth/ in street-like scenes (pw-train-lines
+#     --synth-texts), the renderer of the test suites and sample recordings.
+# Evaluation during training uses PW_TRAIN_EVAL_FOLDS of the photographs
+# (held out as well) to watch over-fitting.
 #
 # Environment (all optional):
-#   PW_TRAIN_WORK        working folder (default /tmp/platewatch-train); it is
-#                        large (hundreds of MB) and never part of the repository
-#   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 50000)
-#   PW_TRAIN_LINES       plate lines rendered per font and variant (default 600)
-#   PW_TRAIN_NET         network specification (default below)
-#   PW_TRAIN_OUTPUT      where the final model goes (default models/plate.traineddata)
-#
-# The steps are: random plate texts from models/formats/*.fmt (plates.py,
-# fixed seeds), a unicharset of A-Z, 0-9, space and dash, a starter
-# traineddata from combine_lang_model, rendered and degraded lines from
-# text2image in several plate-like fonts, lstmtraining from scratch (the
-# Debian eng model is an integer "fast" model that cannot be continued), and
-# conversion of the final checkpoint to an integer model for speed. See
-# docs/ocr-training.md for the settings and the figures of the shipped model.
+#   PW_TRAIN_DATA        the shared data folder (default ../shared/data beside the checkout)
+#   PW_TRAIN_WORK        working folder (default /tmp/platewatch-train), never in the repository
+#   PW_TRAIN_FOLDS       photograph folds to learn from (default 1,2,3,4)
+#   PW_TRAIN_EVAL_FOLDS  photograph folds lstmtraining reports on (default 0)
+#   PW_TRAIN_SYNTH       synthetic plates rendered by render.py (default 8000)
+#   PW_TRAIN_SCENES      plates rendered by synth/ in scenes (default 3000)
+#   PW_TRAIN_REAL_WEIGHT times each real line is listed, to weigh it against synthetic ones (default 3)
+#   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 20000)
+#   PW_TRAIN_RATE        learning rate (default 0.0005)
+#   PW_TRAIN_PREPS       preparations written per crop (default adaptive,plain)
+#   PW_TRAIN_CHARSET     base (the base model's characters) or plate (A-Z 0-9 only); default base
+#   PW_TRAIN_OUTPUT      where the integer model goes (default models/plate.traineddata)
+#   PW_BUILD_DIR         the build folder with pw-train-lines (default build)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+data=${PW_TRAIN_DATA:-$root/../shared/data}
 work=${PW_TRAIN_WORK:-/tmp/platewatch-train}
-iterations=${PW_TRAIN_ITERATIONS:-50000}
-lines=${PW_TRAIN_LINES:-600}
+folds=${PW_TRAIN_FOLDS:-1,2,3,4}
+eval_folds=${PW_TRAIN_EVAL_FOLDS:-0}
+synth=${PW_TRAIN_SYNTH:-8000}
+scenes=${PW_TRAIN_SCENES:-3000}
+real_weight=${PW_TRAIN_REAL_WEIGHT:-3}
+iterations=${PW_TRAIN_ITERATIONS:-20000}
+rate=${PW_TRAIN_RATE:-0.0005}
+preps=${PW_TRAIN_PREPS:-adaptive,plain}
+charset=${PW_TRAIN_CHARSET:-base}
 output=${PW_TRAIN_OUTPUT:-$root/models/plate.traineddata}
-# A small network: one convolution, a y-summarising LSTM, then forward,
-# reverse and forward LSTMs along x. It is the shape of Tesseract's own
-# models, narrowed because 38 characters need far less than a language.
-net=${PW_TRAIN_NET:-'[1,36,0,1 Ct3,3,16 Mp3,3 Lfys48 Lfx96 Lrx96 Lfx192 O1c###]'}
+build=${PW_BUILD_DIR:-$root/build}
+tessdata=/usr/share/tesseract-ocr/5/tessdata
 
-# lstmtraining and tesseract use OpenMP; one thread keeps the training to one
-# core on the shared machines and makes runs repeatable.
+# lstmtraining and tesseract use OpenMP: one thread each, as at run time.
 export OMP_THREAD_LIMIT=1
-
-# Fonts from Debian packages that resemble plate lettering: DIN 1451 (Open
-# DIN), condensed and narrow grotesques, routed signage lettering (US plates)
-# and bold sans faces. Names as text2image --list_available_fonts gives them.
-fonts=(
-    "OSP-DIN Medium Condensed"
-    "DejaVu Sans Bold Semi-Condensed"
-    "DejaVu Sans Semi-Condensed"
-    "DejaVu Sans Bold"
-    "DejaVu Sans Mono Bold"
-    "Liberation Sans Narrow Bold Condensed"
-    "Liberation Sans Narrow Condensed"
-    "Liberation Sans Bold"
-    "Nimbus Sans Narrow Bold Semi-Condensed"
-    "Nimbus Sans Narrow Semi-Condensed"
-    "Nimbus Sans Bold"
-    "Roboto Condensed, Bold"
-    "Roboto Condensed, Medium"
-    "Roboto Condensed"
-    "Routed Gothic"
-    "Routed Gothic Narrow Condensed"
-    "Routed Gothic Wide"
-    "FreeSans Semi-Bold"
-    "B612 Bold"
-    "B612 Mono Bold"
-)
-packages=(tesseract-ocr libtesseract-dev python3 fonts-dejavu-core fonts-dejavu-extra fonts-opendin
-          fonts-routed-gothic fonts-roboto-unhinted fonts-urw-base35 fonts-liberation
-          fonts-freefont-ttf fonts-b612)
 
 log() { printf '%s train.sh: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# The training tools and fonts are not needed to run platewatch, so they are
-# installed here (with --install) rather than listed in scripts/packages.txt.
-if [[ ${1:-} == --install ]]; then
+smoke=0
+case ${1:-} in
+--install)
+    packages=(tesseract-ocr libtesseract-dev python3-pil python3-numpy fonts-dejavu-extra fonts-liberation
+              fonts-roboto-unhinted fonts-opendin fonts-routed-gothic fonts-urw-base35 fonts-bebas-neue
+              fonts-open-sans fonts-noto-core)
     missing=()
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -77,111 +71,143 @@ if [[ ${1:-} == --install ]]; then
     if ((${#missing[@]})); then
         log "installing ${missing[*]}"
         apt-get update -qq
-        apt-get install -y --no-install-recommends "${missing[@]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-fi
-for tool in text2image tesseract unicharset_extractor combine_lang_model lstmtraining python3; do
-    command -v "$tool" >/dev/null || { echo "train.sh: $tool is missing (run with --install)" >&2; exit 1; }
+    ;;
+--smoke)
+    smoke=1
+    # Never the shipped model, and a folder of its own unless one is given.
+    work=${PW_TRAIN_WORK:-$(mktemp -d /tmp/platewatch-train-smoke.XXXXXX)}
+    output=${PW_TRAIN_OUTPUT:-$work/plate-smoke.traineddata}
+    ;;
+esac
+
+for tool in lstmtraining combine_tessdata "$build/models/train/pw-train-lines"; do
+    command -v "$tool" >/dev/null || { echo "train.sh: $tool is missing (build first; --install for the tools)" >&2; exit 1; }
 done
+base=$data/train/base/fra.traineddata
+if [[ ! -f $base ]]; then
+    echo "train.sh: $base is missing: the float base model lives in the shared data beside the checkout" >&2
+    # 77 is meson's "skipped": the smoke test says why and does not fail where the data is absent.
+    ((smoke)) && { echo "train.sh: SKIPPED: the training smoke test needs ../shared/data/train"; exit 77; }
+    exit 1
+fi
 
 start=$(date +%s)
-mkdir -p "$work"/{text,lines,eval,starter,ckpt}
+mkdir -p "$work"/{base,lines,ckpt,manifests}
 cd "$work"
+lines_tool=$build/models/train/pw-train-lines
 
-# 1. Plate texts. Training and evaluation use different seeds so that the
-# evaluation lines lstmtraining reports on are unseen texts.
-nfonts=${#fonts[@]}
-python3 "$here/plates.py" "$root/models/formats" $((nfonts * 4 * lines)) 1 > text/train.txt
-python3 "$here/plates.py" "$root/models/formats" $((nfonts * 40)) 2 > text/eval.txt
-log "texts: $(wc -l < text/train.txt) training, $(wc -l < text/eval.txt) evaluation lines"
+# The base model's LSTM network; --continue_from trains it further. With
+# PW_TRAIN_CHARSET=base it keeps its own character set (A-Z and 0-9 are in
+# it; the reader's whitelist keeps Tesseract to those at run time); with
+# plate its output layer is cut down to A-Z, 0-9, space and dash
+# (--old_traineddata maps the classes both sets share).
+combine_tessdata -e "$base" base/fra.lstm >/dev/null 2>&1
+cp "$base" base/fra.traineddata
+traineddata=base/fra.traineddata
+if [[ $charset == plate ]]; then
+    mkdir -p starter
+    { echo "ABCDEFGHIJKLMNOPQRSTUVWXYZ"; echo "0123456789"; echo "A-B C"; } > starter/charset.txt
+    # combine_lang_model reads a radical-stroke table (for Han scripts) even
+    # with a pass-through recoder; a comment line satisfies it.
+    echo '# No Han characters: no radicals.' > starter/radical-stroke.txt
+    rm -rf starter/plate
+    unicharset_extractor --output_unicharset starter/plate.unicharset --norm_mode 1 starter/charset.txt >/dev/null 2>&1
+    combine_lang_model --input_unicharset starter/plate.unicharset --script_dir starter \
+        --output_dir starter --lang plate --pass_through_recoder >starter/combine.log 2>&1
+    traineddata=starter/plate/plate.traineddata
+    [[ -s $traineddata ]] || { echo "train.sh: combine_lang_model failed, see $work/starter/combine.log" >&2; exit 1; }
+fi
 
-# 2. Unicharset and starter traineddata. The character set is fixed (the
-# reader whitelists A-Z, 0-9 and space; dashes are printed on plates and
-# must be recognised as something), not taken from the random texts, so that
-# every run has the same output layer. The recoder is a pass-through: with
-# 38 Latin characters there is nothing to compress, and it needs no langdata.
-{ echo "ABCDEFGHIJKLMNOPQRSTUVWXYZ"; echo "0123456789"; echo "A-B C"; } > text/charset.txt
-# combine_lang_model insists on reading a radical-stroke table (for Han
-# scripts) even with a pass-through recoder; a comment line satisfies it.
-echo '# No Han characters: no radicals.' > starter/radical-stroke.txt
-rm -rf starter/plate
-unicharset_extractor --output_unicharset starter/plate.unicharset --norm_mode 1 text/charset.txt >/dev/null 2>&1
-combine_lang_model --input_unicharset starter/plate.unicharset --script_dir starter \
-    --output_dir starter --lang plate --pass_through_recoder >starter/combine.log 2>&1
-starter=starter/plate/plate.traineddata
-[[ -s $starter ]] || { echo "train.sh: combine_lang_model failed, see $work/starter/combine.log" >&2; exit 1; }
-
-# 3. Rendered lines. Every font is rendered in four variants that differ in
-# resolution (real characters are 14-40 px high, so low resolutions give the
-# blur of an upscaled small plate), stroke weight (exposure: thin or bloated
-# print after binarisation), letter spacing and noise. Three of the four are
-# distorted (blur and noise): the reader hands Tesseract grey, soft-edged
-# lines, and a model trained on crisp renderings alone reads the faint
-# middle strokes of M and W as H and U. text2image seeds its
-# own random generator with a constant, so the images are reproducible.
-render() { # render TEXTFILE OUTBASE FONT VARIANT
-    local text=$1 base=$2 font=$3 v=$4 res exp spacing pt extra=()
-    case $v in
-        0) res=300 exp=0 spacing=0.05 pt=12 ;;
-        1) res=150 exp=1 spacing=0.15 pt=12 extra=(--distort_image --invert=false) ;;
-        2) res=80 exp=-1 spacing=0.0 pt=14 extra=(--distort_image --invert=false) ;;
-        3) res=100 exp=2 spacing=0.3 pt=12 extra=(--distort_image --invert=false) ;;
-    esac
-    text2image --text "$text" --outputbase "$base" --font "$font" --fonts_dir /usr/share/fonts \
-        --ptsize "$pt" --resolution "$res" --exposure "$exp" --char_spacing "$spacing" \
-        --xsize $((res * 4)) --ysize $((res * 12)) --margin $((res / 6)) --leading $((res / 10)) \
-        "${extra[@]}" >"$base.t2i.log" 2>&1
-    # lstm.train cuts the page into its lines using the box file and writes
-    # them, with their texts, to one .lstmf file.
-    # A page set occasionally fails here ("Deserialize header failed", seen
-    # with --distort_image); it is left out rather than stopping the run.
-    if ! tesseract "$base.tif" "$base" --psm 6 lstm.train >"$base.tess.log" 2>&1; then
-        log "skipped $base: tesseract lstm.train failed, see $base.tess.log"
-        rm -f "$base.lstmf"
-    fi
-    rm -f "$base.tif"
+# make_lines NAME MANIFEST [pw-train-lines options...]: training lines of one source, listed in lines/NAME.list.
+make_lines() {
+    local name=$1 manifest=$2
+    shift 2
+    rm -rf "lines/$name"
+    "$lines_tool" --manifest "$manifest" --out "$work/lines/$name" --preps "$preps" --prefix "$name" "$@" \
+        >"lines/$name.list" 2>"lines/$name.log" || { echo "train.sh: pw-train-lines failed, see $work/lines/$name.log" >&2; exit 1; }
+    log "$name: $(tail -1 "lines/$name.log" | sed 's/^pw-train-lines: //')"
 }
-: > lines/list.txt
-: > eval/list.txt
-for ((f = 0; f < nfonts; f++)); do
-    tag=$(printf 'f%02d' "$f")
-    for v in 0 1 2 3; do
-        chunk=$(((f * 4 + v) * lines))
-        sed -n "$((chunk + 1)),$((chunk + lines))p" text/train.txt > "lines/$tag.v$v.txt"
-        render "lines/$tag.v$v.txt" "lines/$tag.v$v" "${fonts[$f]}" "$v"
-        [[ -s lines/$tag.v$v.lstmf ]] && echo "$work/lines/$tag.v$v.lstmf" >> lines/list.txt
-    done
-    # Evaluation: 40 unseen texts per font, in the low-resolution variant
-    # closest to the hard dev crops.
-    sed -n "$((f * 40 + 1)),$((f * 40 + 40))p" text/eval.txt > "eval/$tag.txt"
-    render "eval/$tag.txt" "eval/$tag" "${fonts[$f]}" 1
-    [[ -s eval/$tag.lstmf ]] && echo "$work/eval/$tag.lstmf" >> eval/list.txt
-done
-log "rendered $(wc -l < lines/list.txt) training and $(wc -l < eval/list.txt) evaluation pages in $(($(date +%s) - start)) s"
 
-# 4. Training from scratch. lstmtraining shuffles its samples with a fixed
-# seed; the learning rate is the one tesstrain uses for training from scratch.
-# The default target error (1 %) would stop too early on these clean lines.
-# The output layer has one class per unicharset entry (its first line is the
-# count); lstmtraining does not fill in the ### itself.
-rm -f ckpt/*
-classes=$(head -1 starter/plate/plate.unicharset)
-lstmtraining --traineddata "$starter" --net_spec "${net//###/$classes}" --model_output ckpt/plate \
-    --learning_rate 0.002 --target_error_rate 0.002 --train_listfile lines/list.txt --eval_listfile eval/list.txt \
-    --max_iterations "$iterations" --debug_interval 0 >ckpt/train.log 2>&1 || {
-    # lstmtraining's background evaluation thread can abort at exit on a
-    # distorted sample it cannot decode ("pixReadMem: Unknown format") after
-    # the last checkpoint has been written; only a missing checkpoint is fatal.
+# A folder's labels.csv (image,plate_text) as a manifest of crops (no box).
+crops_manifest() { # crops_manifest FOLDER SET > MANIFEST
+    echo "image,plate_text,x,y,w,h,country,set"
+    tail -n +2 "$1/labels.csv" | awk -F, -v dir="$1" -v set="$2" '{ printf "%s/%s,%s,,,,,XX,%s\n", dir, $1, $2, set }'
+}
+
+if ((smoke)); then
+    # A handful of plates rendered by synth/, a few iterations: proves the
+    # chain (lines, fine-tuning, integer conversion) works end to end.
+    python3 "$here/plates.py" "$root/models/formats" 8 7 > manifests/smoke.txt
+    rm -rf lines/smoke
+    "$lines_tool" --synth-texts manifests/smoke.txt --seed 7 --out "$work/lines/smoke" --preps "$preps" \
+        --prefix smoke >lines/smoke.list 2>lines/smoke.log ||
+        { echo "train.sh: pw-train-lines failed, see $work/lines/smoke.log" >&2; exit 1; }
+    log "smoke: $(tail -1 lines/smoke.log | sed 's/^pw-train-lines: //')"
+    train_list=lines/smoke.list eval_list=lines/smoke.list iterations=${PW_TRAIN_ITERATIONS:-20}
+else
+    plates=$data/plates/manifest.csv
+    make_lines photos "$plates" --folds "$folds" --label-box
+    make_lines held "$plates" --folds "$eval_folds"
+    crops_manifest "$data/train/br-crops" br-crops > manifests/br.csv
+    make_lines br manifests/br.csv
+    : > lines/synth.list
+    if ((synth > 0)); then
+        log "rendering $synth synthetic plates"
+        /usr/bin/python3 "$here/render.py" --out synth --count "$synth" --seed 1 --formats "$root/models/formats" \
+            --fonts-dir "$data/train/fonts" --glyphs "$data/train/glyphs" 2>synth.log
+        crops_manifest "$work/synth" synth > manifests/synth.csv
+        make_lines synth manifests/synth.csv
+    fi
+    # Plates rendered by synth/ (the project's own renderer, its Hershey
+    # faces) in street-like scenes, found by the localiser: what the test
+    # suites, the sample recording and pw-synth drive show the model.
+    python3 "$here/plates.py" "$root/models/formats" "$scenes" 11 > manifests/scenes.txt
+    rm -rf lines/scenes
+    "$lines_tool" --synth-texts manifests/scenes.txt --seed 11 --out "$work/lines/scenes" --preps "$preps" \
+        --prefix scenes >lines/scenes.list 2>lines/scenes.log ||
+        { echo "train.sh: pw-train-lines failed, see $work/lines/scenes.log" >&2; exit 1; }
+    log "scenes: $(tail -1 lines/scenes.log | sed 's/^pw-train-lines: //')"
+    cat lines/scenes.list >> lines/synth.list
+    # Real lines are listed several times: they are fewer than the synthetic
+    # ones and they are what the model must read.
+    : > lines/train.list
+    for ((k = 0; k < real_weight; k++)); do cat lines/photos.list lines/br.list >> lines/train.list; done
+    cat lines/synth.list >> lines/train.list
+    # lstmtraining reads its list in order; a fixed shuffle mixes the sources.
+    /usr/bin/python3 -c 'import random,sys; l=open(sys.argv[1]).read().split(); random.Random(5).shuffle(l); print("\n".join(l))' \
+        lines/train.list > lines/train.shuf && mv lines/train.shuf lines/train.list
+    train_list=lines/train.list eval_list=lines/held.list
+fi
+log "$(wc -l < "$train_list") training lines, $(wc -l < "$eval_list") evaluation lines, $(($(date +%s) - start)) s so far"
+
+# Fine-tuning. The base knows Latin print; a few thousand iterations teach
+# it plate lettering. lstmtraining reports the held-out error every few
+# hundred iterations in ckpt/train.log (progress: tail -f it).
+rm -f ckpt/plate*
+old=()
+[[ $charset == plate ]] && old=(--old_traineddata base/fra.traineddata)
+lstmtraining --continue_from base/fra.lstm "${old[@]}" --traineddata "$traineddata" --model_output ckpt/plate \
+    --learning_rate "$rate" --train_listfile "$train_list" --eval_listfile "$eval_list" \
+    --max_iterations "$iterations" --target_error_rate 0.001 --debug_interval 0 >ckpt/train.log 2>&1 || {
     [[ -s ckpt/plate_checkpoint ]] || { echo "train.sh: lstmtraining failed, see $work/ckpt/train.log" >&2; exit 1; }
     log "lstmtraining exited with an error after its last checkpoint (see ckpt/train.log)"
 }
-log "trained $iterations iterations in $(($(date +%s) - start)) s: $(grep -E 'At iteration|Finished' ckpt/train.log | tail -1)"
+log "trained: $(grep -E 'At iteration' ckpt/train.log | tail -1)"
 
-# 5. The final checkpoint as an integer traineddata: several times faster
-# than the float model at the same accuracy within a fraction of a point.
+# The last checkpoint as an integer model: several times faster to read with.
 lstmtraining --stop_training --convert_to_int --continue_from ckpt/plate_checkpoint \
-    --traineddata "$starter" --model_output "$work/plate.traineddata" >ckpt/stop.log 2>&1
-lstmeval --model "$work/plate.traineddata" --eval_listfile eval/list.txt >ckpt/eval.log 2>&1 || true
-log "evaluation on rendered lines: $(grep -E 'BCER|Char error' ckpt/eval.log | tail -1)"
+    --traineddata "$traineddata" --model_output "$work/plate.traineddata" >ckpt/stop.log 2>&1
+combine_tessdata -l "$work/plate.traineddata" 2>&1 | grep -q 'int_mode=1' ||
+    { echo "train.sh: the converted model is not an integer model (see ckpt/stop.log)" >&2; exit 1; }
 cp "$work/plate.traineddata" "$output"
 log "wrote $output ($(stat -c %s "$output") bytes) after $(($(date +%s) - start)) s"
+if ((smoke)); then
+    first=$(head -n 1 "$train_list")
+    read_back=$(tesseract "${first%.lstmf}.png" - --psm 7 --tessdata-dir "$(dirname "$output")" \
+        -l "$(basename "$output" .traineddata)" 2>&1) ||
+        { echo "train.sh: the smoke model cannot be read with: $read_back" >&2; exit 1; }
+    log "smoke: the model loads; it reads \"$(echo $read_back)\" where \"$(cat "${first%.lstmf}.gt.txt")\" is printed"
+    [[ -n ${PW_TRAIN_WORK:-} ]] || rm -rf "$work"
+fi

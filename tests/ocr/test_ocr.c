@@ -73,7 +73,7 @@ static void expect_read(const char *printed, const char *countries, const char *
     pw_plate_read r;
     int rc = read_style(&st, countries, &r);
     cr_assert_eq(rc, 0, "%s: %s", printed, pw_strerror(rc));
-    cr_expect_str_eq(r.text, text, "printed %s", printed);
+    cr_expect_str_eq(r.text, text, "printed %s, read %s", printed, r.text);
     cr_expect_str_eq(r.country, country, "printed %s", printed);
     cr_expect_gt(r.confidence, 50.0f);
     cr_expect_geq(r.n_alts, 1);
@@ -89,6 +89,34 @@ Test(ocr, reads_rendered_plates_of_several_countries)
     expect_read("1T4 3213", "SK,CZ", "1T43213", "CZ");
     expect_read("HPM-9362", "BR", "HPM9362", "BR");
     expect_read("7ABC123", "US", "7ABC123", "US");
+}
+
+/* One plate as printed for each country of models/formats, in one of its formats. */
+static const struct {
+    const char *country, *printed, *text;
+} FORMAT_SAMPLES[] = {
+    {"AT", "W-12345-A", "W12345A"},  {"BE", "1-ABC-123", "1ABC123"}, {"BG", "CA 1234 AB", "CA1234AB"},
+    {"BR", "HPM-9362", "HPM9362"},   {"CZ", "1T4 3213", "1T43213"},  {"DE", "B-MW 1234", "BMW1234"},
+    {"ES", "1234 BCD", "1234BCD"},   {"FR", "AB-123-CD", "AB123CD"}, {"GB", "AB51 ABC", "AB51ABC"},
+    {"HU", "ABC-123", "ABC123"},     {"IT", "AB 123 CD", "AB123CD"}, {"NL", "XY-12-34", "XY1234"},
+    {"PL", "WA 56660", "WA56660"},   {"RO", "B 123 ABC", "B123ABC"}, {"SK", "BA-123AB", "BA123AB"},
+    {"TR", "34 ABC 123", "34ABC123"}, {"UA", "AA 1234 BB", "AA1234BB"}, {"US", "7ABC123", "7ABC123"},
+};
+
+Test(ocr, the_default_model_reads_a_rendered_plate_of_every_format_file)
+{
+    pw_ocr_config cfg;
+    pw_ocr_config_defaults(&cfg);
+    cr_expect_str_eq(cfg.language, "plate", "the shipped plate model is the default");
+    size_t n = pw_formats_country_count(formats);
+    for (size_t i = 0; i < n; i++) {
+        const char *cc = pw_formats_country(formats, i);
+        size_t k = 0;
+        while (k < G_N_ELEMENTS(FORMAT_SAMPLES) && strcmp(FORMAT_SAMPLES[k].country, cc) != 0)
+            k++;
+        cr_assert_lt(k, G_N_ELEMENTS(FORMAT_SAMPLES), "models/formats/%s.fmt has no sample plate here", cc);
+        expect_read(FORMAT_SAMPLES[k].printed, cc, FORMAT_SAMPLES[k].text, cc);
+    }
 }
 
 Test(ocr, every_country_is_tried_when_none_are_configured)
@@ -281,20 +309,29 @@ static int new_with(const char *dir, const char *lang, int top_n, pw_err *err)
     return rc;
 }
 
-Test(ocr, defaults_name_the_build_tessdata)
+Test(ocr, defaults_name_the_shipped_plate_model)
 {
     pw_ocr_config cfg;
     pw_ocr_config_defaults(&cfg);
-    cr_expect_str_eq(cfg.tessdata_dir, PW_TESSDATA_DIR);
-    cr_expect_str_eq(cfg.language, "eng");
+    cr_expect_str_eq(cfg.tessdata_dir, PW_MODELS_DIR);
+    cr_expect_str_eq(cfg.language, "plate");
     cr_expect_eq(cfg.top_n, 5);
+    gchar *model = g_build_filename(cfg.tessdata_dir, "plate.traineddata", NULL);
+    cr_expect(g_file_test(model, G_FILE_TEST_IS_REGULAR), "%s is committed", model);
+    g_free(model);
+}
+
+Test(ocr, tesseracts_own_eng_model_stays_selectable)
+{
+    pw_err err = {0};
+    cr_expect_eq(new_with(PW_TESSDATA_DIR, "eng", 5, &err), 0, "%s", err.msg);
 }
 
 Test(ocr, missing_traineddata_is_named)
 {
     pw_err err;
-    cr_expect_eq(new_with("/nonexistent/tessdata", "eng", 5, &err), PW_EOCRINIT);
-    cr_expect(strstr(err.msg, "/nonexistent/tessdata/eng.traineddata") != NULL, "%s", err.msg);
+    cr_expect_eq(new_with("/nonexistent/tessdata", "plate", 5, &err), PW_EOCRINIT);
+    cr_expect(strstr(err.msg, "/nonexistent/tessdata/plate.traineddata") != NULL, "%s", err.msg);
     cr_expect(strstr(err.msg, "no such") != NULL, "%s", err.msg);
 }
 
@@ -308,8 +345,8 @@ Test(ocr, corrupt_traineddata_is_named)
     cr_expect_eq(new_with(dir, "junk", 5, &err), PW_EOCRINIT);
     cr_expect(strstr(err.msg, garbage) != NULL, "%s", err.msg);
 
-    /* The real model cut short: a plausible header, then nothing. */
-    char *real = g_build_filename(PW_TESSDATA_DIR, "eng.traineddata", NULL);
+    /* The shipped model cut short: a plausible header, then nothing. */
+    char *real = g_build_filename(PW_MODELS_DIR, "plate.traineddata", NULL);
     char *bytes = NULL;
     gsize len = 0;
     cr_assert(g_file_get_contents(real, &bytes, &len, NULL));

@@ -192,7 +192,7 @@ Test(prep, two_models_joined_by_plus_are_loaded_and_named)
 {
     pw_ocr_config cfg;
     pw_ocr_config_defaults(&cfg);
-    cfg.language = "eng+eng";
+    cfg.language = "plate+plate";
     pw_ocr *two = NULL;
     pw_err err;
     cr_assert_eq(pw_ocr_new(&cfg, formats, &two, &err), 0, "%s", err.msg);
@@ -205,10 +205,10 @@ Test(prep, two_models_joined_by_plus_are_loaded_and_named)
     pw_ocr_destroy(&two);
     pw_image_destroy(&plate);
 
-    cfg.language = "eng+nosuchmodel";
+    cfg.language = "plate+nosuchmodel";
     cr_expect_eq(pw_ocr_new(&cfg, formats, &two, &err), PW_EOCRINIT);
     cr_expect(strstr(err.msg, "nosuchmodel.traineddata") != NULL, "%s", err.msg);
-    cfg.language = "eng+";
+    cfg.language = "plate+";
     cr_expect_eq(pw_ocr_new(&cfg, formats, &two, &err), PW_EOCRINIT);
     cr_expect(strstr(err.msg, "empty model name") != NULL, "%s", err.msg);
     cr_expect_null(two);
