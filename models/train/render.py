@@ -302,15 +302,23 @@ class Separators:
         return shape_mask(w, h, lambda d: d.rounded_rectangle([0, 0, w - 1, h - 1], radius=r, fill=255))
 
 
+def place_separator(ch, x, seps, items):
+    """Lays out a space or a dash at x; returns the new x, or None when ch is a character."""
+    if ch == " ":
+        return x + seps.space
+    if ch == "-":
+        x += seps.dash_gap
+        items.append((seps.dash(), x, seps.dash_y - seps.dash_h / 2))
+        return x + seps.dash_w + seps.dash_gap
+    return None
+
+
 def font_row(rng, face, text, spacing, seps):
     items, x = [], 0.0
     for ch in text:
-        if ch == " ":
-            x += seps.space
-        elif ch == "-":
-            x += seps.dash_gap
-            items.append((seps.dash(), x, seps.dash_y - seps.dash_h / 2))
-            x += seps.dash_w + seps.dash_gap
+        after = place_separator(ch, x, seps, items)
+        if after is not None:
+            x = after
         else:
             m, xoff, yoff, adv = face.glyph(ch)
             items.append((m, x + xoff, yoff))
@@ -328,12 +336,9 @@ def glyph_row(rng, masks, text, spacing, seps, aspect, mono):
     cell = max(s.shape[1] for s in scaled) if mono and scaled else 0
     items, x, k = [], 0.0, 0
     for ch in text:
-        if ch == " ":
-            x += seps.space
-        elif ch == "-":
-            x += seps.dash_gap
-            items.append((seps.dash(), x, seps.dash_y - seps.dash_h / 2))
-            x += seps.dash_w + seps.dash_gap
+        after = place_separator(ch, x, seps, items)
+        if after is not None:
+            x = after
         else:
             s = scaled[k]
             k += 1
