@@ -184,7 +184,7 @@ static int parse_options(int *argc, char ***argv, read_options *o)
         {"top", 'n', 0, G_OPTION_ARG_INT, &o->top, "Alternative readings to show per plate (default 5)", "N"},
         {"formats", 0, 0, G_OPTION_ARG_FILENAME, &o->formats_dir, "Folder of plate-format files", "DIR"},
         {"tessdata", 0, 0, G_OPTION_ARG_FILENAME, &o->tessdata_dir, "Tesseract tessdata folder", "DIR"},
-        {"lang", 0, 0, G_OPTION_ARG_STRING, &o->language, "Tesseract model, or models joined by + (default eng)", "NAME"},
+        {"lang", 0, 0, G_OPTION_ARG_STRING, &o->language, "Tesseract model, or models joined by + (default " PW_OCR_DEFAULT_LANGUAGE ")", "NAME"},
         {"simd", 0, 0, G_OPTION_ARG_STRING, &o->simd, "Localiser level: auto, scalar, sse2, avx2", "LEVEL"},
         {"min-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &o->min_confidence, "Lowest confidence reported (default 40)", "C"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};

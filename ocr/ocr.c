@@ -58,7 +58,8 @@ void pw_ocr_config_defaults(pw_ocr_config *cfg)
     cfg->language = PW_OCR_DEFAULT_LANGUAGE;
     cfg->top_n = 5;
     cfg->min_confidence = 0;
-    cfg->preparations = PW_OCR_N_PREPS - 1;
+    /* One binarisation: with the plate model, more cost a read each and gain about one image in 50 (docs/BENCHMARKS.md). */
+    cfg->preparations = 1;
 }
 
 int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out, pw_err *err)

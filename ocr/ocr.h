@@ -46,7 +46,7 @@ typedef struct {
     int preparations;           /* binarisations tried at most, 1..3, in pw_ocr_prep order */
 } pw_ocr_config;
 
-/* Fills cfg with the build's models folder, the plate model, top 5, no threshold, every binarisation. */
+/* Fills cfg with the build's models folder, the plate model, top 5, no threshold, one binarisation. */
 void pw_ocr_config_defaults(pw_ocr_config *cfg);
 
 typedef struct {
