@@ -11,16 +11,12 @@
  * environment (PW_PLATEWATCHD, PW_SYNTH).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <gio/gio.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "declstore.h"
 #include "gate.h"
@@ -40,31 +36,6 @@ static void setup(void)
 static void teardown(void)
 {
     pwtest_rmtree(&tmpdir);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static gchar *make_clip(void)
-{
-    gchar *clip = g_build_filename(tmpdir, "lane.avi", NULL);
-    gchar *argv[] = {(gchar *)g_getenv("PW_SYNTH"), "drive", "--out", clip, "--plates", PLATES, "--width", "800",
-                     "--height", "450", "--frames", "30", "--gap", "20", "--far", "18", "--near", "26", NULL};
-    cr_assert_not_null(argv[0], "PW_SYNTH is not set");
-    int wait = 0;
-    gchar *err = NULL;
-    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wait, NULL));
-    cr_assert(g_spawn_check_wait_status(wait, NULL), "pw-synth: %s", err);
-    g_free(err);
-    return clip;
 }
 
 /* Starts platewatchd on the clip; it keeps serving replay after the clip ends. */
@@ -228,8 +199,8 @@ static int has_alternative(JsonObject *read, const char *text)
 Test(lane_gate, a_declaration_matching_only_an_alternative_is_released, .init = setup, .fini = teardown,
      .timeout = 300)
 {
-    gchar *clip = make_clip();
-    int pub_port = free_port(), replay_port = free_port();
+    gchar *clip = pwtest_drive_clip(tmpdir, "lane.avi", PLATES);
+    int pub_port = pwtest_free_port(), replay_port = pwtest_free_port();
     gchar *pub = g_strdup_printf("tcp://127.0.0.1:%d", pub_port);
     gchar *replay = g_strdup_printf("tcp://127.0.0.1:%d", replay_port);
     GSubprocess *d = start_daemon(clip, pub_port, replay_port);
