@@ -15,37 +15,48 @@ static int reads_back(const char *s, double v)
     return g_ascii_strtod(s, NULL) == v;
 }
 
-static void format(char *buf, const char *fmt, int precision, double v)
+/* The %g conversions by significant digits, written out so that no format is built per number. */
+static const char *const g_formats[MAX_DIGITS + 1] = {
+    "%.0g", "%.1g", "%.2g", "%.3g", "%.4g", "%.5g", "%.6g", "%.7g", "%.8g",
+    "%.9g", "%.10g", "%.11g", "%.12g", "%.13g", "%.14g", "%.15g", "%.16g", "%.17g"};
+
+static void format_g(char *buf, int digits, double v)
 {
-    char f[16];
-    snprintf(f, sizeof f, fmt, precision);
-    g_ascii_formatd(buf, PW_JSON_NUMBER_MAX, f, v);
+    g_ascii_formatd(buf, PW_JSON_NUMBER_MAX, g_formats[digits], v);
 }
 
-/* Fewest significant digits with which %g reads back as v. */
-static int fewest_digits(double v)
+/*
+ * Fewest significant digits with which %g reads back as v. Reading back is
+ * monotonic in the digits (more digits are never farther from v), so a
+ * binary search finds it with 4 or 5 conversions instead of up to 17.
+ */
+static int fewest_digits(double v, char buf[PW_JSON_NUMBER_MAX])
 {
-    char buf[PW_JSON_NUMBER_MAX];
-    for (int p = 1; p < MAX_DIGITS; p++) {
-        format(buf, "%%.%dg", p, v);
+    int lo = 1, hi = MAX_DIGITS;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        format_g(buf, mid, v);
         if (reads_back(buf, v))
-            return p;
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return MAX_DIGITS;
+    format_g(buf, lo, v);
+    return lo;
 }
 
 size_t pw_json_number(double v, char buf[PW_JSON_NUMBER_MAX])
 {
     if (!isfinite(v))
         return (size_t)g_strlcpy(buf, "null", PW_JSON_NUMBER_MAX);
-    int p = fewest_digits(v);
-    /* The decimal exponent of the rounded value, which %e states exactly. */
-    format(buf, "%%.%de", p - 1, v);
-    int exp10 = atoi(strchr(buf, 'e') + 1);
-    /* Plain decimals for magnitudes people read as such; exponents beyond. */
-    if (exp10 >= -5 && exp10 < MAX_DIGITS) {
-        char fixed[PW_JSON_NUMBER_MAX];
-        format(fixed, "%%.%df", MAX(0, p - 1 - exp10), v);
+    int p = fewest_digits(v, buf);
+    char *e = strchr(buf, 'e');
+    int exp10 = e ? atoi(e + 1) : 0;
+    /* %g chose an exponent; plain decimals read better for magnitudes people read as such. */
+    if (e && exp10 >= -5 && exp10 < MAX_DIGITS) {
+        char fixed[PW_JSON_NUMBER_MAX], f[16];
+        snprintf(f, sizeof f, "%%.%df", MAX(0, p - 1 - exp10));
+        g_ascii_formatd(fixed, sizeof fixed, f, v);
         if (reads_back(fixed, v))
             g_strlcpy(buf, fixed, PW_JSON_NUMBER_MAX);
     }
@@ -87,12 +98,12 @@ char *pw_json_shorten_numbers(const char *json)
         } else if (*s == '-' || g_ascii_isdigit(*s)) {
             int floating;
             size_t n = number_token(s, &floating);
-            char *token = g_strndup(s, n);
             char num[PW_JSON_NUMBER_MAX];
+            /* strtod stops where the token ends: the text after it is not copied. */
             if (floating)
-                pw_json_number(g_ascii_strtod(token, NULL), num);
-            g_string_append(out, floating ? num : token);
-            g_free(token);
+                g_string_append_len(out, num, (gssize)pw_json_number(g_ascii_strtod(s, NULL), num));
+            else
+                g_string_append_len(out, s, (gssize)n);
             s += n;
         } else {
             g_string_append_c(out, *s++);
