@@ -15,7 +15,8 @@
  * accept NULL and null the caller's pointer. pw_gate_config strings are
  * borrowed and copied by pw_gate_new(). A pw_gate_result's json is owned by
  * the result: release it with pw_gate_result_clear(). The json handed to
- * on_decision is borrowed for the duration of the call.
+ * on_decision, and the event given to pw_gate_handle_event(), are borrowed
+ * for the duration of the call.
  *
  * Threads: pw_gate_run() and pw_gate_handle_event/_json() are called from one
  * thread; pw_gate_stop() may be called from any thread.
