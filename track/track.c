@@ -187,7 +187,7 @@ static void add_readings(track *t, const pw_track_read *r)
     vote_reading(t, r->text, r->confidence);
     for (size_t i = 0; r->alts && i < r->n_alts; i++) {
         const char *text = r->alts[i].text;
-        int seen = !text[0] || strlen(text) > PW_PLATE_MAX || strcmp(text, r->text) == 0;
+        int seen = !text[0] || strcmp(text, r->text) == 0;
         for (size_t k = 0; k < i && !seen; k++)
             seen = strcmp(r->alts[k].text, text) == 0;
         if (!seen)
