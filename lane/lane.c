@@ -29,6 +29,8 @@ typedef struct {
     char country[PW_COUNTRY_MAX];
     float confidence;
     float char_conf[PW_PLATE_MAX];
+    size_t n_alts;                  /* the OCR's readings of the crop, best first */
+    pw_reading alts[PW_OCR_MAX_ALTS];
     float corners[4][2];
     int64_t real_ns, mono_ns, clock_ns;
     GBytes *jpeg;
@@ -164,6 +166,8 @@ static void emit_read(pw_lane *lane, const ocr_job *job, const pw_plate *p, size
     g_strlcpy(it->country, p->read.country, sizeof it->country);
     it->confidence = p->read.confidence;
     memcpy(it->char_conf, p->read.char_conf, sizeof it->char_conf);
+    it->n_alts = p->read.n_alts;
+    memcpy(it->alts, p->read.alts, sizeof it->alts);
     memcpy(it->corners, p->corners, sizeof it->corners);
     it->real_ns = job->real_ns, it->mono_ns = job->mono_ns, it->clock_ns = job->clock_ns;
     if (lane->cfg.jpeg_crops) {
@@ -362,7 +366,7 @@ static void on_track_event(const pw_track_event *ev, void *user)
 static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
 {
     pw_track_read r = {.text = it->text, .confidence = it->confidence, .char_conf = it->char_conf,
-                       .country = it->country, .capture_real_ns = it->real_ns,
+                       .alts = it->alts, .n_alts = it->n_alts, .country = it->country, .capture_real_ns = it->real_ns,
                        .capture_mono_ns = it->mono_ns, .clock_ns = it->clock_ns, .jpeg = it->jpeg};
     memcpy(r.corners, it->corners, sizeof r.corners);
     pw_tracker_add(lane->tracker, &r, on_track_event, lane);

@@ -18,8 +18,6 @@
 #define PW_REPLAY_REP_ERROR "ERROR"
 /* Largest number of events one replay request may ask for. */
 #define PW_REPLAY_MAX_BATCH 5000
-/* Largest frame any platewatch socket accepts, so a peer cannot exhaust memory. */
-#define PW_MAX_MSG_BYTES ((int64_t)PW_JPEG_MAX + 1024 * 1024)
 
 /* ---- event.c ---- */
 /* True when s is a usable site/lane/camera id: [A-Za-z0-9_-]{1,PW_ID_MAX}. */

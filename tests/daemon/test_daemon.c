@@ -38,28 +38,13 @@ static void teardown(void)
 
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
+    return pwtest_free_port();
 }
 
 /* Writes a small drive-by clip with the three plates; returns its path. */
 static gchar *make_clip(const char *name)
 {
-    gchar *clip = g_build_filename(tmpdir, name, NULL);
-    gchar *argv[] = {(gchar *)g_getenv("PW_SYNTH"), "drive", "--out", clip, "--plates", PLATES, "--width", "800",
-                     "--height", "450", "--frames", "30", "--gap", "20", "--far", "18", "--near", "26", NULL};
-    cr_assert_not_null(argv[0], "PW_SYNTH is not set");
-    int wait = 0;
-    gchar *err = NULL;
-    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wait, NULL));
-    cr_assert(g_spawn_check_wait_status(wait, NULL), "pw-synth: %s", err);
-    g_free(err);
-    return clip;
+    return pwtest_drive_clip(tmpdir, name, PLATES);
 }
 
 typedef struct {
