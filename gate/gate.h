@@ -87,9 +87,13 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
  * strings its pw_gate_config points at.
  */
 typedef struct pw_gate_settings pw_gate_settings;
+/* Unknown and repeated keys are refused naming file, line and key. */
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err);
 pw_gate_config *pw_gate_settings_config(pw_gate_settings *s);
 void pw_gate_settings_destroy(pw_gate_settings **s);
+/* The table of keys (pw_settings.h): fields of pw_gate_config, groups gate, events, thresholds. */
+struct pw_setting;
+const struct pw_setting *pw_gate_settings_table(size_t *n);
 
 typedef struct pw_gate pw_gate;
 

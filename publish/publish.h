@@ -129,6 +129,10 @@ int pw_keygen(const char *base, pw_err *err);
 
 /* ---- Publisher ---- */
 
+/* The journal's bounds when a configuration gives none (0). */
+#define PW_JOURNAL_MAX_BYTES_DEFAULT (256LL << 20)
+#define PW_JOURNAL_MAX_AGE_S_DEFAULT (7LL * 24 * 3600)
+
 typedef struct {
     const char *site;              /* [A-Za-z0-9_-]+, used in topics */
     const char *lane;              /* [A-Za-z0-9_-]+, used in topics */

@@ -133,8 +133,8 @@ int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err 
     char *uuid = g_uuid_string_random();
     g_strlcpy(p->instance_id, uuid, sizeof p->instance_id);
     g_free(uuid);
-    p->max_bytes = cfg->journal_max_bytes ? cfg->journal_max_bytes : 256LL * 1024 * 1024;
-    p->max_age_s = cfg->journal_max_age_s ? cfg->journal_max_age_s : 7LL * 24 * 3600;
+    p->max_bytes = cfg->journal_max_bytes ? cfg->journal_max_bytes : PW_JOURNAL_MAX_BYTES_DEFAULT;
+    p->max_age_s = cfg->journal_max_age_s ? cfg->journal_max_age_s : PW_JOURNAL_MAX_AGE_S_DEFAULT;
     p->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : 1000;
     p->ctx = zmq_ctx_new();
     p->pub = make_socket(p->ctx, ZMQ_PUB, cfg->sndhwm ? cfg->sndhwm : 10000, 200);
