@@ -139,7 +139,7 @@ typedef struct {
     const char *pub_endpoint;      /* e.g. tcp://0.0.0.0:7700 */
     const char *replay_endpoint;   /* e.g. tcp://0.0.0.0:7701 */
     const char *journal_path;      /* SQLite file; created when missing */
-    int64_t journal_max_bytes;     /* prune oldest events above this; 0 = 256 MiB */
+    int64_t journal_max_bytes;     /* the journal file (and WAL) is kept under this; 0 = 256 MiB */
     int64_t journal_max_age_s;     /* prune events older than this; 0 = 7 days */
     bool journal_sync_normal;      /* false (default): synchronous=FULL, an fsync per event,
                                       power-cut safe; true: NORMAL, crash safe only */

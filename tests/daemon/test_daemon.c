@@ -75,9 +75,12 @@ static gchar *write_config(const char *name, const lane_spec *l, const char *sec
     gchar *text = g_strdup_printf("[site]\nid = test\nstats_interval_s = 1\n\n[security]\n%s\n\n"
                                   "[lane l01]\nsource = %s\ncountries = FR,PL,US\n"
                                   "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\n"
-                                  "journal = %s/l01.journal\nfinal_after_ms = 600\npace = %s\n%s\n",
+                                  "journal = %s/l01.journal\n%space = %s\n%s\n",
                                   security ? security : "allow_plain = true", l->source, l->pub_port,
-                                  l->replay_port, tmpdir, l->pace ? "true" : "false", l->extra ? l->extra : "");
+                                  l->replay_port, tmpdir,
+                                  /* A key given twice is refused: extra may set its own. */
+                                  l->extra && strstr(l->extra, "final_after_ms") ? "" : "final_after_ms = 600\n",
+                                  l->pace ? "true" : "false", l->extra ? l->extra : "");
     cr_assert(g_file_set_contents(path, text, -1, NULL));
     g_free(text);
     return path;
