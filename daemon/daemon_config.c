@@ -6,7 +6,9 @@
 #include "daemon_config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -290,6 +292,82 @@ static int read_lanes(const pw_settings_file *f, pw_daemon_config *c, pw_err *er
     return rc;
 }
 
+/* ---- Checks across lanes ---- */
+
+/* tcp://HOST:PORT split; 0 for another transport. */
+static int tcp_port(const char *ep, char *host, size_t host_len)
+{
+    if (!g_str_has_prefix(ep, "tcp://"))
+        return 0;
+    const char *colon = strrchr(ep, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon < ep + 6 || !end || *end || port <= 0 || port > 65535)
+        return 0;
+    g_strlcpy(host, ep + 6, MIN(host_len, (size_t)(colon - ep - 6) + 1));
+    return (int)port;
+}
+
+static bool wildcard_host(const char *h)
+{
+    return !strcmp(h, "*") || !strcmp(h, "0.0.0.0") || !strcmp(h, "[::]") || !strcmp(h, "::");
+}
+
+/* Two binds that cannot both succeed: the same endpoint, or one TCP port on overlapping addresses. */
+static bool endpoints_clash(const char *a, const char *b)
+{
+    char ha[256], hb[256];
+    int pa = tcp_port(a, ha, sizeof ha), pb = tcp_port(b, hb, sizeof hb);
+    if (pa && pb)
+        return pa == pb && (!strcmp(ha, hb) || wildcard_host(ha) || wildcard_host(hb));
+    return !strcmp(a, b);
+}
+
+typedef struct {
+    const pw_daemon_lane *dl;
+    const char *key, *endpoint;
+} bind_use;
+
+static int check_endpoints(const pw_settings_file *f, const pw_daemon_config *c, pw_err *err)
+{
+    bind_use uses[2 * PW_DAEMON_MAX_LANES];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_lanes; i++) {
+        uses[n++] = (bind_use){&c->lanes[i], "publish", c->lanes[i].publish_endpoint};
+        uses[n++] = (bind_use){&c->lanes[i], "replay", c->lanes[i].replay_endpoint};
+    }
+    for (size_t j = 1; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (endpoints_clash(uses[i].endpoint, uses[j].endpoint))
+                return pw_settings_bad(f, err, uses[j].dl->group, uses[j].key,
+                                       "%s clashes with [%s] %s = %s (line %d): one of them could not bind",
+                                       uses[j].endpoint, uses[i].dl->group, uses[i].key, uses[i].endpoint,
+                                       pw_settings_file_line(f, uses[i].dl->group, uses[i].key));
+    return 0;
+}
+
+/*
+ * Each journal holds one lane's sequence: a second lane writing into it
+ * would have every event refused on the unique sequence number.
+ */
+static int check_journals(const pw_settings_file *f, const pw_daemon_config *c, pw_err *err)
+{
+    char *paths[PW_DAEMON_MAX_LANES];
+    int rc = 0;
+    for (size_t j = 0; j < c->n_lanes; j++) {
+        paths[j] = g_canonicalize_filename(c->lanes[j].journal, NULL);
+        for (size_t i = 0; i < j && rc == 0; i++)
+            if (!strcmp(paths[i], paths[j]))
+                rc = pw_settings_bad(f, err, c->lanes[j].group, "journal",
+                                     "%s is also the journal of [%s] (line %d): each lane needs its own",
+                                     c->lanes[j].journal, c->lanes[i].group,
+                                     pw_settings_file_line(f, c->lanes[i].group, "journal"));
+    }
+    for (size_t j = 0; j < c->n_lanes; j++)
+        g_free(paths[j]);
+    return rc;
+}
+
 int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
 {
     if (!out)
@@ -310,7 +388,11 @@ int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
         rc = read_security(f, c, err);
     if (rc == 0)
         rc = read_lanes(f, c, err);
-    pw_settings_file_destroy(&f);
+    if (rc == 0)
+        rc = check_journals(f, c, err);
+    if (rc == 0)
+        rc = check_endpoints(f, c, err);
+    c->file = f;
     if (rc < 0) {
         pw_daemon_config_destroy(&c);
         return rc;
@@ -327,6 +409,7 @@ void pw_daemon_config_destroy(pw_daemon_config **cp)
     for (size_t i = 0; i < c->n_lanes; i++)
         g_free(c->lanes[i].fingerprint);
     pw_formats_destroy(&c->formats);
+    pw_settings_file_destroy(&c->file);
     if (c->strings)
         g_ptr_array_unref(c->strings);
     g_free(c);

@@ -50,6 +50,7 @@ typedef struct {
     int allow_plain;            /* explicit opt-out of CURVE */
     pw_formats *formats;
     GPtrArray *strings;         /* owns every string above and in the lanes */
+    pw_settings_file *file;     /* the file as read: lines for later messages */
     size_t n_lanes;
     pw_daemon_lane lanes[PW_DAEMON_MAX_LANES];
 } pw_daemon_config;
@@ -76,6 +77,15 @@ void pw_daemon_lane_defaults(pw_daemon_lane *dl);
  * lane; err names the key and why ("unknown key; did you mean ...").
  */
 int pw_daemon_lane_vary(pw_lane_config *lane, const char *key, const char *value, pw_err *err);
+
+/*
+ * Probes what the configuration needs without starting a lane (for
+ * `platewatchd --check`): every endpoint binds (bound together, then
+ * released), every journal can be written, the key files and the OCR model
+ * load, file sources and the Haar cascade exist. err names the file, line
+ * and key of the first failure.
+ */
+int pw_daemon_config_probe(const pw_daemon_config *c, pw_err *err);
 
 /* The lane whose group is named group, or NULL. */
 const pw_daemon_lane *pw_daemon_config_find(const pw_daemon_config *cfg, const char *group);

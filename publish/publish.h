@@ -124,6 +124,12 @@ int pw_event_topic(const pw_event *ev, char *buf, size_t size);
  * key file in which every group's public-key= is allowed.
  */
 
+/*
+ * Loads a publisher's secret key file and client allow-list as
+ * pw_publisher_new() would, and forgets them (for `platewatchd --check`).
+ */
+int pw_keys_check_server(const char *secret_key_file, const char *allow_list, pw_err *err);
+
 /* Writes <base>.pub (0644) and <base>.key (0600). Refuses to overwrite (-EEXIST). */
 int pw_keygen(const char *base, pw_err *err);
 
