@@ -108,7 +108,7 @@ static const pw_setting table[] = {
     {LANE("publish", STRING, publish_endpoint), .flags = PW_SETTING_REQUIRED, .doc = "ZeroMQ PUB endpoint to bind"},
     {LANE("replay", STRING, replay_endpoint), .flags = PW_SETTING_REQUIRED, .doc = "ZeroMQ ROUTER endpoint for replay requests"},
     {LANE("journal", STRING, journal), .flags = PW_SETTING_REQUIRED, .doc = "SQLite event journal, one file per lane"},
-    {LANE("journal_max_bytes", SIZE, journal_max_bytes), .min = 64 << 10, .max = (double)(1LL << 40),
+    {LANE("journal_max_bytes", SIZE, journal_max_bytes), .min = 2 << 20, .max = (double)(1LL << 40),
      .doc = "Size the journal file is kept under; the oldest events are pruned first"},
     {LANE("journal_max_age_s", INT64, journal_max_age_s), .min = 60, .max = 10 * 365 * 86400.0,
      .doc = "Events older than this many seconds are pruned"},

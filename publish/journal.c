@@ -212,7 +212,8 @@ static int64_t query_int(pw_journal *j, const char *sql)
 
 /*
  * Keeps the file under max_bytes. The WAL gets a sixteenth of the bound
- * (checkpointed and truncated at that size), the database the rest. Rows
+ * (checkpointed and truncated at that size), the events written until the
+ * next prune a 32nd, the database the rest. Rows
  * cost more than their payload (row headers, the index, partly filled
  * pages), so the payload kept is scaled by the database's measured bytes
  * per payload byte, and pruning goes 10% below the budget so that it does
@@ -221,16 +222,18 @@ static int64_t query_int(pw_journal *j, const char *sql)
 static int prune_size(pw_journal *j, int64_t max_bytes, pw_err *err)
 {
     int64_t page = query_int(j, "PRAGMA page_size");
-    int64_t wal_pages = MAX(1, max_bytes / 16 / MAX(page, 512));
+    int64_t wal_pages = MAX(2, max_bytes / 16 / MAX(page, 512));
+    /* Checkpointing at half its share leaves the other half for the transaction that crosses it. */
     char *sql = sqlite3_mprintf("PRAGMA wal_autocheckpoint = %lld; PRAGMA journal_size_limit = %lld;",
-                                (long long)wal_pages, (long long)(wal_pages * page));
+                                (long long)(wal_pages / 2), (long long)(wal_pages * page));
     int rc = exec(j, sql, err);
     sqlite3_free(sql);
     int64_t pages = query_int(j, "PRAGMA page_count"), free_pages = query_int(j, "PRAGMA freelist_count");
     int64_t payload = query_int(j, "SELECT IFNULL(SUM(bytes), 0) FROM events");
     if (rc || page <= 0 || pages < 0 || free_pages < 0 || payload < 0)
         return rc ? rc : db_fail(j, err, "measuring the journal");
-    int64_t budget = max_bytes - wal_pages * page, used = (pages - free_pages) * page;
+    /* The publisher writes up to a 32nd of the bound between two prunes: that is kept free too. */
+    int64_t budget = max_bytes - wal_pages * page - max_bytes / 32, used = (pages - free_pages) * page;
     if (used > budget && payload > 0) {
         int64_t keep = (int64_t)((double)budget * 0.9 * (double)payload / (double)used);
         sql = sqlite3_mprintf(
@@ -241,9 +244,17 @@ static int prune_size(pw_journal *j, int64_t max_bytes, pw_err *err)
         rc = exec(j, sql, err);
         sqlite3_free(sql);
     }
-    /* Journals created before auto_vacuum was set reuse their free pages instead of shrinking. */
-    if (rc == 0 && pages * page > budget)
-        rc = exec(j, "PRAGMA incremental_vacuum;", err);
+    /*
+     * Only the pages beyond the budget are given back: free pages within it
+     * are reused by the next events without growing the file. Journals
+     * created before auto_vacuum was set keep their size instead.
+     */
+    int64_t excess = pages - budget / page;
+    if (rc == 0 && excess > 0) {
+        sql = sqlite3_mprintf("PRAGMA incremental_vacuum(%lld);", (long long)excess);
+        rc = exec(j, sql, err);
+        sqlite3_free(sql);
+    }
     return rc;
 }
 

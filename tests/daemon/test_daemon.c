@@ -47,6 +47,18 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* A loopback port held by a listening socket (*fd, closed by the caller); returns the port. */
+static int hold_port(int *fd)
+{
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
+    listen(*fd, 1);
+    getsockname(*fd, (struct sockaddr *)&a, &len);
+    return ntohs(a.sin_port);
+}
+
 /* Writes a small drive-by clip with the three plates; returns its path. */
 static gchar *make_clip(const char *name)
 {
@@ -377,17 +389,12 @@ Test(daemon, unknown_key_file_and_port_in_use_are_clear_errors, .init = setup, .
     cr_assert(strstr(log, "none.key") != NULL, "%s", log);
     g_free(log), g_free(text);
 
-    int busy = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(busy, (struct sockaddr *)&a, sizeof a), 0);
-    listen(busy, 1);
-    getsockname(busy, (struct sockaddr *)&a, &len);
+    int busy = -1, held = hold_port(&busy);
     text = g_strdup_printf("[site]\nid = t\n[security]\nallow_plain = true\n[lane a]\nsource = testsrc://\n"
                            "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\njournal = %s/a.journal\n",
-                           ntohs(a.sin_port), free_port(), tmpdir);
+                           held, free_port(), tmpdir);
     cr_assert_neq(run_config(text, &log), 0);
-    gchar *port = g_strdup_printf("%d", ntohs(a.sin_port));
+    gchar *port = g_strdup_printf("%d", held);
     cr_assert(strstr(log, port) != NULL, "the error names the endpoint: %s", log);
     close(busy);
     g_free(log), g_free(text), g_free(port);
@@ -540,14 +547,9 @@ Test(daemon, check_probes_endpoints_journals_keys_and_model, .init = setup, .fin
     g_free(out), g_free(text);
 
     /* A port another process holds. */
-    int busy = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(busy, (struct sockaddr *)&sa, sizeof sa), 0);
-    listen(busy, 1);
-    getsockname(busy, (struct sockaddr *)&sa, &len);
-    gchar *held = lane_group("a", journal, ntohs(sa.sin_port), replay);
-    gchar *port = g_strdup_printf(":%d", ntohs(sa.sin_port));
+    int busy = -1, held_port = hold_port(&busy);
+    gchar *held = lane_group("a", journal, held_port, replay);
+    gchar *port = g_strdup_printf(":%d", held_port);
     text = g_strconcat(plain_site, held, NULL);
     expect_check_refuses(text, (const char *const[]){"check.conf:7: [lane a] publish", "cannot bind", port, NULL});
     close(busy);
