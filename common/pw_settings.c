@@ -191,9 +191,9 @@ const char *pw_settings_suggest(const pw_setting *table, size_t n, const char *t
 int pw_settings_check_id(const char *v, pw_err *err)
 {
     size_t len = strlen(v);
-    if (len == 0 || len > PW_SETTING_ID_MAX)
+    if (len == 0 || len > PW_ID_MAX)
         return pw_err_set(err, PW_ECONFIG, "\"%s\" is %zu characters long: use 1 to %d", v, len,
-                          PW_SETTING_ID_MAX);
+                          PW_ID_MAX);
     for (const char *c = v; *c; c++)
         if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
             return pw_err_set(err, PW_ECONFIG, "\"%s\" has '%c': use letters, digits, '-' or '_' "
@@ -456,7 +456,10 @@ static void expected(const pw_setting *s, GString *out)
 {
     switch (s->type) {
     case PW_SETTING_STRING:
-        g_string_append(out, (s->flags & PW_SETTING_ID) ? "1-63 letters, digits, '-' or '_'" : "text");
+        if (s->flags & PW_SETTING_ID)
+            g_string_append_printf(out, "1-%d letters, digits, '-' or '_'", PW_ID_MAX);
+        else
+            g_string_append(out, "text");
         break;
     case PW_SETTING_INT:
     case PW_SETTING_INT64:

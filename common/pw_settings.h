@@ -49,12 +49,10 @@ enum {
     PW_SETTING_REQUIRED = 1 << 0,       /* absent is an error */
     PW_SETTING_EMPTY_IS_ABSENT = 1 << 1, /* "key =" keeps the default (else "empty value") */
     PW_SETTING_INVERT = 1 << 2,         /* BOOL stored negated (voting -> disable_voting) */
-    PW_SETTING_ID = 1 << 3,             /* STRING of 1-63 letters, digits, '-' or '_' */
+    PW_SETTING_ID = 1 << 3,             /* STRING of 1-PW_ID_MAX letters, digits, '-' or '_' */
     PW_SETTING_VARIANT = 1 << 4         /* may be changed by `bench video --variant` */
 };
 
-/* The longest identifier PW_SETTING_ID accepts (it is part of topics and journal rows). */
-#define PW_SETTING_ID_MAX 63
 
 typedef struct pw_setting pw_setting;
 struct pw_setting {
@@ -100,7 +98,7 @@ int pw_settings_file_line(const pw_settings_file *f, const char *group, const ch
 int pw_settings_bad(const pw_settings_file *f, pw_err *err, const char *group, const char *key, const char *fmt,
                     ...) __attribute__((format(printf, 5, 6)));
 
-/* 0 when v is 1-63 letters, digits, '-' or '_'; else PW_ECONFIG with the reason. */
+/* 0 when v is 1-PW_ID_MAX letters, digits, '-' or '_'; else PW_ECONFIG with the reason. */
 int pw_settings_check_id(const char *v, pw_err *err);
 
 /* The entry of table group tgroup named key, or NULL. */

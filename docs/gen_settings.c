@@ -41,7 +41,10 @@ int main(void)
     pw_daemon_lane_defaults(&dl);
     section(md, "[site]", t, n, "site", &c);
     section(md, "[security]", t, n, "security", &c);
-    section(md, "[lane NAME] (one group per lane; NAME is 1-63 letters, digits, '-' or '_')", t, n, "lane", &dl);
+    char *lane_title = g_strdup_printf("[lane NAME] (one group per lane; NAME is 1-%d letters, digits, '-' or '_')",
+                                       PW_ID_MAX);
+    section(md, lane_title, t, n, "lane", &dl);
+    g_free(lane_title);
     g_string_append(md, "\n## platewatch-gate (config/gate.conf)\n");
     pw_gate_config g;
     pw_gate_config_defaults(&g);

@@ -37,8 +37,7 @@ extern "C" {
 /* Bumped whenever a field changes meaning or a required field is added. */
 #define PW_EVENT_SCHEMA_VERSION 1
 
-/* Longest site, lane or camera identifier, without the terminating NUL. */
-#define PW_ID_MAX 63
+/* PW_ID_MAX, the longest site, lane or camera id, is in pw_common.h (the settings check it too). */
 /* Longest consensus plate text, without the terminating NUL. */
 #define PW_EVENT_PLATE_MAX 31
 /* Length of a UUID string, without the terminating NUL. */
