@@ -190,6 +190,89 @@ static void expect_file_names_every_key(const char *rel, const pw_setting *t, si
     g_free(path);
 }
 
+/* The value text v of entry s, read into a copy of defaults, formats as the default does. */
+static void expect_default(const pw_setting *s, const char *v, const void *defaults, size_t size, const char *rel)
+{
+    void *copy = g_memdup2(defaults, size);
+    GPtrArray *strings = g_ptr_array_new_with_free_func(g_free);
+    pw_err err = {0};
+    cr_assert_eq(pw_setting_set(s, v, copy, strings, NULL, &err), 0, "%s: %s = %s: %s", rel, s->key, v, err.msg);
+    GString *want = g_string_new(NULL), *got = g_string_new(NULL);
+    pw_setting_format(s, defaults, want);
+    pw_setting_format(s, copy, got);
+    cr_expect_str_eq(got->str, want->str, "%s shows %s = %s, but its default is %s", rel, s->key, v, want->str);
+    g_string_free(want, TRUE), g_string_free(got, TRUE);
+    g_ptr_array_unref(strings);
+    g_free(copy);
+}
+
+/*
+ * Lines matching pattern (key in group 1, value in group 2) of a shipped
+ * file show defaults: each must read back as its key's default.
+ * defaults_of(group) gives the struct the group's entries are fields of.
+ */
+static void expect_shown_defaults(const char *rel, const char *pattern, const pw_setting *t, size_t n,
+                                  const void *(*defaults_of)(const char *group, size_t *size))
+{
+    gchar *path = g_build_filename(g_getenv("PW_SOURCE_DIR"), rel, NULL), *text = NULL;
+    cr_assert(g_file_get_contents(path, &text, NULL, NULL), "%s", path);
+    GRegex *re = g_regex_new(pattern, G_REGEX_MULTILINE, 0, NULL);
+    GMatchInfo *m = NULL;
+    int shown = 0;
+    for (g_regex_match(re, text, 0, &m); g_match_info_matches(m); g_match_info_next(m, NULL)) {
+        gchar *key = g_match_info_fetch(m, 1), *value = g_match_info_fetch(m, 2);
+        for (size_t i = 0; i < n; i++) {
+            size_t size = 0;
+            const void *d = defaults_of(t[i].group, &size);
+            /* Keys without a fixed default (paths, the lane's name) show an example instead. */
+            if (!strcmp(t[i].key, key) && d && !t[i].doc_default && !(t[i].flags & PW_SETTING_REQUIRED)) {
+                GString *def = g_string_new(NULL);
+                pw_setting_format(&t[i], d, def);
+                if (def->len)
+                    expect_default(&t[i], g_strstrip(value), d, size, rel), shown++;
+                g_string_free(def, TRUE);
+            }
+        }
+        g_free(key), g_free(value);
+    }
+    cr_expect_gt(shown, 5, "%s shows defaults", rel);
+    g_match_info_free(m);
+    g_regex_unref(re);
+    g_free(text), g_free(path);
+}
+
+static pw_daemon_config daemon_defaults;
+static pw_daemon_lane lane_defaults;
+
+static const void *daemon_defaults_of(const char *group, size_t *size)
+{
+    pw_daemon_config_defaults(&daemon_defaults);
+    pw_daemon_lane_defaults(&lane_defaults);
+    *size = strcmp(group, "lane") ? sizeof daemon_defaults : sizeof lane_defaults;
+    return strcmp(group, "lane") ? (const void *)&daemon_defaults : (const void *)&lane_defaults;
+}
+
+static pw_gate_config gate_defaults;
+
+static const void *gate_defaults_of(const char *group, size_t *size)
+{
+    (void)group;
+    pw_gate_config_defaults(&gate_defaults);
+    *size = sizeof gate_defaults;
+    return &gate_defaults;
+}
+
+Test(config, values_the_shipped_files_show_as_defaults_are_the_defaults)
+{
+    size_t n = 0;
+    const pw_setting *t = pw_daemon_settings(&n);
+    /* platewatchd.conf shows defaults commented out; what it sets is the site's choice. */
+    expect_shown_defaults("config/platewatchd.conf", "^#(\\w+)\\s*=(.*)$", t, n, daemon_defaults_of);
+    /* gate.conf says its values are the defaults where one exists. */
+    t = pw_gate_settings_table(&n);
+    expect_shown_defaults("config/gate.conf", "^(\\w+)\\s*=(.*)$", t, n, gate_defaults_of);
+}
+
 Test(config, shipped_daemon_file_loads_and_names_every_key)
 {
     size_t n = 0;
