@@ -91,6 +91,13 @@ typedef struct pw_image pw_image;
 /* Largest side accepted anywhere, so that a hostile header cannot ask for gigabytes. */
 #define PW_MAX_IMAGE_SIDE 16384
 
+/*
+ * Longest site, lane or camera identifier, without the terminating NUL:
+ * ids are part of topics and journal rows, and the configuration refuses
+ * longer ones rather than have them cut.
+ */
+#define PW_ID_MAX 63
+
 /* Allocates a zeroed width x height image with channels 1 or 3. */
 int pw_image_new(int width, int height, int channels, pw_image **out);
 /* Frees the image; accepts NULL and *img == NULL, and sets *img to NULL. */

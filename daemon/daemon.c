@@ -104,6 +104,8 @@ static int open_publisher(const pw_daemon_config *c, const pw_daemon_lane *dl, p
         .replay_endpoint = dl->replay_endpoint,
         .journal_path = dl->journal,
         .journal_max_bytes = dl->journal_max_bytes,
+        .journal_max_age_s = dl->journal_max_age_s,
+        .journal_sync_normal = dl->journal_sync_normal != 0,
         .secret_key_file = c->secret_key,
         .allow_list = c->allow_list,
         .allow_plain = c->allow_plain != 0,

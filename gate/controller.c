@@ -37,8 +37,6 @@ static void copy_config(pw_gate *g, const pw_gate_config *cfg)
     g->cfg.prefix = g->prefix = g_strdup(cfg->prefix ? cfg->prefix : "plate.");
     g->cfg.server_public_key_file = g->server_key = g_strdup(cfg->server_public_key_file);
     g->cfg.client_secret_key_file = g->client_key = g_strdup(cfg->client_secret_key_file);
-    if (g->cfg.heartbeat_ms <= 0)
-        g->cfg.heartbeat_ms = 1000;
 }
 
 static int bind_pub(pw_gate *g, pw_err *err)

@@ -45,13 +45,13 @@ typedef enum {
 const char *pw_gate_verdict_name(pw_gate_verdict v);
 
 typedef struct {
-    double confusion_cost;       /* cost of an OCR-confusion substitution; 0.3 */
-    double release_distance;     /* best distance <= this may release; 0.35 */
-    double manual_distance;      /* candidates up to this distance are shown; 1.0 (< 2) */
-    double ambiguity_margin;     /* a runner-up closer than this to the best -> MANUAL; 0.75 */
-    double alternative_penalty;  /* added to the distance of an alternative read; 0.3 */
-    double min_confidence;       /* below this a read never releases; 0.6 */
-    int64_t window_grace_s;      /* arrival window widened by this on both sides; 0 */
+    double confusion_cost;       /* cost of an OCR-confusion substitution */
+    double release_distance;     /* best distance <= this may release */
+    double manual_distance;      /* candidates up to this distance are shown (< 2) */
+    double ambiguity_margin;     /* a runner-up closer than this to the best -> MANUAL */
+    double alternative_penalty;  /* added to the distance of an alternative read */
+    double min_confidence;       /* below this a read never releases */
+    int64_t window_grace_s;      /* arrival window widened by this on both sides */
 } pw_gate_thresholds;
 
 /* Called after a new decision is committed and published. */
@@ -73,13 +73,16 @@ typedef struct {
     /* Replay a stream's whole journal when it is first seen and no position
      * is stored for it (first start only; old events are decided too). */
     bool backfill;
-    int heartbeat_ms;               /* gate heartbeat on the PUB; 0 = 1000 */
+    int heartbeat_ms;               /* gate heartbeat on the PUB */
     pw_gate_thresholds th;
     pw_gate_decision_cb on_decision;
     void *user;
 } pw_gate_config;
 
-/* Fills cfg with the defaults above (no endpoints, no store). */
+/*
+ * Fills cfg with the defaults, the one place they are written (the
+ * reference docs/settings.md prints them); no endpoints, no store.
+ */
 void pw_gate_config_defaults(pw_gate_config *cfg);
 /* Checks thresholds and required fields, naming the first bad one. */
 int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
@@ -89,9 +92,13 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
  * strings its pw_gate_config points at.
  */
 typedef struct pw_gate_settings pw_gate_settings;
+/* Unknown and repeated keys are refused naming file, line and key. */
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err);
 pw_gate_config *pw_gate_settings_config(pw_gate_settings *s);
 void pw_gate_settings_destroy(pw_gate_settings **s);
+/* The table of keys (pw_settings.h): fields of pw_gate_config, groups gate, events, thresholds. */
+struct pw_setting;
+const struct pw_setting *pw_gate_settings_table(size_t *n);
 
 typedef struct pw_gate pw_gate;
 

@@ -76,10 +76,13 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_detect_config_defaults(&cfg->detect);
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->ocr_workers = 1;
+    /* Two frames waiting keep latency low: a lane that falls behind drops frames, not seconds. */
     cfg->ocr_queue = 2;
     pw_read_settings_defaults(&cfg->read);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;
+    cfg->tracker.new_min_confidence = 70.0f;
+    cfg->tracker.final_after_ns = 1500 * 1000000LL;
 }
 
 static double cpu_ms(void)
@@ -415,10 +418,6 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
     lane->cfg.capture.source = lane->source;
     lane->cfg.ocr.tessdata_dir = lane->tessdata;
     lane->cfg.ocr.language = lane->language;
-    if (lane->cfg.ocr_workers <= 0)
-        lane->cfg.ocr_workers = 1;
-    if (lane->cfg.ocr_queue <= 0)
-        lane->cfg.ocr_queue = 2;
 }
 
 static int create_engines(pw_lane *lane, pw_err *err)
@@ -442,6 +441,9 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     int rc = pw_read_settings_check(&cfg->read, err);
     if (rc < 0)
         return rc;
+    if (cfg->ocr_workers < 1 || cfg->ocr_queue < 1)
+        return pw_err_set(err, PW_ECONFIG, "lane: ocr_workers %d and ocr_queue %d must be at least 1 "
+                          "(pw_lane_config_defaults gives 1 and 2)", cfg->ocr_workers, cfg->ocr_queue);
     pw_lane *lane = g_new0(pw_lane, 1);
     copy_config(lane, cfg);
     if (sink)

@@ -37,7 +37,7 @@ extern "C" {
 /* Bumped whenever a field changes meaning or a required field is added. */
 #define PW_EVENT_SCHEMA_VERSION 1
 
-/* Identifiers are at most PW_ID_MAX and plates PW_PLATE_MAX long (pw_common.h). */
+/* Identifiers are at most PW_ID_MAX and plates PW_PLATE_MAX long (pw_common.h; the settings check ids too). */
 /* Length of a UUID string, without the terminating NUL. */
 #define PW_UUID_LEN 36
 /* Largest latency_ms an event may carry (about 11.6 days); beyond it the clock is wrong. */
@@ -133,10 +133,20 @@ int pw_event_topic(const pw_event *ev, char *buf, size_t size);
  * key file in which every group's public-key= is allowed.
  */
 
+/*
+ * Loads a publisher's secret key file and client allow-list as
+ * pw_publisher_new() would, and forgets them (for `platewatchd --check`).
+ */
+int pw_keys_check_server(const char *secret_key_file, const char *allow_list, pw_err *err);
+
 /* Writes <base>.pub (0644) and <base>.key (0600). Refuses to overwrite (-EEXIST). */
 int pw_keygen(const char *base, pw_err *err);
 
 /* ---- Publisher ---- */
+
+/* The journal's bounds when a configuration gives none (0). */
+#define PW_JOURNAL_MAX_BYTES_DEFAULT (256LL << 20)
+#define PW_JOURNAL_MAX_AGE_S_DEFAULT (7LL * 24 * 3600)
 
 typedef struct {
     const char *site;              /* [A-Za-z0-9_-]+, used in topics */
@@ -144,7 +154,7 @@ typedef struct {
     const char *pub_endpoint;      /* e.g. tcp://0.0.0.0:7700 */
     const char *replay_endpoint;   /* e.g. tcp://0.0.0.0:7701 */
     const char *journal_path;      /* SQLite file; created when missing */
-    int64_t journal_max_bytes;     /* prune oldest events above this; 0 = 256 MiB */
+    int64_t journal_max_bytes;     /* the journal file (and WAL) is kept under this; 0 = 256 MiB */
     int64_t journal_max_age_s;     /* prune events older than this; 0 = 7 days */
     bool journal_sync_normal;      /* false (default): synchronous=FULL, an fsync per event,
                                       power-cut safe; true: NORMAL, crash safe only */
