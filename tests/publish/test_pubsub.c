@@ -437,7 +437,7 @@ Test(pubsub, stats_events_carry_counters, .timeout = 60)
 }
 
 /* Without a replay endpoint gaps cannot be filled: they are counted as lost, order kept. */
-Test(pubsub, without_replay_gaps_are_counted_lost, .timeout = 60)
+Test(pubsub, without_replay_gaps_are_counted_lost, .timeout = 120)
 {
     fixture f;
     collector c;
@@ -449,7 +449,9 @@ Test(pubsub, without_replay_gaps_are_counted_lost, .timeout = 60)
     run_until_heartbeat(sub, &c, 10000);
     publish_n(f.pub, 3000);
     pw_subscriber_counters sc = {0};
-    int64_t end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    /* A liveness bound, not a speed test: under ASan on a loaded machine the drain of 3000
+     * events with alternatives and per-character confidences takes about 20 s. */
+    int64_t end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
     while (c.seqs->len + sc.lost < 3000 && g_get_monotonic_time() < end) {
         pw_subscriber_run(sub, 100);
         pw_subscriber_get_counters(sub, &sc);
