@@ -19,6 +19,13 @@
 typedef struct {
     char text[PW_PLATE_MAX + 1];
     float sum; /* of its confidences over the reads */
+    /*
+     * The country whose format the most confident read of exactly this text
+     * matched, "" when none did: a vehicle's country is its consensus's, not
+     * that of a misread which happened to fit another country's format.
+     */
+    char country[PW_COUNTRY_MAX];
+    float country_conf;
 } reading_vote;
 
 /*
@@ -45,7 +52,6 @@ typedef struct {
     float best_char_conf[PW_PLATE_MAX];
     int64_t best_real, best_mono;
     float best_corners[4][2];
-    char best_country[PW_COUNTRY_MAX];
     GBytes *best_jpeg;
 } track;
 
@@ -158,14 +164,18 @@ static void add_votes(track *t, const pw_track_read *r, size_t len)
     t->length_reads[len]++;
 }
 
-/* Adds conf to the votes of text, making room by dropping the weakest text when the table is full. */
-static void vote_reading(track *t, const char *text, float conf)
+/*
+ * Adds conf to the votes of text, making room by dropping the weakest text
+ * when the table is full. Returns the text's entry, or NULL when it was too
+ * weak to be kept.
+ */
+static reading_vote *vote_reading(track *t, const char *text, float conf)
 {
     int weakest = 0;
     for (int i = 0; i < t->n_readings; i++) {
         if (strcmp(t->readings[i].text, text) == 0) {
             t->readings[i].sum += conf;
-            return;
+            return &t->readings[i];
         }
         if (t->readings[i].sum < t->readings[weakest].sum)
             weakest = i;
@@ -176,15 +186,30 @@ static void vote_reading(track *t, const char *text, float conf)
     else if (t->readings[weakest].sum < conf)
         slot = weakest;
     else
-        return;
-    g_strlcpy(t->readings[slot].text, text, sizeof t->readings[slot].text);
-    t->readings[slot].sum = conf;
+        return NULL;
+    reading_vote *v = &t->readings[slot];
+    memset(v, 0, sizeof *v);
+    g_strlcpy(v->text, text, sizeof v->text);
+    v->sum = conf;
+    return v;
+}
+
+static const reading_vote *find_reading(const track *t, const char *text)
+{
+    for (int i = 0; i < t->n_readings; i++)
+        if (strcmp(t->readings[i].text, text) == 0)
+            return &t->readings[i];
+    return NULL;
 }
 
 /* Votes for the read's text and each of its other readings, every text once per read. */
 static void add_readings(track *t, const pw_track_read *r)
 {
-    vote_reading(t, r->text, r->confidence);
+    reading_vote *own = vote_reading(t, r->text, r->confidence);
+    if (own && r->country && r->country[0] && r->confidence > own->country_conf) {
+        g_strlcpy(own->country, r->country, sizeof own->country);
+        own->country_conf = r->confidence;
+    }
     for (size_t i = 0; r->alts && i < r->n_alts; i++) {
         const char *text = r->alts[i].text;
         int seen = !text[0] || strcmp(text, r->text) == 0;
@@ -206,7 +231,6 @@ static void remember_best(track *t, const pw_track_read *r, size_t len)
     t->best_real = r->capture_real_ns;
     t->best_mono = r->capture_mono_ns;
     memcpy(t->best_corners, r->corners, sizeof t->best_corners);
-    g_strlcpy(t->best_country, r->country ? r->country : "", sizeof t->best_country);
     if (t->best_jpeg)
         g_bytes_unref(t->best_jpeg);
     t->best_jpeg = r->jpeg ? g_bytes_ref(r->jpeg) : NULL;
@@ -286,7 +310,8 @@ static void fill_event(const track *t, pw_track_kind kind, pw_track_event *ev)
     ev->confidence = t->consensus_conf;
     memcpy(ev->char_conf, t->consensus_char_conf, sizeof ev->char_conf);
     fill_alternatives(t, ev);
-    g_strlcpy(ev->country, t->best_country, sizeof ev->country);
+    const reading_vote *consensus = find_reading(t, t->consensus);
+    g_strlcpy(ev->country, consensus ? consensus->country : "", sizeof ev->country);
     ev->first_seen_ns = t->first_real;
     ev->last_seen_ns = t->last_real;
     ev->best_capture_ns = t->best_real;

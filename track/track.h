@@ -72,7 +72,7 @@ typedef struct {
      */
     size_t n_alts;
     pw_reading alts[PW_VEHICLE_MAX_ALTS];
-    char country[PW_COUNTRY_MAX];      /* country of the best read with the consensus text */
+    char country[PW_COUNTRY_MAX];      /* country of the best read with the consensus text, "" for none */
     int64_t first_seen_ns, last_seen_ns;       /* CLOCK_REALTIME of the first and last read */
     int64_t best_capture_ns;           /* CLOCK_REALTIME of the best read's frame */
     int64_t best_capture_mono_ns;      /* CLOCK_MONOTONIC of the same frame, for latency */

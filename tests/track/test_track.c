@@ -270,3 +270,41 @@ Test(track, the_weakest_readings_give_way)
         cr_expect_str_eq(fin->alts[i].text, texts[39 - i], "rank %zu", i);
     pw_tracker_destroy(&t);
 }
+
+/*
+ * The country is the consensus's: a more confident misread that fits
+ * another country's format does not lend the vehicle its country, and a
+ * consensus no read matched a format with has none.
+ */
+Test(track, the_vehicle_s_country_is_that_of_its_consensus)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    for (int i = 0; i < 4; i++) {
+        pw_track_read r = make_read("7FKM294", 88, 300, 400, 40 * i);
+        r.country = "US";
+        cr_assert_eq(pw_tracker_add(t, &r, collect, &s), 0);
+    }
+    pw_track_read misread = make_read("7FKM29", 97, 300, 400, 200);
+    misread.country = "FR";
+    cr_assert_eq(pw_tracker_add(t, &misread, collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    const pw_track_event *fin = &s.ev[s.n - 1];
+    cr_assert_eq(fin->kind, PW_TRACK_FINAL);
+    cr_assert_str_eq(fin->text, "7FKM294");
+    cr_expect_str_eq(fin->country, "US");
+
+    /* Two reads that disagree in different places vote a text neither of them read. */
+    s.n = 0;
+    pw_track_read a = make_read("AB123CX", 90, 300, 400, 5000), b = make_read("AB123CX", 90, 300, 400, 5040),
+                  c = make_read("XB123CD", 95, 300, 400, 5080), d = make_read("XB123CD", 80, 300, 400, 5120),
+                  e = make_read("AB199CD", 99, 300, 400, 5160);
+    const pw_track_read *votes[] = {&a, &b, &c, &d, &e};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(pw_tracker_add(t, votes[i], collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    fin = &s.ev[s.n - 1];
+    cr_assert_str_eq(fin->text, "AB123CD", "the vote");
+    cr_expect_str_eq(fin->country, "", "no read of AB123CD matched a format");
+    pw_tracker_destroy(&t);
+}
