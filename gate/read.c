@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gate_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -122,6 +123,9 @@ int pw_gate_read_parse(const char *json, size_t len, pw_gate_read *out, pw_err *
     memset(out, 0, sizeof *out);
     if (!json || len > (size_t)G_MAXSSIZE)
         return pw_err_set(err, PW_EMSG, "event JSON is missing or too large");
+    pw_err deep;
+    if (pw_json_check_depth(json, len, &deep) != 0)
+        return pw_err_set(err, PW_EMSG, "event JSON refused: %s", deep.msg);
     JsonParser *p = json_parser_new();
     GError *gerr = NULL;
     int rc = 0;

@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -462,6 +463,9 @@ int pw_event_from_json(const char *json, size_t len, pw_event *out, pw_err *err)
     memset(out, 0, sizeof *out);
     if (len > (size_t)G_MAXSSIZE)
         return pw_err_set(err, PW_EMSG, "event JSON is too large");
+    pw_err deep;
+    if (pw_json_check_depth(json, len, &deep) != 0)
+        return pw_err_set(err, PW_EMSG, "event JSON refused: %s", deep.msg);
     JsonParser *parser = json_parser_new();
     GError *gerr = NULL;
     int rc = 0;

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "pw_json.h"
 #include "subscriber.h"
 
 #include <errno.h>
@@ -252,7 +253,8 @@ static void learn_streams(pw_forwarder *fw, guint up, const char *json)
     JsonParser *parser = json_parser_new();
     JsonNode *root = NULL;
     JsonArray *streams = NULL;
-    if (json_parser_load_from_data(parser, json, -1, NULL) &&
+    if (pw_json_check_depth(json, strlen(json), NULL) == 0 &&
+        json_parser_load_from_data(parser, json, -1, NULL) &&
         (root = json_parser_get_root(parser)) && JSON_NODE_HOLDS_OBJECT(root)) {
         JsonNode *n = json_object_get_member(json_node_get_object(root), "streams");
         if (n && JSON_NODE_HOLDS_ARRAY(n))

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "subscriber.h"
 #include "publish_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -375,7 +376,8 @@ static void on_replay_end(pw_subscriber *sub, stream *s, GPtrArray *frames)
     char *text = pw_frame_strdup(frames, 3);
     uint64_t first = 0, last = 0, sent = 0;
     JsonParser *parser = json_parser_new();
-    bool ok = text && json_parser_load_from_data(parser, text, -1, NULL) &&
+    bool ok = text && pw_json_check_depth(text, strlen(text), NULL) == 0 &&
+              json_parser_load_from_data(parser, text, -1, NULL) &&
               JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser));
     if (ok) {
         JsonObject *o = json_node_get_object(json_parser_get_root(parser));
