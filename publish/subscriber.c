@@ -298,7 +298,10 @@ static char *parse_event(pw_subscriber *sub, GPtrArray *frames, guint at, pw_eve
     *jpeg = n == 3 ? g_ptr_array_index(frames, at + 2) : NULL;
     char want[256];
     const char *why = NULL;
-    if (pw_event_from_json(json, strlen(json), ev, &err) != 0)
+    memset(ev, 0, sizeof *ev);
+    if (!topic || !json)
+        why = "the topic or JSON frame contains a NUL byte";
+    else if (pw_event_from_json(json, strlen(json), ev, &err) != 0)
         why = err.msg;
     else if (pw_event_topic(ev, want, sizeof want) != 0 || strcmp(want, topic) != 0)
         why = "the topic frame does not match the event's site, lane and kind";
@@ -306,7 +309,7 @@ static char *parse_event(pw_subscriber *sub, GPtrArray *frames, guint at, pw_eve
         why = "jpeg_bytes does not match the JPEG frame";
     if (why) {
         char buf[600];
-        snprintf(buf, sizeof buf, "topic \"%.64s\": %s", topic, why);
+        snprintf(buf, sizeof buf, "topic \"%.64s\": %s", topic ? topic : "?", why);
         malformed(sub, buf);
         pw_event_clear(ev);
         g_free(json);
@@ -341,15 +344,15 @@ static void on_live(pw_subscriber *sub, GPtrArray *frames)
     g_free(json);
 }
 
-/* The stream whose outstanding request is reqid, or NULL for a stale answer. */
-static stream *stream_by_reqid(pw_subscriber *sub, const char *reqid)
+/* The stream whose outstanding request id is frame i, or NULL for a stale answer. */
+static stream *stream_by_reqid(pw_subscriber *sub, GPtrArray *frames, guint i)
 {
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, sub->streams);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         stream *s = v;
-        if (s->reqid[0] && strcmp(s->reqid, reqid) == 0)
+        if (s->reqid[0] && pw_frame_is(frames, i, s->reqid))
             return s;
     }
     return NULL;
@@ -416,28 +419,25 @@ static void on_replay_end(pw_subscriber *sub, stream *s, GPtrArray *frames)
         request_replay(sub, s);
 }
 
+/* Replies are [""][kind][reqid][...]; kinds and ids are compared as bytes. */
 static void on_replay(pw_subscriber *sub, GPtrArray *frames)
 {
-    char *kind = pw_frame_strdup(frames, 1);
-    char *reqid = pw_frame_strdup(frames, 2);
-    stream *s = reqid ? stream_by_reqid(sub, reqid) : NULL;
+    stream *s = frames->len >= 4 ? stream_by_reqid(sub, frames, 2) : NULL;
     if (frames->len < 4 || g_bytes_get_size(g_ptr_array_index(frames, 0)) != 0) {
         malformed(sub, "replay reply without its empty delimiter, kind and request id");
     } else if (!s) {
         /* An answer to a request we have given up on: its events come again. */
-    } else if (strcmp(kind, PW_REPLAY_REP_EVENT) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_EVENT)) {
         on_replay_event(sub, s, frames);
-    } else if (strcmp(kind, PW_REPLAY_REP_END) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_END) && frames->len == 4) {
         on_replay_end(sub, s, frames);
-    } else if (strcmp(kind, PW_REPLAY_REP_ERROR) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_ERROR) && frames->len == 4) {
         char *text = pw_frame_strdup(frames, 3);
-        g_warning("stream %s: replay refused: %s", s->id, text);
+        g_warning("stream %s: replay refused: %s", s->id, text ? text : "(binary text)");
         g_free(text);
     } else {
-        malformed(sub, "unknown replay reply kind");
+        malformed(sub, "unknown replay reply kind or wrong frame count");
     }
-    g_free(kind);
-    g_free(reqid);
 }
 
 /* ---- Life cycle ---- */
@@ -576,6 +576,10 @@ static int drain_socket(pw_subscriber *sub, void *sock, bool replay)
         int rc = pw_recv_frames(sock, &frames, ZMQ_DONTWAIT);
         if (rc == -EAGAIN || rc == -EINTR)
             return 0;
+        if (rc == PW_EMSG) {
+            malformed(sub, "a message of more frames than any platewatch message");
+            continue;
+        }
         if (rc < 0)
             return rc;
         if (replay)
