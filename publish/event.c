@@ -233,6 +233,7 @@ static void add_stats_counters(JsonBuilder *b, const pw_lane_stats *st,
     add_int(b, "replayed_events", (int64_t)pc->replayed_events);
     add_int(b, "bad_requests", (int64_t)pc->bad_requests);
     add_int(b, "auth_denied", (int64_t)pc->auth_denied);
+    add_int(b, "handshake_failed", (int64_t)pc->handshake_failed);
     add_int(b, "last_seq", (int64_t)pc->last_seq);
     json_builder_end_object(b);
 }

@@ -114,6 +114,15 @@ bool pw_frame_is(GPtrArray *frames, guint i, const char *text);
 /* True when frame i holds exactly len bytes equal to data. */
 bool pw_frame_equals(GPtrArray *frames, guint i, const void *data, size_t len);
 
+/* ---- subscriber.c ---- */
+typedef struct pw_subscriber pw_subscriber;
+/*
+ * Handles one received message as pw_subscriber_run() does: frames from the
+ * SUB socket, or (replay) from the DEALER. For the fuzz target of the
+ * subscriber's message parsing; applications use pw_subscriber_run().
+ */
+void pw_subscriber_handle(pw_subscriber *sub, GPtrArray *frames, bool replay);
+
 /* ---- replay_request.c: the one parser of replay requests (docs/events.md) ---- */
 typedef enum { PW_REPLAY_REQ_REPLAY = 1, PW_REPLAY_REQ_INFO } pw_replay_cmd;
 

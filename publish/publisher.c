@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "subscriber.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,9 @@ struct pw_publisher {
     int64_t last_prune_us;    /* under lock */
 
     pw_journal *reader;       /* service thread only */
+    /* Handshakes on PUB and ROUTER (service thread only once it runs). */
+    pw_handshake_watch *watch[2];
+    gint handshake_failed;    /* atomic */
 };
 
 /* ---- Set-up ---- */
@@ -146,6 +150,8 @@ int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err 
         rc = pw_err_set(err, -zmq_errno(), "cannot create ZeroMQ sockets: %s",
                         zmq_strerror(zmq_errno()));
     if (rc || (rc = open_journal(p, cfg, err)) || (rc = setup_security(p, cfg, err)) ||
+        (rc = pw_handshake_watch_new(p->ctx, p->pub, "PUB", &p->watch[0], err)) ||
+        (rc = pw_handshake_watch_new(p->ctx, p->router, "replay", &p->watch[1], err)) ||
         (rc = pw_sock_bind(p->pub, cfg->pub_endpoint, "PUB", p->pub_ep, sizeof p->pub_ep, err)) ||
         (rc = pw_sock_bind(p->router, cfg->replay_endpoint, "replay", p->replay_ep,
                            sizeof p->replay_ep, err))) {
@@ -166,10 +172,13 @@ void pw_publisher_destroy(pw_publisher **pp)
         return;
     pw_publisher *p = *pp;
     g_atomic_int_set(&p->stopping, 1);
-    if (p->service)
+    if (p->service) {
         g_thread_join(p->service);
-    else if (p->router)
+    } else if (p->router) {
+        pw_handshake_watch_destroy(&p->watch[1]);
         zmq_close(p->router);
+    }
+    pw_handshake_watch_destroy(&p->watch[0]);
     if (p->pub)
         zmq_close(p->pub);
     /* Terminating the context wakes the ZAP thread with ETERM. */
@@ -336,6 +345,28 @@ void pw_publisher_get_counters(pw_publisher *p, pw_publisher_counters *out)
     *out = p->counters;
     g_mutex_unlock(&p->lock);
     out->auth_denied = pw_zap_denied(p->zap);
+    out->handshake_failed = (uint64_t)(guint)g_atomic_int_get(&p->handshake_failed);
+}
+
+/*
+ * Logs the clients whose security handshake failed: a wrong server key on
+ * the client's side shows only here (ZAP is never asked). A client retries
+ * every few hundred ms, so after the first 10 the log is sampled.
+ */
+static void watch_handshakes(pw_publisher *p)
+{
+    for (int i = 0; i < 2; i++) {
+        pw_err why;
+        pw_err_clear(&why);
+        int n = pw_handshake_watch_poll(p->watch[i], &why);
+        if (n <= 0)
+            continue;
+        int before = g_atomic_int_add(&p->handshake_failed, n);
+        int total = before + n;
+        if (before < 10 || total / 100 != before / 100)
+            g_warning("publisher %s/%s: %s (%d failed handshakes so far)", p->site, p->lane,
+                      why.msg, total);
+    }
 }
 
 /* ---- Service thread: heartbeat and replay ---- */
@@ -508,6 +539,7 @@ static gpointer service_main(gpointer data)
     int64_t next_hb = g_get_monotonic_time();
     while (!g_atomic_int_get(&p->stopping)) {
         int64_t now = g_get_monotonic_time();
+        watch_handshakes(p);
         if (now >= next_hb) {
             send_heartbeat(p);
             next_hb = now + (int64_t)p->heartbeat_ms * 1000;
@@ -531,6 +563,7 @@ static gpointer service_main(gpointer data)
             g_ptr_array_unref(frames);
         }
     }
+    pw_handshake_watch_destroy(&p->watch[1]);
     zmq_close(p->router);
     p->router = NULL;
     return NULL;

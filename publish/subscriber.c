@@ -56,6 +56,8 @@ struct pw_subscriber {
     void *ctx;
     void *sub;
     void *dealer;
+    pw_handshake_watch *watch[2];  /* handshakes of sub and dealer */
+    pw_err error;          /* why pw_subscriber_run last failed */
     GHashTable *streams;   /* id -> stream */
     pw_subscriber_counters c;
     uint64_t next_reqid;
@@ -440,6 +442,14 @@ static void on_replay(pw_subscriber *sub, GPtrArray *frames)
     }
 }
 
+void pw_subscriber_handle(pw_subscriber *sub, GPtrArray *frames, bool replay)
+{
+    if (replay)
+        on_replay(sub, frames);
+    else
+        on_live(sub, frames);
+}
+
 /* ---- Life cycle ---- */
 
 static int setup_sockets(pw_subscriber *sub, const pw_subscriber_config *cfg, pw_err *err)
@@ -465,6 +475,12 @@ static int setup_sockets(pw_subscriber *sub, const pw_subscriber_config *cfg, pw
                               "explicitly allowed");
         g_warning("subscriber: CURVE is OFF (plain TCP explicitly allowed)");
     }
+    const char *names[] = {"subscriber: events endpoint", "subscriber: replay endpoint"};
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (socks[i])
+            rc = pw_handshake_watch_new(sub->ctx, socks[i], names[i], &sub->watch[i], err);
+    if (rc)
+        return rc;
     const char *prefix = cfg->prefix ? cfg->prefix : "plate.";
     zmq_setsockopt(sub->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     if (zmq_connect(sub->sub, cfg->pub_endpoint) != 0)
@@ -514,6 +530,8 @@ void pw_subscriber_destroy(pw_subscriber **sp)
     if (!sp || !*sp)
         return;
     pw_subscriber *sub = *sp;
+    pw_handshake_watch_destroy(&sub->watch[0]);
+    pw_handshake_watch_destroy(&sub->watch[1]);
     if (sub->sub)
         zmq_close(sub->sub);
     if (sub->dealer)
@@ -546,6 +564,11 @@ uint64_t pw_subscriber_position(const pw_subscriber *sub, const char *stream_id)
 void pw_subscriber_get_counters(const pw_subscriber *sub, pw_subscriber_counters *out)
 {
     *out = sub->c;
+}
+
+const char *pw_subscriber_error(const pw_subscriber *sub)
+{
+    return sub ? sub->error.msg : "";
 }
 
 void pw_subscriber_stop(pw_subscriber *sub)
@@ -582,10 +605,7 @@ static int drain_socket(pw_subscriber *sub, void *sock, bool replay)
         }
         if (rc < 0)
             return rc;
-        if (replay)
-            on_replay(sub, frames);
-        else
-            on_live(sub, frames);
+        pw_subscriber_handle(sub, frames, replay);
         g_ptr_array_unref(frames);
     }
     return 0;
@@ -613,7 +633,12 @@ int pw_subscriber_run(pw_subscriber *sub, int timeout_ms)
             rc = drain_socket(sub, sub->sub, false);
         if (rc == 0 && n > 0 && sub->dealer && (items[1].revents & ZMQ_POLLIN))
             rc = drain_socket(sub, sub->dealer, true);
+        for (int i = 0; i < 2 && rc == 0; i++)
+            if (pw_handshake_watch_poll(sub->watch[i], &sub->error) > 0)
+                rc = PW_EHANDSHAKE;
         retry_overdue(sub);
     }
+    if (rc < 0 && rc != PW_EHANDSHAKE)
+        pw_err_set(&sub->error, rc, "subscriber: socket failure: %s", pw_strerror(rc));
     return rc ? rc : (int)(sub->c.delivered - before);
 }
