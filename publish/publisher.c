@@ -489,6 +489,11 @@ static void handle_replay(pw_publisher *p, const request *req)
     replay_ctx rc = {p, req, 0, 0, false};
     int n = req->r.max > PW_REPLAY_MAX_BATCH ? PW_REPLAY_MAX_BATCH : (int)req->r.max;
     int jrc = pw_journal_read(p->reader, req->r.since, n, replay_row, &rc, &err);
+    /* Counted before the END, so that a client that has it sees the counts. */
+    g_mutex_lock(&p->lock);
+    p->counters.replay_requests++;
+    p->counters.replayed_events += rc.sent;
+    g_mutex_unlock(&p->lock);
     if (jrc < 0 || pw_journal_bounds(p->reader, &first, &last, &err) != 0) {
         g_warning("publisher %s/%s: replay: %s", p->site, p->lane, err.msg);
         reply_text(p, req, PW_REPLAY_REP_ERROR, "journal read failed");
@@ -499,10 +504,6 @@ static void handle_replay(pw_publisher *p, const request *req)
         reply_text(p, req, PW_REPLAY_REP_END, json);
         g_free(json);
     }
-    g_mutex_lock(&p->lock);
-    p->counters.replay_requests++;
-    p->counters.replayed_events += rc.sent;
-    g_mutex_unlock(&p->lock);
 }
 
 static void handle_info(pw_publisher *p, const request *req)
@@ -522,10 +523,11 @@ static void handle_request(pw_publisher *p, GPtrArray *frames)
     pw_err err;
     pw_err_clear(&err);
     if (pw_replay_request_parse(frames, &req.r, &err) != 0) {
+        /* Counted before the answer, so that a client that has it sees the count. */
+        count_bad_request(p);
         /* Without an envelope there is no one to answer. */
         if (req.r.body)
             reply_text(p, &req, PW_REPLAY_REP_ERROR, err.msg);
-        count_bad_request(p);
     } else if (req.r.cmd == PW_REPLAY_REQ_REPLAY) {
         handle_replay(p, &req);
     } else {
