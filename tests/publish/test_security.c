@@ -136,17 +136,18 @@ Test(security, missing_and_malformed_key_files, .timeout = 30)
     keys_free(&k);
 }
 
-static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const char *client,
-                                       collector *c)
+/* A subscriber with server key server_base.pub and client key client_base.key. */
+static pw_subscriber *keyed_subscriber(pw_publisher *pub, const char *server_base,
+                                       const char *client_base, collector *c, bool backfill)
 {
-    char *server_pub = path_of(k->server, ".pub");
-    char *client_sec = path_of(client, ".key");
+    char *server_pub = path_of(server_base, ".pub");
+    char *client_sec = path_of(client_base, ".key");
     pw_subscriber_config cfg = plain_sub_config(pw_publisher_endpoint(pub, "pub"),
                                                 pw_publisher_endpoint(pub, "replay"));
     cfg.allow_plain = false;
     cfg.server_public_key_file = server_pub;
     cfg.client_secret_key_file = client_sec;
-    cfg.backfill_new_streams = true;
+    cfg.backfill_new_streams = backfill;
     pw_subscriber *sub = NULL;
     pw_err err;
     pw_err_clear(&err);
@@ -154,6 +155,12 @@ static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const c
     g_free(server_pub);
     g_free(client_sec);
     return sub;
+}
+
+static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const char *client,
+                                       collector *c)
+{
+    return keyed_subscriber(pub, k->server, client, c, true);
 }
 
 Test(security, allowed_key_receives_unknown_key_nothing, .timeout = 60)
@@ -250,26 +257,6 @@ Test(security, subscriber_refuses_loose_client_key, .timeout = 30)
 
 /* ---- Failed handshakes are errors, not silence (issue 14, item 6) ---- */
 
-/* A subscriber with server key server_base.pub and client key client_base.key. */
-static pw_subscriber *keyed_subscriber(pw_publisher *pub, const char *server_base,
-                                       const char *client_base, collector *c)
-{
-    char *server_pub = path_of(server_base, ".pub");
-    char *client_sec = path_of(client_base, ".key");
-    pw_subscriber_config cfg = plain_sub_config(pw_publisher_endpoint(pub, "pub"),
-                                                pw_publisher_endpoint(pub, "replay"));
-    cfg.allow_plain = false;
-    cfg.server_public_key_file = server_pub;
-    cfg.client_secret_key_file = client_sec;
-    pw_subscriber *sub = NULL;
-    pw_err err;
-    pw_err_clear(&err);
-    cr_assert_eq(pw_subscriber_new(&cfg, collector_cb, c, &sub, &err), 0, "%s", err.msg);
-    g_free(server_pub);
-    g_free(client_sec);
-    return sub;
-}
-
 /* Runs sub until it returns an error or 10 s pass; returns that error (0 for none). */
 static int run_until_error(pw_subscriber *sub)
 {
@@ -319,7 +306,7 @@ static void expect_refused(bool wrong_server, bool wrong_client, const char *say
     collector c;
     collector_init(&c);
     pw_subscriber *sub = keyed_subscriber(pub, wrong_server ? k.stranger : k.server,
-                                          wrong_client ? k.stranger : k.client, &c);
+                                          wrong_client ? k.stranger : k.client, &c, false);
     int rc = run_until_error(sub);
     cr_expect_eq(rc, PW_EHANDSHAKE, "run returned %d (%s)", rc, pw_strerror(rc));
     cr_expect(strstr(pw_subscriber_error(sub), "security handshake failed"), "%s",
