@@ -18,6 +18,7 @@ struct pw_gate_source {
     pw_gate_source_cb cb;
     void *user;
     void *sub;                 /* plain SUB socket, or NULL */
+    pw_handshake_watch *watch; /* its security handshakes */
     pw_subscriber *lib;        /* the subscriber library, or NULL */
     gint stop;
 };
@@ -34,6 +35,9 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     zmq_setsockopt(s->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!cfg->allow_plain && (rc = pw_sock_curve_client(s->sub, cfg->server_public_key_file,
                                                          cfg->client_secret_key_file, err)))
+        return rc;
+    /* A refused key or a wrong server key is otherwise silence, retried for ever. */
+    if ((rc = pw_handshake_watch_new(zctx, s->sub, "events endpoint", &s->watch, err)))
         return rc;
     const char *prefix = cfg->prefix ? cfg->prefix : "plate.";
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
@@ -93,6 +97,8 @@ static int plain_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
         int got;
         while (n > 0 && (got = plain_recv_one(s)) > 0)
             delivered += got;
+        if (pw_handshake_watch_poll(s->watch, err) > 0)
+            return PW_EHANDSHAKE;
         if (left <= 0)
             break;
     }
@@ -155,7 +161,7 @@ int pw_gate_source_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
     g_atomic_int_set(&s->stop, 0);
     if (s->lib) {
         int rc = pw_subscriber_run(s->lib, timeout_ms);
-        return rc < 0 ? pw_err_set(err, rc, "subscriber: %s", pw_strerror(rc)) : rc;
+        return rc < 0 ? pw_err_set(err, rc, "%s", pw_subscriber_error(s->lib)) : rc;
     }
     return plain_poll(s, timeout_ms, err);
 }
@@ -173,6 +179,7 @@ void pw_gate_source_destroy(pw_gate_source **sp)
         return;
     pw_gate_source *s = *sp;
     pw_subscriber_destroy(&s->lib);
+    pw_handshake_watch_destroy(&s->watch);
     if (s->sub)
         zmq_close(s->sub);
     g_free(s);
