@@ -44,6 +44,12 @@ static gboolean on_stats(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_tick(gpointer data)
+{
+    pw_daemon_tick(((app *)data)->daemon);
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_check_end(gpointer data)
 {
     app *a = data;
@@ -78,12 +84,13 @@ static int parse_options(int *argc, char ***argv, gchar **config, gboolean *chec
 static int run(app *a)
 {
     a->loop = g_main_loop_new(NULL, FALSE);
-    guint ids[5] = {
+    guint ids[6] = {
         g_unix_signal_add(SIGTERM, on_terminate, a),
         g_unix_signal_add(SIGINT, on_terminate, a),
         g_unix_signal_add(SIGHUP, on_hangup, a),
         g_timeout_add_seconds((guint)pw_daemon_stats_interval(a->daemon), on_stats, a),
         a->exit_at_end ? g_timeout_add(100, on_check_end, a) : 0,
+        g_timeout_add(500, on_tick, a),
     };
     g_main_loop_run(a->loop);
     for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)

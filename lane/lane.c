@@ -466,13 +466,29 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     return 0;
 }
 
+/*
+ * A capture starts at most once; a fresh one lets the owner try again later
+ * (a camera that is down now may come back). Its counters start from zero.
+ */
+static void renew_capture(pw_lane *lane)
+{
+    pw_err err = {0};
+    pw_capture_destroy(&lane->cap);
+    if (pw_capture_new(&lane->cfg.capture, &lane->cap, &err) < 0)
+        g_warning("lane %s: cannot renew the capture: %s", lane->name, err.msg);
+}
+
 int pw_lane_start(pw_lane *lane, pw_err *err)
 {
     if (!lane || lane->detect_thread)
         return pw_err_set(err, -EINVAL, "lane: not created or already started");
+    if (!lane->cap)
+        return pw_err_set(err, PW_ESOURCE, "lane %s: no capture for source '%s'", lane->name, lane->source);
     int rc = pw_capture_start(lane->cap, err);
-    if (rc < 0)
+    if (rc < 0) {
+        renew_capture(lane);
         return rc;
+    }
     GError *gerr = NULL;
     lane->pool = g_thread_pool_new(ocr_worker, lane, lane->cfg.ocr_workers, TRUE, &gerr);
     if (!lane->pool) {
@@ -523,9 +539,11 @@ void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st)
     g_mutex_lock(&lane->lock);
     *st = lane->counters;
     g_mutex_unlock(&lane->lock);
-    pw_capture_stats cs;
-    pw_capture_get_stats(lane->cap, &cs);
+    pw_capture_stats cs = {.state = PW_CAPTURE_STOPPED};
+    if (lane->cap)
+        pw_capture_get_stats(lane->cap, &cs);
     st->frames_in = cs.frames;
+    st->last_frame_real_ns = cs.last_frame_real_ns;
     st->capture_dropped = cs.dropped;
     st->reconnects = cs.restarts;
     g_strlcpy(st->capture_state, pw_capture_state_name(cs.state), sizeof st->capture_state);
