@@ -366,7 +366,7 @@ static void publish_lane_stats(running_lane *rl)
     };
     pw_lane_stats st = {
         .frames_in = lc.frames_in,
-        .frames_dropped = lc.capture_dropped + lc.ocr_dropped,
+        .frames_dropped = lc.capture_dropped + lc.ocr_frames_dropped,
         .reads = lc.reads,
         .events = lc.events,
         .reconnects = lc.reconnects,

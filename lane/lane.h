@@ -87,9 +87,14 @@ typedef struct {
 
 typedef struct {
     uint64_t frames_in;       /* frames the capture produced */
-    uint64_t frames_done;     /* frames the localiser processed */
+    uint64_t frames_done;     /* frames the localiser processed; at every moment
+                                 frames_done == frames_without_candidates + ocr_frames
+                                 + ocr_frames_dropped */
+    uint64_t frames_without_candidates; /* frames the localiser found nothing on */
+    uint64_t ocr_frames;      /* frames whose crops were queued for OCR */
+    uint64_t ocr_frames_dropped; /* frames whose crops found the OCR queue full */
     uint64_t capture_dropped; /* frames the capture queue dropped (consumer behind) */
-    uint64_t ocr_dropped;     /* crops dropped because the OCR queue was full of frames */
+    uint64_t ocr_dropped;     /* crops of the frames dropped because the OCR queue was full */
     uint64_t candidates;      /* crops sent to OCR */
     uint64_t reads;           /* reads accepted for tracking */
     uint64_t events;          /* vehicle events emitted */
