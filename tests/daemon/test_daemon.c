@@ -610,3 +610,36 @@ Test(daemon, a_lane_reloaded_onto_a_failing_source_is_retried, .init = setup, .f
     g_object_unref(d);
     g_free(text), g_free(config), g_free(missing), g_free(uri_b);
 }
+
+Test(daemon, a_lane_whose_recording_fails_while_running_is_made_anew, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+    gchar *clip = make_clip("loop.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 0, "loop = true"};
+    gchar *config = write_config("d.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    run_until_health(sub, &in, "running", 120);
+    cr_assert_str_eq(in.health_state, "running");
+    cr_assert_eq(g_unlink(clip), 0); /* the next pass of the loop cannot open it */
+    run_until_health(sub, &in, "retrying", 60);
+    gchar *log = read_log("d.log");
+    cr_assert_str_eq(in.health_state, "retrying", "log:\n%s", log);
+    cr_assert(strstr(in.last_error, "loop.avi") != NULL, "%s", in.last_error);
+    cr_assert(strstr(log, "restarting the lane") != NULL, "%s", log);
+    g_free(log);
+    gint64 restarts = in.restarts;
+    place_clip(clip);
+    run_until_health(sub, &in, "running", 60);
+    cr_assert_str_eq(in.health_state, "running", "the lane runs again once its recording is back");
+    cr_assert_geq(in.restarts, restarts);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_object_unref(d);
+    g_free(config), g_free(uri), g_free(clip);
+}
