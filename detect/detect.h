@@ -17,7 +17,7 @@
 #ifndef PW_DETECT_H
 #define PW_DETECT_H
 
-#include "cvshim.h"
+#include "pw_common.h"
 #include "pw_common.h"
 
 #ifdef __cplusplus

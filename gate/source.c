@@ -29,7 +29,7 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
         return pw_err_set(err, -zmq_errno(), "cannot create the events socket: %s",
                           zmq_strerror(zmq_errno()));
     int linger = 0, rc = 0;
-    int64_t maxmsg = 8 * 1024 * 1024;   /* a crop is at most 4 MiB: refuse floods */
+    int64_t maxmsg = PW_MAX_MSG_BYTES;   /* as the publisher's: refuse floods */
     zmq_setsockopt(s->sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!cfg->allow_plain && (rc = pw_sock_curve_client(s->sub, cfg->server_public_key_file,
@@ -41,6 +41,18 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
         return pw_err_set(err, -zmq_errno(), "cannot connect to the events endpoint %s: %s",
                           cfg->events_endpoint, zmq_strerror(zmq_errno()));
     return 0;
+}
+
+/* Parses a JSON frame with the event model's one parser and hands the event on. */
+static void deliver_json(pw_gate_source *s, const char *json, size_t len)
+{
+    pw_event ev;
+    pw_err err = {0};
+    if (pw_event_from_json(json, len, &ev, &err) == 0)
+        s->cb(&ev, NULL, s->user);
+    else
+        s->cb(NULL, &err, s->user);
+    pw_event_clear(&ev);
 }
 
 /* Receives one multipart message and hands its JSON frame (frame 1) on. */
@@ -57,10 +69,7 @@ static int plain_recv_one(pw_gate_source *s)
         }
         more = zmq_msg_more(&part);
         if (frame == 1) {
-            /* Copied so that the JSON is NUL terminated for the parser and the audit. */
-            char *json = g_strndup(zmq_msg_data(&part), zmq_msg_size(&part));
-            s->cb(json, strlen(json), s->user);
-            g_free(json);
+            deliver_json(s, zmq_msg_data(&part), zmq_msg_size(&part));
             got = 1;
         }
         zmq_msg_close(&part);
@@ -94,10 +103,11 @@ static void lib_event(const pw_event *ev, const char *json, const uint8_t *jpeg,
                       size_t jpeg_len, void *user)
 {
     pw_gate_source *s = user;
-    (void)ev;
+    (void)json;
     (void)jpeg;
     (void)jpeg_len;
-    s->cb(json, strlen(json), s->user);
+    /* The library parsed and checked the event already: it is used as it is. */
+    s->cb(ev, NULL, s->user);
 }
 
 static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
