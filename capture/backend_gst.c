@@ -152,7 +152,14 @@ static GstBusSyncReply on_bus(GstBus *bus, GstMessage *msg, gpointer data)
     } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS) {
         pw_capture_report(b->base.cap, PW_EEOS, "end of stream");
     }
-    /* Nobody pops this bus, so every message is dropped here. */
+    /*
+     * Nobody pops this bus, so every message is dropped here. A sync handler
+     * that drops a message owns it and must unref it: each message holds a
+     * reference to its source element, so a kept message keeps the whole
+     * pipeline alive after teardown (its bus's socket pair, its decoders and
+     * their buffers: 4 descriptors and megabytes per restart).
+     */
+    gst_message_unref(msg);
     return GST_BUS_DROP;
 }
 

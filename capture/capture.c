@@ -374,6 +374,8 @@ void pw_capture_get_stats(pw_capture *cap, pw_capture_stats *st)
     st->delivered = c.delivered;
     st->dropped = c.dropped;
     st->queued = c.queued;
+    if (c.last_push_mono_ns > 0)
+        st->last_frame_real_ns = pw_clock_ns(CLOCK_REALTIME) - (now_ns() - c.last_push_mono_ns);
     g_mutex_lock(&cap->lock);
     st->restarts = cap->restarts;
     st->state = cap->state;

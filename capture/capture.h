@@ -104,6 +104,7 @@ typedef struct {
     uint64_t restarts;      /* restart attempts of a live source */
     int queued;             /* frames waiting now; frames == delivered + dropped + queued */
     pw_capture_state state;
+    int64_t last_frame_real_ns; /* CLOCK_REALTIME when the newest frame arrived, 0 before any */
     char last_error[256];   /* the latest error or stall reason, "" when none */
 } pw_capture_stats;
 

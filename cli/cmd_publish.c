@@ -297,6 +297,24 @@ static void print_named(JsonObject *group, const char *title, const char *a, con
     g_list_free(names);
 }
 
+static const char *member_string(JsonObject *o, const char *name, const char *fallback)
+{
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n) : fallback;
+}
+
+/* The lane's health view: camera state, newest frame, restarts and the latest error. */
+static void print_health(JsonObject *h)
+{
+    if (!h) /* a publisher older than the health view */
+        return;
+    const char *error = member_string(h, "last_error", "");
+    printf("    camera %-8s last frame %s  restarts %" G_GINT64_FORMAT "%s%s\n",
+           member_string(h, "state", "?"), member_string(h, "last_frame_at", "never"),
+           member_int(h, "restarts"), *error ? "  last error: " : "", error);
+}
+
 static void stats_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, size_t n,
                      void *user)
 {
@@ -316,6 +334,7 @@ static void stats_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, 
                member_int(c, "frames_dropped"), member_int(c, "reads"), member_int(c, "events"),
                member_int(c, "reconnects"), member_int(p, "last_seq"),
                member_int(p, "replay_requests"), member_int(p, "auth_denied"));
+        print_health(member_object(c, "health"));
         print_named(member_object(c, "stages"), "stage", "p50_ms", "p99_ms");
         print_named(member_object(c, "queues"), "queue", "depth", "capacity");
         fflush(stdout);

@@ -19,8 +19,17 @@ typedef struct pw_daemon pw_daemon;
 /* Loads the configuration; creates nothing yet. */
 int pw_daemon_new(const char *config_path, pw_daemon **out, pw_err *err);
 
-/* Opens publishers and starts every lane; fails (err names the lane) if any cannot start. */
+/*
+ * Opens publishers and makes every lane's pipeline; fails (err names the
+ * lane) if a publisher or a pipeline cannot be made. Each lane's source is
+ * started on a thread of its own: one that cannot start (a camera down, a
+ * missing file) is logged, reported as "retrying" in the stats events and
+ * retried with the capture's backoff while the other lanes run.
+ */
 int pw_daemon_start(pw_daemon *d, pw_err *err);
+
+/* Remakes lanes whose source failed for good; called periodically by the main loop. */
+void pw_daemon_tick(pw_daemon *d);
 
 /*
  * Re-reads the configuration file. Lanes whose group changed, appeared or
@@ -38,7 +47,11 @@ int pw_daemon_all_finished(pw_daemon *d);
 /* Interval of stats events from the configuration, in seconds. */
 int pw_daemon_stats_interval(const pw_daemon *d);
 
-/* Drains every lane: capture stops, queued crops are read, FINALs are published. */
+/*
+ * Drains every lane: capture stops, queued crops are read, FINALs are
+ * published. A lane still starting gives up after its current attempt
+ * (at most its start_timeout_ms).
+ */
 void pw_daemon_stop(pw_daemon *d);
 
 void pw_daemon_destroy(pw_daemon **d);

@@ -63,6 +63,14 @@ struct pw_lane {
      * or a slow OCR queue would split one vehicle into several.
      */
     GArray *inflight; /* of int64_t */
+    /*
+     * Live sources: the tracking clock of the newest frame the lane has
+     * looked at in full (nothing found on it, or its crops read), and when
+     * the localiser last took a frame, guarded by lock. A passage is only
+     * called gone over frames that were looked at: frames that arrive late
+     * or are dropped under load are not a silence (see live_now()).
+     */
+    int64_t seen_clock, last_take_mono;
     pw_latency lat_detect, lat_ocr, lat_event;
     double cpu_start_ms;
 };
@@ -125,6 +133,14 @@ static int64_t settled_until(pw_lane *lane, int64_t now)
         now = MIN(now, g_array_index(lane->inflight, int64_t, i) - 1);
     g_mutex_unlock(&lane->lock);
     return now;
+}
+
+/* The frame at clock_ns was looked at in full; its reads, if any, are already queued. */
+static void mark_seen(pw_lane *lane, int64_t clock_ns)
+{
+    g_mutex_lock(&lane->lock);
+    lane->seen_clock = MAX(lane->seen_clock, clock_ns);
+    g_mutex_unlock(&lane->lock);
 }
 
 static void free_job(ocr_job *job)
@@ -200,6 +216,7 @@ static void ocr_worker(gpointer data, gpointer user)
         g_warning("lane %s: OCR failed on frame %" G_GUINT64_FORMAT ": %s", lane->name, job->seq, pw_strerror(rc));
     for (size_t k = 0; k < n; k++)
         emit_read(lane, job, &plates[k], crop_of[k]);
+    mark_seen(lane, job->clock_ns);
     inflight_remove(lane, job->clock_ns);
     free_job(job);
 }
@@ -292,19 +309,30 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
     return rc;
 }
 
+/* Queues the frame's best crops for OCR, or drops the frame when the OCR queue is full. */
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
                         int64_t clock)
 {
     size_t limit = MIN(n, (size_t)lane->cfg.read.candidates);
+    /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
+    while (limit && offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
+        g_usleep(500);
+    g_mutex_lock(&lane->lock);
+    lane->counters.frames_done++;
+    if (limit == 0) {
+        lane->counters.frames_without_candidates++;
+        lane->seen_clock = MAX(lane->seen_clock, clock);
+    } else if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
+        /* Dropped, and not looked at: no evidence that a plate in view has gone. */
+        lane->counters.ocr_frames_dropped++;
+        lane->counters.ocr_dropped += limit;
+        limit = 0;
+    } else {
+        lane->counters.ocr_frames++;
+    }
+    g_mutex_unlock(&lane->lock);
     if (limit == 0)
         return;
-    /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
-    while (offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
-        g_usleep(500);
-    if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
-        COUNT(lane, ocr_dropped, limit);
-        return;
-    }
     ocr_job *job = make_job(cands, limit, info, clock);
     COUNT(lane, candidates, job->n);
     inflight_add(lane, clock);
@@ -319,13 +347,14 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     size_t n = 0;
     int64_t clock = frame_clock(lane, info);
     inflight_add(lane, clock); /* the frame itself, until its crops are queued */
+    g_mutex_lock(&lane->lock);
+    lane->last_take_mono = g_get_monotonic_time() * 1000;
+    g_mutex_unlock(&lane->lock);
     double t0 = pw_now_ms();
     int rc = lane->haar ? haar_candidates(lane, &info->grey, &cands, &n)
                         : pw_detector_run(lane->det, &info->grey, &cands, &n);
     pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
-    COUNT(lane, frames_done, 1);
-    if (rc == 0)
-        queue_crops(lane, info, cands, n, clock);
+    queue_crops(lane, info, cands, rc == 0 ? n : 0, clock);
     inflight_remove(lane, clock);
 }
 
@@ -377,6 +406,24 @@ static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
         *clock_now = it->clock_ns;
 }
 
+/*
+ * The tracking time up to which a live lane has looked: the newest frame
+ * seen in full, so that frames delayed on their way (a decoder or network
+ * stall) or dropped under load do not count as a silence and split one
+ * passage in two. When no frame at all has come for stall_timeout_ms the
+ * camera is gone, and the wall clock ends the passages.
+ */
+static int64_t live_now(pw_lane *lane)
+{
+    int64_t wall = g_get_monotonic_time() * 1000;
+    g_mutex_lock(&lane->lock);
+    int64_t seen = lane->seen_clock, taken = lane->last_take_mono;
+    g_mutex_unlock(&lane->lock);
+    if (wall - taken > (int64_t)lane->cfg.capture.stall_timeout_ms * 1000000)
+        return wall;
+    return MIN(wall, seen);
+}
+
 static gpointer tracker_main(gpointer data)
 {
     pw_lane *lane = data;
@@ -392,7 +439,10 @@ static gpointer tracker_main(gpointer data)
             track_read(lane, it, &stream_now);
             free_item(it);
         }
-        int64_t now = stream_clock ? stream_now : g_get_monotonic_time() * 1000;
+        /* live_now() holds for the reads queued before it was read: take them all first. */
+        int64_t now = stream_clock ? stream_now : live_now(lane);
+        if (!stream_clock && g_async_queue_length(lane->results) > 0)
+            continue;
         pw_tracker_tick(lane->tracker, settled_until(lane, now), on_track_event, lane);
     }
     pw_tracker_flush(lane->tracker, on_track_event, lane);
@@ -472,13 +522,29 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     return 0;
 }
 
+/*
+ * A capture starts at most once; a fresh one lets the owner try again later
+ * (a camera that is down now may come back). Its counters start from zero.
+ */
+static void renew_capture(pw_lane *lane)
+{
+    pw_err err = {0};
+    pw_capture_destroy(&lane->cap);
+    if (pw_capture_new(&lane->cfg.capture, &lane->cap, &err) < 0)
+        g_warning("lane %s: cannot renew the capture: %s", lane->name, err.msg);
+}
+
 int pw_lane_start(pw_lane *lane, pw_err *err)
 {
     if (!lane || lane->detect_thread)
         return pw_err_set(err, -EINVAL, "lane: not created or already started");
+    if (!lane->cap)
+        return pw_err_set(err, PW_ESOURCE, "lane %s: no capture for source '%s'", lane->name, lane->source);
     int rc = pw_capture_start(lane->cap, err);
-    if (rc < 0)
+    if (rc < 0) {
+        renew_capture(lane);
         return rc;
+    }
     GError *gerr = NULL;
     lane->pool = g_thread_pool_new(ocr_worker, lane, lane->cfg.ocr_workers, TRUE, &gerr);
     if (!lane->pool) {
@@ -529,9 +595,11 @@ void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st)
     g_mutex_lock(&lane->lock);
     *st = lane->counters;
     g_mutex_unlock(&lane->lock);
-    pw_capture_stats cs;
-    pw_capture_get_stats(lane->cap, &cs);
+    pw_capture_stats cs = {.state = PW_CAPTURE_STOPPED};
+    if (lane->cap)
+        pw_capture_get_stats(lane->cap, &cs);
     st->frames_in = cs.frames;
+    st->last_frame_real_ns = cs.last_frame_real_ns;
     st->capture_dropped = cs.dropped;
     st->reconnects = cs.restarts;
     g_strlcpy(st->capture_state, pw_capture_state_name(cs.state), sizeof st->capture_state);

@@ -91,9 +91,14 @@ typedef struct {
 
 typedef struct {
     uint64_t frames_in;       /* frames the capture produced */
-    uint64_t frames_done;     /* frames the localiser processed */
+    uint64_t frames_done;     /* frames the localiser processed; at every moment
+                                 frames_done == frames_without_candidates + ocr_frames
+                                 + ocr_frames_dropped */
+    uint64_t frames_without_candidates; /* frames the localiser found nothing on */
+    uint64_t ocr_frames;      /* frames whose crops were queued for OCR */
+    uint64_t ocr_frames_dropped; /* frames whose crops found the OCR queue full */
     uint64_t capture_dropped; /* frames the capture queue dropped (consumer behind) */
-    uint64_t ocr_dropped;     /* crops dropped because the OCR queue was full of frames */
+    uint64_t ocr_dropped;     /* crops of the frames dropped because the OCR queue was full */
     uint64_t candidates;      /* crops sent to OCR */
     uint64_t reads;           /* reads accepted for tracking */
     uint64_t events;          /* vehicle events emitted */
@@ -103,6 +108,7 @@ typedef struct {
     pw_lane_latency capture_to_event; /* frame capture to NEW/UPDATE emitted (FINAL waits by design) */
     double cpu_ms_per_frame;  /* process CPU time per processed frame so far */
     char capture_state[16];
+    int64_t last_frame_real_ns; /* CLOCK_REALTIME of the newest frame, 0 before any */
     char last_error[256];
 } pw_lane_counters;
 
@@ -111,7 +117,12 @@ typedef struct pw_lane pw_lane;
 /* Checks the configuration and creates the engines; nothing runs yet. */
 int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **out, pw_err *err);
 
-/* Starts the source (waiting for its first frame) and the threads. */
+/*
+ * Starts the source (waiting for its first frame) and the threads. When the
+ * source cannot start, the lane stays as it was and pw_lane_start() may be
+ * called again later (the capture is made anew, so a camera that comes back
+ * is taken). pw_lane_get_stats() must not run while pw_lane_start() does.
+ */
 int pw_lane_start(pw_lane *lane, pw_err *err);
 
 /* Asks the lane to stop: capture stops, queued work drains, FINALs are emitted. */

@@ -223,6 +223,22 @@ char *pw_event_heartbeat_json(const pw_event *ev)
     return finish(b);
 }
 
+static void add_health(JsonBuilder *b, const pw_lane_health *h)
+{
+    json_builder_set_member_name(b, "health");
+    json_builder_begin_object(b);
+    add_string(b, "state", h->state ? h->state : "stopped");
+    if (h->last_frame_us > 0) {
+        add_time(b, "last_frame_at", h->last_frame_us);
+    } else {
+        json_builder_set_member_name(b, "last_frame_at");
+        json_builder_add_null_value(b);
+    }
+    add_int(b, "restarts", (int64_t)h->restarts);
+    add_string(b, "last_error", h->last_error ? h->last_error : "");
+    json_builder_end_object(b);
+}
+
 static void add_stats_counters(JsonBuilder *b, const pw_lane_stats *st,
                                const pw_publisher_counters *pc)
 {
@@ -231,6 +247,8 @@ static void add_stats_counters(JsonBuilder *b, const pw_lane_stats *st,
     add_int(b, "reads", (int64_t)st->reads);
     add_int(b, "events", (int64_t)st->events);
     add_int(b, "reconnects", (int64_t)st->reconnects);
+    if (st->health)
+        add_health(b, st->health);
     json_builder_set_member_name(b, "stages");
     json_builder_begin_object(b);
     for (size_t i = 0; i < st->n_stages; i++) {

@@ -210,6 +210,14 @@ typedef struct {
     int capacity;
 } pw_queue_depth;
 
+/* Whether a lane's camera delivers, and why not: the "health" of a stats event. */
+typedef struct {
+    const char *state;         /* "running", "starting", "retrying" or "stopped" */
+    int64_t last_frame_us;     /* wall clock of the newest frame, us since 1970; 0 before any */
+    uint64_t restarts;         /* source restarts: reconnects plus retried starts */
+    const char *last_error;    /* the latest source error, "" or NULL when none */
+} pw_lane_health;
+
 typedef struct {
     uint64_t frames_in;
     uint64_t frames_dropped;
@@ -220,6 +228,7 @@ typedef struct {
     size_t n_stages;
     const pw_queue_depth *queues;
     size_t n_queues;
+    const pw_lane_health *health; /* NULL: the event has no "health" member */
 } pw_lane_stats;
 
 /*

@@ -87,7 +87,7 @@ static int writer_close(writer *w, const char *path, pw_err *err)
     return rc;
 }
 
-static int push_frame(writer *w, const pw_plane *p, int index, int fps)
+static int push_frame(writer *w, const pw_plane *p, int index, int fps, int64_t delay_ns)
 {
     gsize size = (gsize)p->width * (gsize)p->height;
     GstBuffer *buf = gst_buffer_new_allocate(NULL, size, NULL);
@@ -96,7 +96,7 @@ static int push_frame(writer *w, const pw_plane *p, int index, int fps)
     for (int y = 0; y < p->height; y++)
         memcpy(map.data + (gsize)y * (gsize)p->width, pw_plane_at(p, 0, y), (size_t)p->width);
     gst_buffer_unmap(buf, &map);
-    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(index, GST_SECOND, fps);
+    GST_BUFFER_PTS(buf) = gst_util_uint64_scale(index, GST_SECOND, fps) + (GstClockTime)delay_ns;
     GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, fps);
     return gst_app_src_push_buffer(w->src, buf) == GST_FLOW_OK ? 0 : -EIO;
 }
@@ -312,7 +312,8 @@ int pw_drive_write_boxes(const pw_drive_spec *s, const pw_passage *passages, siz
             on_frame(index, (size_t)k, box, user);
         if (rc == 0) {
             pw_plane plane = pw_image_plane(img);
-            rc = push_frame(&w, &plane, index, s->fps);
+            int64_t delay_ns = s->stall_ms > 0 && index >= s->stall_frame ? (int64_t)s->stall_ms * 1000000 : 0;
+            rc = push_frame(&w, &plane, index, s->fps, delay_ns);
             if (rc < 0)
                 pw_err_set(err, rc, "%s: the encoder refused frame %d", path, index);
         }

@@ -43,6 +43,12 @@ typedef struct {
     int lighting_change;     /* brightness swing over a passage, grey levels */
     unsigned seed;
     pw_clip_format format;
+    /*
+     * A delivery stall (WebM only, which keeps timestamps): frames from
+     * stall_frame on are stamped stall_ms later, as a camera or decoder that
+     * stalls mid-passage delivers them late. 0 ms means none.
+     */
+    int stall_frame, stall_ms;
 } pw_drive_spec;
 
 /* A readable default: 1280x720 at 25 fps, 40 frames per vehicle, 30-frame gaps. */

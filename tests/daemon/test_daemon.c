@@ -125,7 +125,25 @@ typedef struct {
     int jpegs; /* vehicle events that carried a JPEG crop */
     int stats;
     gint64 frames_in; /* from the latest stats event */
+    /* The latest stats event's health view. */
+    char health_state[16];
+    char last_error[256];
+    gint64 restarts;
+    int had_last_frame; /* last_frame_at was a time, not null */
 } inbox;
+
+static void take_health(inbox *in, JsonObject *counters)
+{
+    JsonNode *n = json_object_get_member(counters, "health");
+    cr_assert(n && JSON_NODE_HOLDS_OBJECT(n), "stats carry the lane's health");
+    JsonObject *h = json_node_get_object(n);
+    g_strlcpy(in->health_state, json_object_get_string_member(h, "state"), sizeof in->health_state);
+    g_strlcpy(in->last_error, json_object_get_string_member(h, "last_error"), sizeof in->last_error);
+    in->restarts = json_object_get_int_member(h, "restarts");
+    JsonNode *at = json_object_get_member(h, "last_frame_at");
+    cr_assert_not_null(at, "health has last_frame_at");
+    in->had_last_frame = !JSON_NODE_HOLDS_NULL(at);
+}
 
 static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, size_t jpeg_len, void *user)
 {
@@ -136,6 +154,7 @@ static void inbox_cb(const pw_event *ev, const char *json, const uint8_t *jpeg, 
         JsonObject *counters = json_object_get_object_member(json_node_get_object(json_parser_get_root(p)), "counters");
         in->frames_in = json_object_get_int_member(counters, "frames_in");
         cr_assert(json_object_has_member(json_object_get_object_member(counters, "stages"), "ocr"), "%s", json);
+        take_health(in, counters);
         in->stats++;
         g_object_unref(p);
         return;
@@ -462,6 +481,169 @@ Test(daemon, only_allowed_client_keys_receive_events, .init = setup, .fini = tea
     g_object_unref(d);
     g_free(server), g_free(allowed_dir), g_free(client), g_free(stranger), g_free(security), g_free(clip);
     g_free(uri), g_free(config), g_free(server_pub), g_free(client_key), g_free(stranger_key);
+}
+
+/* Runs the subscriber until a stats event reports the health state (or the liveness limit). */
+static void run_until_health(pw_subscriber *sub, inbox *in, const char *state, int timeout_s)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+    while (strcmp(in->health_state, state) != 0 && g_get_monotonic_time() < end)
+        pw_subscriber_run(sub, 100);
+}
+
+/* Puts a clip at path in one step, so that a lane retrying it never sees half a file. */
+static void place_clip(const char *path)
+{
+    gchar *tmp = make_clip("placed.tmp.avi");
+    cr_assert_eq(g_rename(tmp, path), 0);
+    g_free(tmp);
+}
+
+static const char *two_lanes =
+    "[site]\nid = t\nstats_interval_s = 1\n[security]\nallow_plain = true\n"
+    "[lane a]\nsource = %s\ncountries = FR,PL,US\npublish = tcp://127.0.0.1:%d\n"
+    "replay = tcp://127.0.0.1:%d\njournal = %s/a.journal\nfinal_after_ms = 600\n"
+    "[lane b]\nsource = %s\ncountries = FR,PL,US\npublish = tcp://127.0.0.1:%d\n"
+    "replay = tcp://127.0.0.1:%d\njournal = %s/b.journal\nfinal_after_ms = 600\n";
+
+Test(daemon, a_lane_whose_source_cannot_start_is_retried_while_the_others_publish, .init = setup,
+     .fini = teardown, .timeout = 300)
+{
+    gchar *clip = make_clip("a.avi");
+    gchar *missing = g_build_filename(tmpdir, "b.avi", NULL);
+    gchar *uri_a = g_strconcat("file://", clip, NULL), *uri_b = g_strconcat("file://", missing, NULL);
+    lane_spec a = {free_port(), free_port(), uri_a, 0, NULL}, b = {free_port(), free_port(), uri_b, 0, NULL};
+    gchar *text = g_strdup_printf(two_lanes, uri_a, a.pub_port, a.replay_port, tmpdir, uri_b, b.pub_port,
+                                  b.replay_port, tmpdir);
+    gchar *config = g_build_filename(tmpdir, "d.conf", NULL);
+    cr_assert(g_file_set_contents(config, text, -1, NULL));
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in_a, in_b;
+    inbox_init(&in_a);
+    inbox_init(&in_b);
+    pw_subscriber *sub_a = subscribe(&a, &in_a, NULL, NULL), *sub_b = subscribe(&b, &in_b, NULL, NULL);
+
+    run_until_finals(sub_a, &in_a, 3, 120);
+    gchar *log = read_log("d.log");
+    cr_assert_eq(in_a.finals, 3, "the healthy lane publishes every vehicle; log:\n%s", log);
+    g_free(log);
+    run_until_health(sub_b, &in_b, "retrying", 30);
+    cr_assert_str_eq(in_b.health_state, "retrying");
+    cr_assert(strstr(in_b.last_error, "b.avi") != NULL, "the reason names the source: %s", in_b.last_error);
+    cr_assert_eq(in_b.had_last_frame, 0, "no frame yet");
+    gint64 restarts = in_b.restarts;
+    cr_assert_geq(restarts, 1);
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (in_b.restarts <= restarts && g_get_monotonic_time() < end)
+        pw_subscriber_run(sub_b, 100);
+    cr_assert_str_eq(in_b.health_state, "retrying");
+    cr_assert_gt(in_b.restarts, restarts, "the lane keeps being retried (%ld then %ld)", (long)restarts,
+                 (long)in_b.restarts);
+
+    place_clip(missing); /* the camera comes back */
+    run_until_finals(sub_b, &in_b, 3, 120);
+    log = read_log("d.log");
+    cr_assert_eq(in_b.finals, 3, "the retried lane publishes once its source exists; log:\n%s", log);
+    cr_assert(strstr(log, "lane b: started") != NULL, "%s", log);
+    g_free(log);
+    cr_assert_not_null(g_subprocess_get_identifier(d), "the daemon runs on");
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub_a);
+    pw_subscriber_destroy(&sub_b);
+    inbox_clear(&in_a);
+    inbox_clear(&in_b);
+    g_object_unref(d);
+    g_free(text), g_free(config), g_free(clip), g_free(missing), g_free(uri_a), g_free(uri_b);
+}
+
+Test(daemon, a_lane_reloaded_onto_a_failing_source_is_retried, .init = setup, .fini = teardown, .timeout = 300)
+{
+    gchar *missing = g_build_filename(tmpdir, "later.avi", NULL);
+    gchar *uri_b = g_strconcat("file://", missing, NULL);
+    lane_spec a = {free_port(), free_port(), "testsrc://", 0, NULL},
+              b = {free_port(), free_port(), "testsrc://", 0, NULL};
+    gchar *config = g_build_filename(tmpdir, "d.conf", NULL);
+    gchar *text = g_strdup_printf(two_lanes, "testsrc://", a.pub_port, a.replay_port, tmpdir, "testsrc://",
+                                  b.pub_port, b.replay_port, tmpdir);
+    cr_assert(g_file_set_contents(config, text, -1, NULL));
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in_a, in_b;
+    inbox_init(&in_a);
+    inbox_init(&in_b);
+    pw_subscriber *sub_a = subscribe(&a, &in_a, NULL, NULL), *sub_b = subscribe(&b, &in_b, NULL, NULL);
+    run_until_health(sub_b, &in_b, "running", 120);
+    cr_assert_str_eq(in_b.health_state, "running");
+    cr_assert_eq(in_b.had_last_frame, 1, "a running camera has a last frame time");
+
+    g_free(text);
+    text = g_strdup_printf(two_lanes, "testsrc://", a.pub_port, a.replay_port, tmpdir, uri_b, b.pub_port,
+                           b.replay_port, tmpdir);
+    cr_assert(g_file_set_contents(config, text, -1, NULL));
+    g_subprocess_send_signal(d, SIGHUP);
+    in_b.health_state[0] = '\0';
+    run_until_health(sub_b, &in_b, "retrying", 120);
+    gchar *log = read_log("d.log");
+    cr_assert_str_eq(in_b.health_state, "retrying", "log:\n%s", log);
+    cr_assert(strstr(in_b.last_error, "later.avi") != NULL, "%s", in_b.last_error);
+    g_free(log);
+    in_a.health_state[0] = '\0';
+    run_until_health(sub_a, &in_a, "running", 30);
+    cr_assert_str_eq(in_a.health_state, "running", "the unchanged lane runs on");
+
+    place_clip(missing);
+    run_until_finals(sub_b, &in_b, 3, 120);
+    log = read_log("d.log");
+    cr_assert_eq(in_b.finals, 3, "the reloaded lane starts once its source exists; log:\n%s", log);
+    g_free(log);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub_a);
+    pw_subscriber_destroy(&sub_b);
+    inbox_clear(&in_a);
+    inbox_clear(&in_b);
+    g_object_unref(d);
+    g_free(text), g_free(config), g_free(missing), g_free(uri_b);
+}
+
+Test(daemon, a_lane_whose_recording_fails_while_running_is_made_anew, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+    gchar *clip = make_clip("loop.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    lane_spec l = {free_port(), free_port(), uri, 0, "loop = true"};
+    gchar *config = write_config("d.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "d.log", FALSE);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    run_until_health(sub, &in, "running", 120);
+    cr_assert_str_eq(in.health_state, "running");
+    cr_assert_eq(g_unlink(clip), 0); /* the next pass of the loop cannot open it */
+    run_until_health(sub, &in, "retrying", 60);
+    gchar *log = read_log("d.log");
+    cr_assert_str_eq(in.health_state, "retrying", "log:\n%s", log);
+    cr_assert(strstr(in.last_error, "loop.avi") != NULL, "%s", in.last_error);
+    /* The main loop notices the failed lane within a tick (500 ms) and makes it anew. */
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (!strstr(log, "restarting the lane") && g_get_monotonic_time() < end) {
+        pw_subscriber_run(sub, 100);
+        g_free(log);
+        log = read_log("d.log");
+    }
+    cr_assert(strstr(log, "restarting the lane") != NULL, "%s", log);
+    g_free(log);
+    gint64 restarts = in.restarts;
+    place_clip(clip);
+    run_until_health(sub, &in, "running", 60);
+    cr_assert_str_eq(in.health_state, "running", "the lane runs again once its recording is back");
+    cr_assert_geq(in.restarts, restarts);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_object_unref(d);
+    g_free(config), g_free(uri), g_free(clip);
 }
 
 /* Runs `platewatchd --check` on a configuration text; returns its exit status, stdout and stderr. */

@@ -108,7 +108,9 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
     cr_assert(g_spawn_async_with_pipes(NULL, sargv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                        &pid, NULL, &out_fd, NULL, NULL));
     pw_stage_latency stages[] = {{"ocr", 30, 61}};
-    pw_lane_stats st = {.frames_in = 777, .stages = stages, .n_stages = 1};
+    pw_lane_health health = {.state = "retrying", .restarts = 4,
+                             .last_error = "source 'file:///gone.avi' cannot start: no such file"};
+    pw_lane_stats st = {.frames_in = 777, .stages = stages, .n_stages = 1, .health = &health};
     GString *text = g_string_new(NULL);
     int64_t end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
     GIOChannel *ch = g_io_channel_unix_new(out_fd);
@@ -123,6 +125,9 @@ Test(cli, tail_prints_events_in_order_and_stats_prints_counters, .timeout = 60)
     }
     cr_expect(strstr(text->str, "dover/l03/cam1") && strstr(text->str, "frames_in 777") &&
               strstr(text->str, "ocr"), "%s", text->str);
+    cr_expect(strstr(text->str, "camera retrying") && strstr(text->str, "last frame never") &&
+              strstr(text->str, "restarts 4") && strstr(text->str, "cannot start: no such file"),
+              "the lane's health is printed: %s", text->str);
     int status = 0;
     waitpid(pid, &status, 0);
     g_spawn_close_pid(pid);

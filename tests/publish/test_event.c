@@ -175,8 +175,10 @@ Test(event, published_events_match_the_schema, .timeout = 60)
     }
     pw_stage_latency stages[] = {{"detect", 4, 9}};
     pw_queue_depth queues[] = {{"ocr_in", 3, 16}};
+    pw_lane_health health = {.state = "retrying", .last_frame_us = 1795000000000001, .restarts = 3,
+                             .last_error = "source 'rtsp://cam1/' cannot start: refused"};
     pw_lane_stats st = {.frames_in = 10, .stages = stages, .n_stages = 1, .queues = queues,
-                        .n_queues = 1};
+                        .n_queues = 1, .health = &health};
     int64_t end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
     while ((c.seqs->len < 3 || c.stats == 0 || c.heartbeats == 0) &&
            g_get_monotonic_time() < end) {
@@ -210,8 +212,14 @@ Test(event, published_events_match_the_schema, .timeout = 60)
     cr_assert_not_null(seq);
     seq[1] = 'X';
     g_ptr_array_add(bad, noseq);
+    /* ... and a stats event whose camera state is not one of the four. */
+    char *state = g_strdup(c.last_stats);
+    char *at = strstr(state, "\"retrying\"");
+    cr_assert_not_null(at, "the health view is in the stats event: %s", state);
+    memcpy(at + 1, "sleeping", 8);
+    g_ptr_array_add(bad, state);
     cr_expect_neq(validate(bad, &out), 0, "the validator accepted broken events");
-    cr_expect(strstr(out, "ev0.json") && strstr(out, "ev1.json"), "%s", out);
+    cr_expect(strstr(out, "ev0.json") && strstr(out, "ev1.json") && strstr(out, "ev2.json"), "%s", out);
     g_free(out);
     g_ptr_array_unref(bad);
     g_ptr_array_unref(all);
