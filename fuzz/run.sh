@@ -34,7 +34,7 @@ if [ ! -f "$build/build.ninja" ]; then
     CC=clang CXX=clang++ meson setup "$build" "$root" -Dfuzz=true -Dtests=false \
         -Db_lundef=false --buildtype=debugoptimized >/dev/null
 fi
-ninja_targets="synth/pw-synth"
+ninja_targets="apps/pw-synth"
 for t in $targets; do
     ninja_targets="$ninja_targets fuzz/fuzz-$t"
 done
@@ -52,7 +52,7 @@ event='{"schema_version":1,"kind":"vehicle.final","stream_id":"'$uuid'","instanc
 topic=plate.sample.l01.vehicle.final
 mkdir -p "$build/corpus-detect" "$build/corpus-decode"
 if [ ! -f "$build/corpus-decode/seed.jpg" ]; then
-    "$build/synth/pw-synth" scenes --out "$build/seed-scene" --count 1 --width 96 --height 64 >/dev/null
+    "$build/apps/pw-synth" scenes --out "$build/seed-scene" --count 1 --width 96 --height 64 >/dev/null
     cp "$build/seed-scene/scene-000.jpg" "$build/corpus-decode/seed.jpg"
 fi
 printf '%s\n' "$event" | seed event seed.json

@@ -82,12 +82,12 @@ gate_only_links() {
 # The main job: the lane daemon on a generated drive-by recording, and a
 # subscriber that prints the plate events it receives (CURVE-encrypted).
 run_main() {
-    local out="$build/sample" pw="$build/cli/platewatch" pid status=0
+    local out="$build/sample" pw="$build/apps/platewatch/platewatch" pid status=0
     mkdir -p "$out/clients"
     rm -f "$out"/lane.journal*
     if [ ! -f "$out/lane.webm" ]; then
         log "generating a sample recording of three vehicles passing ($out/lane.webm)"
-        "$build/synth/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
+        "$build/apps/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
     fi
     [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
     [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
@@ -108,7 +108,7 @@ final_after_ms = 800
 pace = true
 CONF
     log "starting platewatchd on the recording (log: $out/platewatchd.log); the subscriber prints each event"
-    OMP_THREAD_LIMIT=1 "$build/daemon/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
+    OMP_THREAD_LIMIT=1 "$build/apps/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
     pid=$!
     "$pw" tail --connect tcp://127.0.0.1:17700 --replay tcp://127.0.0.1:17701 --from-start \
         --server-key "$out/server.pub" --key "$out/clients/controller.key" \
@@ -140,7 +140,7 @@ gate)
     log "building the gate alone in $build (-Dlanes=disabled)"
     configure "$build" -Dlanes=disabled
     ninja -C "$build" >/dev/null
-    gate_only_links "$build/gate/platewatch-gate" && run_tests "$build"
+    gate_only_links "$build/apps/platewatch-gate/platewatch-gate" && run_tests "$build"
     ;;
 *)
     echo "usage: scripts/setup.sh run|test|asan|gate|deps" >&2
