@@ -44,7 +44,8 @@ enum {
     PW_EJOURNAL = -1019,     /* the event journal (SQLite) failed */
     PW_ESTORE = -1020,       /* the gate's declarations store or audit (SQLite) failed */
     PW_EIMPORT = -1021,      /* a declarations import file has malformed rows */
-    PW_ELAST = -1022
+    PW_EAUTH = -1022,        /* a login or session was refused (name, password, account) */
+    PW_ELAST = -1023
 };
 
 /* Returns a static, human-readable description of any code this project returns. */
