@@ -88,6 +88,26 @@ static int get_threshold(const pw_keyfile *k, const char *key, double *dst)
     return pw_keyfile_double(k, "thresholds", key, *dst, -INFINITY, INFINITY, dst);
 }
 
+/* [console] and [metrics] (docs/console.md); checked by pw_web_config_check(). */
+static int load_console_keys(pw_gate_settings *s, const pw_keyfile *k)
+{
+    pw_web_config *w = &s->cfg.console;
+    int rc;
+    if ((rc = get_string(s, k, "console", "listen", &w->listen)) ||
+        (rc = get_string(s, k, "console", "certificate", &w->certificate)) ||
+        (rc = get_string(s, k, "console", "key", &w->key)) ||
+        (rc = get_string(s, k, "console", "assets_dir", &w->assets_dir)) ||
+        (rc = pw_keyfile_int(k, "console", "session_timeout_s", 28800, 60, 7 * 86400,
+                             &w->session_timeout_s)) ||
+        (rc = pw_keyfile_int(k, "console", "login_attempts", 5, 1, 1000,
+                             &w->login_attempts)) ||
+        (rc = pw_keyfile_int(k, "console", "login_window_s", 300, 1, 86400,
+                             &w->login_window_s)) ||
+        (rc = get_string(s, k, "metrics", "listen", &w->metrics_listen)))
+        return rc;
+    return 0;
+}
+
 static int load_keys(pw_gate_settings *s, const pw_keyfile *k)
 {
     pw_gate_config *c = &s->cfg;
@@ -115,7 +135,7 @@ static int load_keys(pw_gate_settings *s, const pw_keyfile *k)
         (rc = pw_keyfile_int(k, "thresholds", "window_grace_s", grace, 0, INT_MAX, &grace)))
         return rc;
     t->window_grace_s = grace;
-    return 0;
+    return load_console_keys(s, k);
 }
 
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err)

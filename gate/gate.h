@@ -24,6 +24,7 @@
 #define PW_GATE_H
 
 #include "pw_common.h"
+#include "pw_metrics.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +53,18 @@ typedef struct {
     int64_t window_grace_s;      /* arrival window widened by this on both sides; 0 */
 } pw_gate_thresholds;
 
+/* [console] and [metrics]: the officer's web console (docs/console.md). */
+typedef struct {
+    const char *listen;           /* "ADDRESS:PORT" (port 0 = any); NULL = no console */
+    const char *certificate;      /* PEM certificate file; NULL = plain HTTP (loopback only) */
+    const char *key;              /* PEM private key of the certificate */
+    int session_timeout_s;        /* idle sessions end after this; 0 = 28800 */
+    int login_attempts;           /* failures per address or name per window; 0 = 5 */
+    int login_window_s;           /* 0 = 300 */
+    const char *metrics_listen;   /* plain /metrics and /healthz; NULL = none */
+    const char *assets_dir;       /* serve the pages from here; NULL = built in */
+} pw_web_config;
+
 /* Called after a new decision is committed and published. */
 typedef void (*pw_gate_decision_cb)(pw_gate_verdict v, const char *json, void *user);
 
@@ -73,6 +86,7 @@ typedef struct {
     bool backfill;
     int heartbeat_ms;               /* gate heartbeat on the PUB; 0 = 1000 */
     pw_gate_thresholds th;
+    pw_web_config console;          /* used by platewatch-gate run, not by pw_gate_new() */
     pw_gate_decision_cb on_decision;
     void *user;
 } pw_gate_config;
@@ -113,6 +127,18 @@ void pw_gate_result_clear(pw_gate_result *r);
  */
 int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
                         pw_err *err);
+/* The same, with the event's JPEG crop (may be NULL), kept for the console. */
+int pw_gate_handle_event(pw_gate *g, const char *json, size_t len, const void *jpeg,
+                         size_t jpeg_len, pw_gate_result *out, pw_err *err);
+
+/*
+ * Hands a decision made and committed elsewhere (an officer's review,
+ * docs/console.md) to the deciding thread, which publishes it like its own,
+ * gives it to on_decision and marks the vehicle's review published. Any
+ * thread; json is copied.
+ */
+void pw_gate_post(pw_gate *g, const char *site, const char *lane, const char *vehicle,
+                  const char *json);
 
 /*
  * Receives and decides events for up to timeout_ms (< 0: until
@@ -135,6 +161,17 @@ typedef struct {
 } pw_gate_counters;
 
 void pw_gate_get_counters(const pw_gate *g, pw_gate_counters *out);
+
+/* What /metrics shows (docs/metrics.md); copied under a lock, so any thread. */
+typedef struct {
+    uint64_t decisions[4];          /* new decisions by pw_gate_verdict (index 1..3) */
+    uint64_t officer[4];            /* officers' decisions published, by verdict */
+    uint64_t duplicates, malformed;
+    pw_histogram latency;           /* event received to decision committed, seconds */
+    int64_t last_decision_us;       /* wall clock of the last new decision, 0 = none */
+} pw_gate_metrics;
+
+void pw_gate_get_metrics(pw_gate *g, pw_gate_metrics *out);
 
 #ifdef __cplusplus
 }

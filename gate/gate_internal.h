@@ -148,7 +148,9 @@ void pw_checkpointer_stop(pw_checkpointer **c, sqlite3 *writer);
 /* ---- source.c: where pw_gate_run() gets events ---- */
 
 typedef struct pw_gate_source pw_gate_source;
-typedef void (*pw_gate_source_cb)(const char *json, size_t len, void *user);
+/* jpeg/jpeg_len: the event's optional crop (NULL/0 when absent). */
+typedef void (*pw_gate_source_cb)(const char *json, size_t len, const void *jpeg,
+                                  size_t jpeg_len, void *user);
 int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb cb,
                        void *user, pw_gate_source **out, pw_err *err);
 /* Tells the source what was already decided (resume after a restart). */

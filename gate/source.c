@@ -43,30 +43,41 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     return 0;
 }
 
-/* Receives one multipart message and hands its JSON frame (frame 1) on. */
+/* Receives one multipart message and hands its JSON frame (frame 1) and
+ * optional crop (frame 2) on. */
 static int plain_recv_one(pw_gate_source *s)
 {
-    zmq_msg_t part;
-    int frame = 0, more = 1, got = 0;
+    char *json = NULL;
+    GBytes *crop = NULL;
+    int frame = 0, more = 1;
     while (more) {
+        zmq_msg_t part;
         zmq_msg_init(&part);
         if (zmq_msg_recv(&part, s->sub, frame == 0 ? ZMQ_DONTWAIT : 0) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&part);
+            g_free(json);
+            g_clear_pointer(&crop, g_bytes_unref);
             return e == EAGAIN ? 0 : -e;
         }
         more = zmq_msg_more(&part);
-        if (frame == 1) {
-            /* Copied so that the JSON is NUL terminated for the parser and the audit. */
-            char *json = g_strndup(zmq_msg_data(&part), zmq_msg_size(&part));
-            s->cb(json, strlen(json), s->user);
-            g_free(json);
-            got = 1;
-        }
+        /* Copied so that the JSON is NUL terminated for the parser and the audit. */
+        if (frame == 1)
+            json = g_strndup(zmq_msg_data(&part), zmq_msg_size(&part));
+        else if (frame == 2 && zmq_msg_size(&part) > 0)
+            crop = g_bytes_new(zmq_msg_data(&part), zmq_msg_size(&part));
         zmq_msg_close(&part);
         frame++;
     }
-    return got ? 1 : 0;
+    int got = json ? 1 : 0;
+    if (json) {
+        gsize n = 0;
+        const void *jpeg = crop ? g_bytes_get_data(crop, &n) : NULL;
+        s->cb(json, strlen(json), jpeg, n, s->user);
+    }
+    g_free(json);
+    g_clear_pointer(&crop, g_bytes_unref);
+    return got;
 }
 
 static int plain_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
@@ -95,9 +106,7 @@ static void lib_event(const pw_event *ev, const char *json, const uint8_t *jpeg,
 {
     pw_gate_source *s = user;
     (void)ev;
-    (void)jpeg;
-    (void)jpeg_len;
-    s->cb(json, strlen(json), s->user);
+    s->cb(json, strlen(json), jpeg, jpeg_len, s->user);
 }
 
 static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
