@@ -13,5 +13,6 @@ int pw_cmd_amend(const char *store, int argc, char **argv);
 int pw_cmd_cancel(const char *store, int argc, char **argv);
 int pw_cmd_list(const char *store, int argc, char **argv);
 int pw_cmd_user(const char *store, int argc, char **argv);
+int pw_cmd_export_corrections(const char *store, int argc, char **argv);
 
 #endif

@@ -106,6 +106,14 @@ int pw_review_mark_published(sqlite3 *db, const char *vehicle, pw_err *err);
 /* Reviews committed but never published, oldest first. */
 int pw_review_unpublished(sqlite3 *db, pw_audit_row_cb cb, void *user, pw_err *err);
 
+/*
+ * Calls cb for every officer-checked read that has a crop: the corrected
+ * plate, or the read plate the officer let stand. Oldest first.
+ */
+typedef int (*pw_correction_cb)(const char *event_id, const char *plate, bool corrected,
+                                const void *jpeg, size_t len, void *user);
+int pw_review_corrections(sqlite3 *db, pw_correction_cb cb, void *user, pw_err *err);
+
 /* ---- web.c: the HTTP server ---- */
 
 

@@ -136,8 +136,10 @@ static int dispatch(pw_gate_config *cfg, int argc, char **argv)
         return pw_cmd_list(cfg->store_path, argc, argv);
     if (strcmp(cmd, "user") == 0)
         return pw_cmd_user(cfg->store_path, argc, argv);
+    if (strcmp(cmd, "export-corrections") == 0)
+        return pw_cmd_export_corrections(cfg->store_path, argc, argv);
     fprintf(stderr, "platewatch-gate: unknown command \"%s\" (import, add, amend, cancel, "
-                    "list, user, run)\n", cmd);
+                    "list, user, export-corrections, run)\n", cmd);
     return 2;
 }
 
@@ -150,7 +152,7 @@ int main(int argc, char **argv)
          "declarations store (overrides [gate] store)", "PATH"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("COMMAND [OPTIONS] - lane controller\n\n"
-        "Commands: import FILE..., add, amend, cancel REF, list, user, run");
+        "Commands: import FILE..., add, amend, cancel REF, list, user, export-corrections DIR, run");
     g_option_context_add_main_entries(ctx, entries, NULL);
     /* Stops at the command name so that its options are left to the command. */
     g_option_context_set_strict_posix(ctx, TRUE);

@@ -384,3 +384,23 @@ int pw_review_unpublished(sqlite3 *db, pw_audit_row_cb cb, void *user, pw_err *e
     g_ptr_array_unref(rows);
     return rc;
 }
+
+int pw_review_corrections(sqlite3 *db, pw_correction_cb cb, void *user, pw_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT r.event_id, coalesce(r.corrected_plate, r.read_plate),"
+                           " r.corrected_plate IS NOT NULL, c.jpeg FROM reviews r"
+                           " JOIN crops c ON c.event_id = r.event_id"
+                           " WHERE coalesce(r.corrected_plate, r.read_plate) != ''"
+                           " ORDER BY r.decided_at", -1, &s, NULL) != SQLITE_OK)
+        return pw_db_fail(db, "reviews", err);
+    int step, rc = 0;
+    while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = cb((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+                sqlite3_column_int(s, 2) != 0, sqlite3_column_blob(s, 3),
+                (size_t)sqlite3_column_bytes(s, 3), user);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = pw_db_fail(db, "reviews", err);
+    sqlite3_finalize(s);
+    return rc;
+}

@@ -815,3 +815,54 @@ Test(web, a_bad_certificate_is_named)
     g_free(cert);
     gt_rmdir(dir);
 }
+
+/* ---- corrections for training ---- */
+
+typedef struct {
+    int n;
+    char plate[32];
+    bool corrected;
+    size_t len;
+} exported;
+
+static int collect(const char *event_id, const char *plate, bool corrected, const void *jpeg,
+                   size_t len, void *user)
+{
+    (void)event_id;
+    exported *x = user;
+    x->n++;
+    g_strlcpy(x->plate, plate, sizeof x->plate);
+    x->corrected = corrected;
+    x->len = len;
+    cr_assert_eq(memcmp(jpeg, fake_jpeg, len), 0);
+    return 0;
+}
+
+Test(web, checked_reads_with_crops_are_exported)
+{
+    rig r;
+    rig_init(&r);
+    char *cookie = login(&r, "alice", OFFICER_PW);
+    char *csrf = csrf_of(&r, cookie);
+    pw_declstore *st = NULL;
+    cr_assert_eq(pw_declstore_new(r.store, &st, NULL), 0);
+    exported x = {0};
+    cr_assert_eq(pw_review_corrections(pw_declstore_db(st), collect, &x, NULL), 0);
+    cr_assert_eq(x.n, 0, "nothing is exported before an officer has looked");
+    resp res = resolve(&r, cookie, csrf, r.manual_id, "HOLD", "plate differs", "AB12CDF");
+    cr_assert_eq(res.status, 200, "%s", res.body);
+    resp_clear(&res);
+    /* Confirmed but without a crop: nothing to learn from. */
+    res = resolve(&r, cookie, csrf, r.hold_id, "HOLD", "not declared", NULL);
+    cr_assert_eq(res.status, 200, "%s", res.body);
+    resp_clear(&res);
+    cr_assert_eq(pw_review_corrections(pw_declstore_db(st), collect, &x, NULL), 0);
+    cr_assert_eq(x.n, 1);
+    cr_assert_str_eq(x.plate, "AB12CDF");
+    cr_assert(x.corrected);
+    cr_assert_eq(x.len, sizeof fake_jpeg - 1);
+    pw_declstore_destroy(&st);
+    g_free(csrf);
+    g_free(cookie);
+    rig_fini(&r);
+}
