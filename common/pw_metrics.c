@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pw_metrics.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const double bounds[PW_HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -76,4 +77,36 @@ char *pw_prom_escape(const char *value)
             g_string_append_c(s, *p);
     }
     return g_string_free(s, FALSE);
+}
+
+int pw_listen_parse(const char *listen, GSocketAddress **out, int *loopback, pw_err *err)
+{
+    *out = NULL;
+    GError *gerr = NULL;
+    GSocketConnectable *na = listen ? g_network_address_parse(listen, 0, &gerr) : NULL;
+    if (!na) {
+        int rc = pw_err_set(err, PW_ECONFIG, "listen \"%s\" is not ADDRESS:PORT%s%s",
+                            listen ? listen : "", gerr ? ": " : "", gerr ? gerr->message : "");
+        g_clear_error(&gerr);
+        return rc;
+    }
+    const char *host = g_network_address_get_hostname(G_NETWORK_ADDRESS(na));
+    guint16 port = g_network_address_get_port(G_NETWORK_ADDRESS(na));
+    GInetAddress *addr = g_inet_address_new_from_string(host);
+    /* Without a port GLib takes the default given (0): a missing one is an error here. */
+    bool has_port = strrchr(listen, ':') && strrchr(listen, ':') > strrchr(listen, ']');
+    int rc = 0;
+    if (!addr)
+        rc = pw_err_set(err, PW_ECONFIG, "listen \"%s\": \"%s\" is not an IP address",
+                        listen, host);
+    else if (!has_port)
+        rc = pw_err_set(err, PW_ECONFIG, "listen \"%s\" has no :PORT", listen);
+    if (rc == 0) {
+        if (loopback)
+            *loopback = g_inet_address_get_is_loopback(addr);
+        *out = g_inet_socket_address_new(addr, port);
+    }
+    g_clear_object(&addr);
+    g_object_unref(na);
+    return rc;
 }

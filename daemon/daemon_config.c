@@ -8,6 +8,7 @@
 
 #include "pw_build_config.h"
 #include "pw_keyfile.h"
+#include "pw_metrics.h"
 
 static int get_roi(const pw_keyfile *r, const char *group, pw_rect *roi)
 {
@@ -166,15 +167,28 @@ static int read_lane(const pw_keyfile *r, pw_daemon_config *c, const char *group
     return read_pipeline(r, group, &dl->lane);
 }
 
+/* [metrics] listen = ADDRESS:PORT (docs/metrics.md); absent = no HTTP server. */
+static int read_metrics(const pw_keyfile *r, pw_daemon_config *c)
+{
+    int rc = pw_keyfile_string(r, "metrics", "listen", NULL, PW_KEYFILE_EMPTY_IS_ABSENT,
+                               &c->metrics_listen);
+    GSocketAddress *addr = NULL;
+    pw_err perr = {0};
+    if (rc == 0 && c->metrics_listen && pw_listen_parse(c->metrics_listen, &addr, NULL, &perr))
+        rc = pw_err_set(r->err, PW_ECONFIG, "%s: [metrics] %s", r->path, perr.msg);
+    g_clear_object(&addr);
+    return rc;
+}
+
 static int read_lanes(const pw_keyfile *r, pw_daemon_config *c)
 {
     gchar **groups = g_key_file_get_groups(r->kf, NULL);
     int rc = 0;
     for (gchar **g = groups; *g && rc == 0; g++) {
-        if (!strcmp(*g, "site") || !strcmp(*g, "security"))
+        if (!strcmp(*g, "site") || !strcmp(*g, "security") || !strcmp(*g, "metrics"))
             continue;
         if (!g_str_has_prefix(*g, "lane "))
-            rc = pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: unknown group (expected [site], [security] or [lane NAME])",
+            rc = pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: unknown group (expected [site], [security], [metrics] or [lane NAME])",
                             r->path, *g);
         else if (c->n_lanes == PW_DAEMON_MAX_LANES)
             rc = pw_err_set(r->err, PW_ECONFIG, "%s: [%s]: more than %d lanes", r->path, *g, PW_DAEMON_MAX_LANES);
@@ -208,6 +222,8 @@ int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
     if (rc == 0)
         rc = read_security(&r, c);
     if (rc == 0)
+        rc = read_metrics(&r, c);
+    if (rc == 0)
         rc = read_lanes(&r, c);
     g_key_file_free(kf);
     if (rc < 0) {
@@ -240,7 +256,7 @@ void pw_daemon_config_destroy(pw_daemon_config **cp)
         lane_clear(&c->lanes[i]);
     pw_formats_destroy(&c->formats);
     g_free(c->path), g_free(c->site), g_free(c->formats_dir), g_free(c->tessdata_dir), g_free(c->language);
-    g_free(c->secret_key), g_free(c->allow_list);
+    g_free(c->secret_key), g_free(c->allow_list), g_free(c->metrics_listen);
     g_free(c);
     *cp = NULL;
 }

@@ -38,6 +38,7 @@ typedef struct {
     char *secret_key;           /* server key pair file */
     char *allow_list;           /* folder of client .pub files, or one key file */
     int allow_plain;            /* explicit opt-out of CURVE */
+    char *metrics_listen;       /* [metrics] listen: /metrics and /healthz; NULL = off */
     pw_formats *formats;
     size_t n_lanes;
     pw_daemon_lane lanes[PW_DAEMON_MAX_LANES];

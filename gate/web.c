@@ -392,43 +392,19 @@ static void early_handler(SoupServer *server, SoupServerMessage *msg, const char
 
 /* ---- configuration ---- */
 
-/* Splits "ADDRESS:PORT" ("[v6]:PORT" for IPv6); the address must be literal. */
-static int parse_listen(const char *listen, GInetAddress **addr, int *port, pw_err *err)
-{
-    const char *colon = listen ? strrchr(listen, ':') : NULL;
-    char *end = NULL;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == listen || !end || *end || end == colon + 1 || p < 0 || p > 65535)
-        return pw_err_set(err, PW_ECONFIG, "listen \"%s\" is not ADDRESS:PORT",
-                          listen ? listen : "");
-    char *host = g_strndup(listen, (gsize)(colon - listen));
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = '\0';
-    }
-    *addr = g_inet_address_new_from_string(host);
-    g_free(host);
-    if (!*addr)
-        return pw_err_set(err, PW_ECONFIG, "listen \"%s\": the address is not an IP address",
-                          listen);
-    *port = (int)p;
-    return 0;
-}
-
 int pw_web_config_check(const pw_web_config *wc, pw_err *err)
 {
-    GInetAddress *addr = NULL;
-    int port = 0, rc = 0;
-    if (wc->listen && (rc = parse_listen(wc->listen, &addr, &port, err)))
+    GSocketAddress *addr = NULL;
+    int loopback = 0, rc = 0;
+    if (wc->listen && (rc = pw_listen_parse(wc->listen, &addr, &loopback, err)))
         return pw_err_set(err, rc, "[console] %s", err ? err->msg : "listen");
-    bool loopback = addr && g_inet_address_get_is_loopback(addr);
     g_clear_object(&addr);
     if (wc->listen && !wc->certificate && !loopback)
         return pw_err_set(err, PW_ECONFIG, "[console] listen %s is not a loopback address: "
                           "plain HTTP is refused there, give certificate and key", wc->listen);
     if (!wc->certificate != !wc->key)
         return pw_err_set(err, PW_ECONFIG, "[console] certificate and key go together");
-    if (wc->metrics_listen && (rc = parse_listen(wc->metrics_listen, &addr, &port, err)))
+    if (wc->metrics_listen && (rc = pw_listen_parse(wc->metrics_listen, &addr, NULL, err)))
         return pw_err_set(err, rc, "[metrics] %s", err ? err->msg : "listen");
     g_clear_object(&addr);
     if (wc->session_timeout_s < 0 || wc->login_attempts < 0 || wc->login_window_s < 0)
@@ -439,16 +415,13 @@ int pw_web_config_check(const pw_web_config *wc, pw_err *err)
 
 /* ---- server thread ---- */
 
-static int listen_on(SoupServer *server, const char *listen, bool tls, int *bound,
-                     pw_err *err)
+/* Binds server to a listen setting; *bound is the port it got (for port 0). */
+int pw_web_listen(SoupServer *server, const char *listen, bool tls, int *bound, pw_err *err)
 {
-    GInetAddress *addr = NULL;
-    int port = 0;
-    int rc = parse_listen(listen, &addr, &port, err);
+    GSocketAddress *sa = NULL;
+    int rc = pw_listen_parse(listen, &sa, NULL, err);
     if (rc)
         return rc;
-    GSocketAddress *sa = g_inet_socket_address_new(addr, (guint16)port);
-    g_object_unref(addr);
     GError *gerr = NULL;
     gboolean ok = soup_server_listen(server, sa, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &gerr);
     g_object_unref(sa);
@@ -458,7 +431,7 @@ static int listen_on(SoupServer *server, const char *listen, bool tls, int *boun
         return rc;
     }
     GSList *uris = soup_server_get_uris(server);
-    *bound = uris ? g_uri_get_port(uris->data) : port;
+    *bound = uris ? g_uri_get_port(uris->data) : 0;
     g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
     return 0;
 }
@@ -487,7 +460,7 @@ static int make_console(pw_web *w, pw_err *err)
     soup_server_add_handler(w->server, NULL, default_handler, w, NULL);
     pw_web_api_register(w);
     pw_web_metrics_register(w, w->server);
-    return listen_on(w->server, w->listen, w->certificate != NULL, &w->port, err);
+    return pw_web_listen(w->server, w->listen, w->certificate != NULL, &w->port, err);
 }
 
 static int make_metrics(pw_web *w, pw_err *err)
@@ -497,7 +470,7 @@ static int make_metrics(pw_web *w, pw_err *err)
     for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++)
         soup_server_add_early_handler(w->metrics_server, prefixes[i], early_handler, w, NULL);
     pw_web_metrics_register(w, w->metrics_server);
-    return listen_on(w->metrics_server, w->metrics_listen, false, &w->metrics_port, err);
+    return pw_web_listen(w->metrics_server, w->metrics_listen, false, &w->metrics_port, err);
 }
 
 static int start(pw_web *w, pw_err *err)

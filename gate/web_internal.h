@@ -49,6 +49,9 @@ struct pw_web {
 
 /* ---- web.c ---- */
 
+/* Binds server to a listen setting; *bound is the port it got (for port 0). */
+int pw_web_listen(SoupServer *server, const char *listen, bool tls, int *bound, pw_err *err);
+
 /* Replies with a status and a plain or JSON body (copied). */
 void pw_web_reply(SoupServerMessage *msg, unsigned status, const char *type,
                   const char *body, size_t len);
