@@ -866,3 +866,29 @@ Test(web, checked_reads_with_crops_are_exported)
     g_free(cookie);
     rig_fini(&r);
 }
+
+Test(web, console_keys_load_from_the_configuration)
+{
+    char *dir = gt_tmpdir();
+    char *path = g_build_filename(dir, "gate.conf", NULL);
+    cr_assert(g_file_set_contents(path, "[gate]\nstore=/tmp/x.db\n[console]\nlisten=127.0.0.1:8443\n"
+                                        "session_timeout_s=600\nlogin_attempts=3\n"
+                                        "[metrics]\nlisten=127.0.0.1:9751\n", -1, NULL));
+    pw_gate_settings *s = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_gate_settings_load(path, &s, &err), 0, "%s", err.msg);
+    const pw_web_config *w = &pw_gate_settings_config(s)->console;
+    cr_assert_str_eq(w->listen, "127.0.0.1:8443");
+    cr_assert_str_eq(w->metrics_listen, "127.0.0.1:9751");
+    cr_assert_eq(w->session_timeout_s, 600);
+    cr_assert_eq(w->login_attempts, 3);
+    cr_assert_eq(w->login_window_s, 300);
+    cr_assert_null(w->certificate);
+    pw_gate_settings_destroy(&s);
+    cr_assert(g_file_set_contents(path, "[gate]\nstore=/tmp/x.db\n[console]\nsession_timeout_s=5\n",
+                                  -1, NULL));
+    cr_assert_eq(pw_gate_settings_load(path, &s, &err), PW_ECONFIG);
+    cr_assert(strstr(err.msg, "session_timeout_s"), "%s", err.msg);
+    g_free(path);
+    gt_rmdir(dir);
+}
