@@ -211,8 +211,22 @@ static bool limited(pw_web *w, const char *addr_key, const char *user_key)
     return (a && a->count >= w->cfg.login_attempts) || (u && u->count >= w->cfg.login_attempts);
 }
 
+/* Forgets windows that have passed, so that many names tried once cannot fill memory. */
+static void prune_failures(pw_web *w)
+{
+    int64_t now = g_get_monotonic_time();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, w->failures);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (now - ((pw_web_failures *)v)->since_us >
+            (int64_t)w->cfg.login_window_s * G_USEC_PER_SEC)
+            g_hash_table_iter_remove(&it);
+}
+
 static void count_failure(pw_web *w, const char *addr_key, const char *user_key)
 {
+    prune_failures(w);
     failures_of(w, addr_key, true)->count++;
     failures_of(w, user_key, true)->count++;
 }
@@ -227,6 +241,19 @@ static void set_cookie(SoupServerMessage *msg, const char *value, bool clear)
     soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie",
                                 header);
     g_free(header);
+}
+
+/* Ends the sessions idle for too long (a session is otherwise ended when next used). */
+void pw_web_prune_sessions(pw_web *w)
+{
+    int64_t now = g_get_monotonic_time();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, w->sessions);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (now - ((pw_web_session *)v)->last_us >
+            (int64_t)w->cfg.session_timeout_s * G_USEC_PER_SEC)
+            g_hash_table_iter_remove(&it);
 }
 
 static void login_post(pw_web *w, SoupServerMessage *msg)
@@ -253,6 +280,7 @@ static void login_post(pw_web *w, SoupServerMessage *msg)
         g_warning("console: failed login for \"%s\" from %s", user, addr);
         pw_web_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "wrong name or password");
     } else {
+        pw_web_prune_sessions(w);
         pw_web_session *s = g_new0(pw_web_session, 1);
         s->user = g_strdup(user);
         s->role = role;

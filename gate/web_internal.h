@@ -58,6 +58,8 @@ void pw_web_reply(SoupServerMessage *msg, unsigned status, const char *type,
 void pw_web_reply_error(SoupServerMessage *msg, unsigned status, const char *what);
 /* Replies with the JSON text (g_malloc'd; taken). */
 void pw_web_reply_json(SoupServerMessage *msg, char *json);
+/* Ends the sessions idle longer than the timeout. */
+void pw_web_prune_sessions(pw_web *w);
 /* The session of the request, or NULL (after replying 401) when there is none. */
 pw_web_session *pw_web_require_session(pw_web *w, SoupServerMessage *msg);
 /*

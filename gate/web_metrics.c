@@ -95,6 +95,7 @@ static void metrics_page(pw_web *w, SoupServerMessage *msg)
     pw_prom_family(out, "platewatch_gate_store_size_bytes", "gauge",
                    "The store's SQLite file and write-ahead log.");
     pw_prom_sample(out, "platewatch_gate_store_size_bytes", "", store_bytes(w));
+    pw_web_prune_sessions(w);
     pw_prom_family(out, "platewatch_gate_console_sessions", "gauge",
                    "Console sessions open (not yet expired).");
     pw_prom_sample(out, "platewatch_gate_console_sessions", "",

@@ -289,6 +289,10 @@ Test(web, no_wrong_or_expired_session_is_refused)
     cr_assert_eq(res.status, 200);
     resp_clear(&res);
     g_usleep(1500 * 1000);   /* past the 1 s idle timeout */
+    /* An idle session is dropped even before its cookie comes back. */
+    res = get(&r, "/metrics", NULL);
+    cr_assert(strstr(res.body, "platewatch_gate_console_sessions 0"), "%s", res.body);
+    resp_clear(&res);
     res = get(&r, "/api/recent", cookie);
     cr_assert_eq(res.status, 401, "an expired session still works: %u", res.status);
     resp_clear(&res);
