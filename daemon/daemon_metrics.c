@@ -39,7 +39,7 @@ typedef struct {
 /* The families in the order they are written; index = enum below. */
 enum {
     M_FRAMES, M_DROPPED, M_OCR, M_E2E, M_EVENTS, M_VEHICLES, M_PUBLISHED, M_PUBLISH_FAIL,
-    M_JOURNAL, M_REPLAY, M_STATE, M_RESTARTS, M_FRAME_AGE, M_QUEUE, M_COUNT
+    M_JOURNAL, M_REPLAY, M_SUBSCRIBERS, M_STATE, M_RESTARTS, M_FRAME_AGE, M_QUEUE, M_COUNT
 };
 
 static const family families[M_COUNT] = {
@@ -59,6 +59,8 @@ static const family families[M_COUNT] = {
     [M_JOURNAL] = {"platewatch_lane_journal_size_bytes", "The lane's journal file and its write-ahead log.",
                    GAUGE},
     [M_REPLAY] = {"platewatch_lane_replay_requests_total", "Replay requests answered.", COUNTER},
+    [M_SUBSCRIBERS] = {"platewatch_lane_subscribers",
+                       "Connections to the lane's PUB socket open now.", GAUGE},
     [M_STATE] = {"platewatch_lane_camera_state", "1 for the capture source's current state.", GAUGE},
     [M_RESTARTS] = {"platewatch_lane_camera_restarts_total", "Restarts of the capture source.", COUNTER},
     [M_FRAME_AGE] = {"platewatch_lane_last_frame_age_seconds",
@@ -98,6 +100,7 @@ static void lane_metrics(const pw_daemon_lane_view *v, void *user)
                    (double)(pc.send_failures + v->publish_failures));
     pw_prom_sample(r->out[M_JOURNAL], families[M_JOURNAL].name, l, journal_bytes(v->dl->journal));
     pw_prom_sample(r->out[M_REPLAY], families[M_REPLAY].name, l, (double)pc.replay_requests);
+    pw_prom_sample(r->out[M_SUBSCRIBERS], families[M_SUBSCRIBERS].name, l, (double)pc.subscribers);
     char *state = pw_prom_escape(lc.capture_state);
     g_snprintf(lab, sizeof lab, "%s,state=\"%s\"", l, state);
     pw_prom_sample(r->out[M_STATE], families[M_STATE].name, lab, 1);

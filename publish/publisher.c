@@ -33,6 +33,7 @@ struct pw_publisher {
     void *ctx;
     void *pub;
     void *router;
+    void *monitor;            /* PAIR receiving the PUB's connection events; service thread */
     pw_zap *zap;
     GThread *service;
     gint stopping;            /* atomic */
@@ -118,6 +119,48 @@ static int open_journal(pw_publisher *p, const pw_publisher_config *cfg, pw_err 
 
 static gpointer service_main(gpointer data);
 
+/*
+ * Counts the PUB's connections through a ZeroMQ socket monitor, read by
+ * the service thread. Without it (the monitor cannot start) the count
+ * stays 0 and publishing is unaffected.
+ */
+static void watch_connections(pw_publisher *p)
+{
+    char ep[64];
+    g_snprintf(ep, sizeof ep, "inproc://pw-pub-monitor-%s", p->instance_id);
+    if (zmq_socket_monitor(p->pub, ep, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+        return;
+    p->monitor = zmq_socket(p->ctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt(p->monitor, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(p->monitor, ep) != 0) {
+        zmq_close(p->monitor);
+        p->monitor = NULL;
+    }
+}
+
+/* One monitor event: 2 bytes event, 4 bytes value, then the endpoint frame. */
+static void read_monitor(pw_publisher *p)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    while (zmq_msg_recv(&m, p->monitor, ZMQ_DONTWAIT) >= 0) {
+        uint16_t event = 0;
+        if (zmq_msg_size(&m) >= 6)
+            memcpy(&event, zmq_msg_data(&m), sizeof event);
+        bool more = zmq_msg_more(&m);
+        while (more && zmq_msg_recv(&m, p->monitor, 0) >= 0)
+            more = zmq_msg_more(&m);
+        g_mutex_lock(&p->lock);
+        if (event == ZMQ_EVENT_ACCEPTED)
+            p->counters.subscribers++;
+        else if (event == ZMQ_EVENT_DISCONNECTED && p->counters.subscribers > 0)
+            p->counters.subscribers--;
+        g_mutex_unlock(&p->lock);
+    }
+    zmq_msg_close(&m);
+}
+
 int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err *err)
 {
     if (!cfg || !out)
@@ -149,6 +192,7 @@ int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err 
         pw_publisher_destroy(&p);
         return rc;
     }
+    watch_connections(p);
     p->service = g_thread_new("pw-pub-service", service_main, p);
     g_message("publisher %s/%s: stream %s continues at seq %" G_GUINT64_FORMAT
               ", PUB %s, replay %s", p->site, p->lane, pw_journal_stream_id(p->writer),
@@ -167,8 +211,10 @@ void pw_publisher_destroy(pw_publisher **pp)
         g_thread_join(p->service);
     else if (p->router)
         zmq_close(p->router);
-    if (p->pub)
+    if (p->pub) {
+        zmq_socket_monitor(p->pub, NULL, 0);
         zmq_close(p->pub);
+    }
     /* Terminating the context wakes the ZAP thread with ETERM. */
     if (p->ctx)
         zmq_ctx_term(p->ctx);
@@ -513,11 +559,13 @@ static gpointer service_main(gpointer data)
         }
         /* Short polls so that destroy is noticed promptly. */
         long wait_ms = (long)((next_hb - now) / 1000);
-        zmq_pollitem_t item = {p->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, wait_ms < 100 ? wait_ms : 100);
+        zmq_pollitem_t items[2] = {{p->router, 0, ZMQ_POLLIN, 0}, {p->monitor, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, p->monitor ? 2 : 1, wait_ms < 100 ? wait_ms : 100);
         if (n < 0 && zmq_errno() == ETERM)
             break;
-        while (n > 0) {
+        if (n > 0 && p->monitor && (items[1].revents & ZMQ_POLLIN))
+            read_monitor(p);
+        while (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
             GPtrArray *frames = NULL;
             if (pw_recv_frames(p->router, &frames, ZMQ_DONTWAIT) != 0)
                 break;
@@ -527,5 +575,8 @@ static gpointer service_main(gpointer data)
     }
     zmq_close(p->router);
     p->router = NULL;
+    if (p->monitor)
+        zmq_close(p->monitor);
+    p->monitor = NULL;
     return NULL;
 }

@@ -538,6 +538,7 @@ Test(daemon, metrics_count_the_lane_and_health_follows_its_frames, .init = setup
     cr_assert_gt(sample(body, "platewatch_lane_ocr_latency_seconds_count{lane=\"l01\"}"), 0);
     cr_assert_geq(sample(body, "platewatch_lane_events_published_total{lane=\"l01\"}"), in.kinds->len);
     cr_assert_gt(sample(body, "platewatch_lane_journal_size_bytes{lane=\"l01\"}"), 0);
+    cr_assert_geq(sample(body, "platewatch_lane_subscribers{lane=\"l01\"}"), 1, "the test's subscriber");
     g_free(body);
     /* The recording has ended: no frame within the stall timeout is unhealthy. */
     end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
