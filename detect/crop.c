@@ -61,4 +61,5 @@ void pw_detect_crop(const pw_detector *d, const pw_textline *line, uint8_t *crop
         d->k->warp_row(lv->data, lv->stride, lv->w, lv->h, x, y, dx, dy, cw, crop_px + (size_t)j * (size_t)cw);
     }
     cand->crop = (pw_plane){crop_px, cw, ch, cw, 1};
+    cand->crop_scale = src_h / (float)ch;
 }

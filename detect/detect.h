@@ -17,7 +17,7 @@
 #ifndef PW_DETECT_H
 #define PW_DETECT_H
 
-#include "cvshim.h"
+#include "pw_common.h"
 #include "pw_common.h"
 
 #ifdef __cplusplus
@@ -63,6 +63,7 @@ typedef struct {
     pw_rect box;          /* axis-aligned bounding box of the corners, clipped to the frame */
     int dark_on_light;    /* 1 when the characters are darker than the plate */
     pw_plane crop;        /* rectified, deskewed grey crop of crop_height rows, margin included */
+    float crop_scale;     /* frame pixels per crop row, so that heights read in the crop map back; 0 unknown */
 } pw_candidate;
 
 typedef struct pw_detector pw_detector;

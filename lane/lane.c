@@ -277,7 +277,7 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
             rc = pw_cv_resize(&src, &dst);
         float x0 = (float)r.x, y0 = (float)r.y, x1 = (float)(r.x + r.w), y1 = (float)(r.y + r.h);
         pw_candidate c = {.corners = {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}, .box = r, .dark_on_light = 1,
-                          .crop = dst};
+                          .crop = dst, .crop_scale = (float)r.h / (float)ch};
         lane->haar_cands[i] = c;
     }
     *out = lane->haar_cands;

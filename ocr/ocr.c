@@ -196,7 +196,7 @@ static void add_readings(const pw_ocr *o, int variant, const pw_char_choices *po
  * it does not apply. *light is the text's polarity, -1 until a binarisation
  * has found it; the first one that does sets it for the rest.
  */
-static int prepare(const pw_plane *norm, int v, int *light, pw_image **line)
+static int prepare(const pw_plane *norm, int v, int *light, pw_image **line, float *char_height)
 {
     if (v == VAR_PLAIN)
         return pw_prep_plain(norm, *light > 0, line);
@@ -204,19 +204,22 @@ static int prepare(const pw_plane *norm, int v, int *light, pw_image **line)
     pw_bin_method method = v == VAR_ADAPTIVE ? PW_BIN_ADAPTIVE : v == VAR_OTSU ? PW_BIN_OTSU : PW_BIN_CLAHE;
     pw_prep_info info;
     int rc = pw_prep_line(norm, method, *light, line, &info);
-    if (rc == 0)
+    if (rc == 0) {
         *light = info.light_text;
+        if (*char_height == 0)
+            *char_height = (float)info.char_height / (float)norm->height;
+    }
     return rc;
 }
 
 /* Reads one preparation of the crop into cs; returns 0, or a negative code on engine failure. */
-static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light,
+static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light, float *char_height,
                         const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
                         candidate *top)
 {
     pw_image *line = NULL;
     memset(top, 0, sizeof *top);
-    int rc = prepare(norm, variant, light, &line);
+    int rc = prepare(norm, variant, light, &line, char_height);
     if (rc < 0)
         return rc == PW_ENOPLATE ? 0 : rc;
     pw_char_choices pos[MAX_POS];
@@ -306,9 +309,10 @@ int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line)
     pw_plane norm = pw_image_plane(norm_img);
     /* The earlier preparations run too: the first that finds the text's polarity sets it for the rest. */
     int light = -1;
+    float char_height = 0;
     for (int v = 0; v <= (int)prep; v++) {
         pw_image_destroy(line);
-        rc = prepare(&norm, v, &light, line);
+        rc = prepare(&norm, v, &light, line, &char_height);
         if (rc == PW_ENOPLATE && v < (int)prep)
             rc = 0;
     }
@@ -331,6 +335,7 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
     pw_plane norm = pw_image_plane(norm_img);
     candidates *cs = g_new0(candidates, 1);
     int light = -1;
+    float char_height = 0;
     int err = 0;
     candidate tops[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS && err == 0; v++) {
@@ -339,7 +344,7 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
             break;
         if (v != VAR_PLAIN && v >= o->preparations)
             continue;
-        err = read_variant(o, &norm, v, &light, countries, n_countries, cs, &tops[v]);
+        err = read_variant(o, &norm, v, &light, &char_height, countries, n_countries, cs, &tops[v]);
         if (err == 0 && agreed(tops, v))
             break;
     }
@@ -350,6 +355,7 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
         rc = PW_ENOPLATE;
     else {
         fill_result(o, cs, out);
+        out->char_height = char_height;
         if (out->confidence < NOISE_CONFIDENCE * NO_FORMAT_FACTOR || out->confidence < o->min_confidence) {
             memset(out, 0, sizeof *out);
             rc = PW_ENOPLATE;

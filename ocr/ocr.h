@@ -59,6 +59,12 @@ typedef struct {
     float confidence;                     /* 0-100; lowered when no format matched */
     char country[PW_COUNTRY_MAX];         /* country whose format matched, "" for none */
     float char_conf[PW_PLATE_MAX];        /* per-character confidence 0-100 */
+    /*
+     * Median height of the characters the read came from, as a share of the
+     * crop's height (0 when unknown): the registration is the tallest text
+     * on a plate, so the reader prefers it over the smaller lines around it.
+     */
+    float char_height;
     size_t n_alts;                        /* alternatives, the chosen reading first */
     pw_reading alts[PW_OCR_MAX_ALTS];
 } pw_plate_read;

@@ -131,6 +131,42 @@ static int same_plate(const pw_plate *p, const pw_plate *q, int contained)
 }
 
 /*
+ * How much taller a plate's registration is than the other text on it:
+ * state names and slogans are at most two thirds of its height on the
+ * plates of the dev sets, and two reads of one line differ by far less.
+ */
+#define REGISTRATION_HEIGHT_RATIO 1.3f
+/*
+ * A plate's small lines are at most this share of the plate's height: its
+ * registration takes about half. A box around a whole plate and more (a
+ * bumper) holds the plate's registration at about a third of its height,
+ * and that registration must not give way to a misread of the larger box.
+ */
+#define SMALL_LINE_SHARE 0.25f
+
+static float box_area(pw_rect r)
+{
+    return (float)r.w * (float)r.h;
+}
+
+/* p is a smaller line of text inside q's box: q's characters are much taller. */
+static int inner_line(const pw_plate *p, const pw_plate *q)
+{
+    return p->char_px > 0 && q->char_px >= REGISTRATION_HEIGHT_RATIO * p->char_px &&
+           p->char_px <= SMALL_LINE_SHARE * (float)q->box.h && box_area(p->box) < box_area(q->box) && box_containment(p->box, q->box) > 0.5f;
+}
+
+/* Removes the plates that are smaller lines inside p's box. */
+static void drop_inner_lines(pw_plate *plates, size_t *n, const pw_plate *p)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!inner_line(&plates[i], p))
+            plates[kept++] = plates[i];
+    *n = kept;
+}
+
+/*
  * Which of two reads of one plate to keep. A box that cuts off an end
  * character reads a part of the plate, often with high confidence; the
  * longer reading that contains it wins unless it is much less sure.
@@ -148,6 +184,12 @@ static int better(const pw_plate *p, const pw_plate *q)
 
 int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained)
 {
+    if (contained) {
+        for (size_t i = 0; i < *n; i++)
+            if (inner_line(p, &plates[i]))
+                return -1;
+        drop_inner_lines(plates, n, p);
+    }
     for (size_t i = 0; i < *n; i++) {
         if (!same_plate(p, &plates[i], contained))
             continue;
@@ -223,6 +265,7 @@ int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidat
         rc = read_candidate(ocr, s, &cands[i].crop, &p, countries, n_countries);
         if (rc <= 0)
             continue;
+        p.char_px = p.read.char_height * (float)cands[i].crop.height * cands[i].crop_scale;
         int at = pw_plates_merge(plates, n, max, &p, s->merge_contained);
         if (at >= 0 && from)
             from[at] = i;
@@ -268,6 +311,7 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
         rc = whole_image_crop(r, grey, &crop);
         if (rc == 0)
             rc = read_candidate(r->ocr, &r->cfg.read, &crop, &p, countries, n_countries);
+        p.char_px = p.read.char_height * (float)grey->height;
         if (rc > 0)
             pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, r->cfg.read.merge_contained);
     }

@@ -72,6 +72,7 @@ typedef struct {
     float corners[4][2];    /* x,y: top-left, top-right, bottom-right, bottom-left, image pixels */
     pw_rect box;            /* axis-aligned box of the corners */
     float detector_score;   /* the localiser's score; 0 for the whole-image candidate */
+    float char_px;          /* height of the read characters in image pixels; 0 when unknown */
     pw_plate_read read;     /* text, confidence, country, per-character confidences, alternatives */
 } pw_plate;
 
@@ -89,6 +90,10 @@ typedef struct {
  * the other) replaces it only when it is better (a longer reading containing
  * the other and nearly as confident, or more confident); the merged plate
  * keeps the box and corners of the one with the higher detector score.
+ * With contained set, a read whose box lies inside another's and whose
+ * characters are much smaller is another line of that plate (a state name,
+ * slogan or dealer frame's text) and gives way to it, whatever the
+ * confidences: the registration is a plate's tallest text.
  * Returns the index p now occupies, or -1 when it was not kept (a better
  * read is there, or the array is full). pw_read_settings.merge_contained
  * says why containment is the default.

@@ -10,6 +10,9 @@
 #                             http://127.0.0.1:8080 (officer / sample-officer) until Ctrl-C
 #   scripts/setup.sh test     install, build, run every test suite
 #   scripts/setup.sh asan     the same tests built with ASan + UBSan
+#   scripts/setup.sh gate     a lane-controller host's build: platewatch-gate
+#                             alone (-Dlanes=disabled), its tests, and a check
+#                             that it links no OpenCV, Tesseract or GStreamer
 #   scripts/setup.sh deps     install the packages only
 set -euo pipefail
 
@@ -63,6 +66,20 @@ run_tests() {
     grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" || true
     scripts/test-summary.sh "$dir"
     return $status
+}
+
+# gate_only_links EXE: the gate built for a lane-controller host must not
+# need the lane side's libraries (they are not on such a host).
+gate_only_links() {
+    local libs
+    libs=$(ldd "$1" | grep -E 'opencv|tesseract|gstreamer|v4l' || true)
+    if [ -n "$libs" ]; then
+        log "$1 links lane-side libraries:"
+        printf '%s\n' "$libs" >&2
+        echo "0 passed, 1 failed"
+        return 1
+    fi
+    log "$1 links no OpenCV, Tesseract, GStreamer or libv4l2"
 }
 
 # The main job: the lane daemon on a generated drive-by recording, and a
@@ -183,8 +200,16 @@ asan)
     export CRITERION_JOBS=1
     PW_TIMEOUT_MULTIPLIER=4 run_tests "$build"
     ;;
+gate)
+    install_deps
+    build=${PW_GATE_BUILD_DIR:-build-gate}
+    log "building the gate alone in $build (-Dlanes=disabled)"
+    configure "$build" -Dlanes=disabled
+    ninja -C "$build" >/dev/null
+    gate_only_links "$build/gate/platewatch-gate" && run_tests "$build"
+    ;;
 *)
-    echo "usage: scripts/setup.sh run|console|test|asan|deps" >&2
+    echo "usage: scripts/setup.sh run|console|test|asan|gate|deps" >&2
     exit 2
     ;;
 esac

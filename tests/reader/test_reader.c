@@ -247,3 +247,95 @@ Test(reader, merged_reads_keep_the_text_of_the_better_read_and_the_box_of_the_hi
     cr_expect_eq(pw_plates_merge(plates, &n, 4, &other, 0), 1);
     cr_expect_eq(n, 2);
 }
+
+/* Copies a rendered plate into a canvas at x, y (clipped). */
+static void paste(pw_image *canvas, const pw_image *piece, int x, int y)
+{
+    pw_plane dst = pw_image_plane(canvas), src = pw_image_plane((pw_image *)piece);
+    for (int j = 0; j < src.height && y + j < dst.height; j++)
+        for (int i = 0; i < src.width && x + i < dst.width; i++)
+            dst.data[(size_t)(y + j) * dst.stride + (size_t)(x + i)] = src.data[(size_t)j * src.stride + (size_t)i];
+}
+
+static pw_image *rendered(const char *text, int char_height)
+{
+    pw_plate_style style;
+    pw_plate_style_defaults(&style, text, char_height);
+    pw_image *img = NULL;
+    cr_assert_eq(pw_synth_plate(&style, &img), 0, "rendering %s", text);
+    return img;
+}
+
+/*
+ * A US plate crop as cameras that cut out plates send it: a state name
+ * above and a slogan below the registration, both small and both words a US
+ * format accepts. The registration is what is reported first.
+ */
+Test(reader, the_registration_is_reported_before_the_slogan_and_the_state_name, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    pw_image *canvas = NULL, *state = rendered("OREGON", 16), *reg = rendered("469 BWW", 38),
+             *slogan = rendered("MARSHAL", 14);
+    cr_assert_eq(pw_image_new(320, 160, 1, &canvas), 0);
+    pw_plane c = pw_image_plane(canvas);
+    memset(c.data, 255, (size_t)c.stride * (size_t)c.height);
+    cr_assert_leq(pw_image_plane(reg).width, 320, "the registration fits the crop (%d)", pw_image_plane(reg).width);
+    paste(canvas, state, (320 - pw_image_plane(state).width) / 2, 2);
+    paste(canvas, reg, (320 - pw_image_plane(reg).width) / 2, 36);
+    paste(canvas, slogan, (320 - pw_image_plane(slogan).width) / 2, 128);
+    char us[1][PW_COUNTRY_MAX] = {"US"};
+    pw_read_result res;
+    cr_assert_eq(pw_reader_read_plane(reader, &c, (const char (*)[PW_COUNTRY_MAX])us, 1, &res), 0);
+    cr_assert_gt(res.n_plates, 0);
+    cr_expect_str_eq(res.plates[0].read.text, "469BWW", "%zu plates, the second '%s'", res.n_plates,
+                     res.n_plates > 1 ? res.plates[1].read.text : "");
+    for (size_t i = 0; i < res.n_plates; i++) {
+        cr_expect_str_neq(res.plates[i].read.text, "MARSHAL", "the slogan is not a plate of its own");
+        cr_expect_str_neq(res.plates[i].read.text, "OREGON", "the state name is not a plate of its own");
+    }
+    pw_image_destroy(&canvas), pw_image_destroy(&state), pw_image_destroy(&reg), pw_image_destroy(&slogan);
+}
+
+static pw_plate line_at(pw_rect box, const char *text, float confidence, float char_px)
+{
+    pw_plate p = {0};
+    p.box = box;
+    g_strlcpy(p.read.text, text, sizeof p.read.text);
+    p.read.confidence = confidence;
+    p.char_px = char_px;
+    return p;
+}
+
+Test(reader, a_small_line_inside_a_plate_gives_way_to_its_taller_registration_in_either_order)
+{
+    pw_plate whole = line_at((pw_rect){0, 0, 320, 160}, "469BWW", 90.0f, 70.0f);
+    pw_plate slogan = line_at((pw_rect){100, 125, 110, 30}, "MARSHAL", 99.0f, 15.0f);
+    pw_plate state = line_at((pw_rect){100, 5, 110, 30}, "OREGON", 98.0f, 18.0f);
+    pw_plate plates[4];
+    size_t n = 0;
+    cr_assert_geq(pw_plates_merge(plates, &n, 4, &slogan, 1), 0);
+    cr_assert_geq(pw_plates_merge(plates, &n, 4, &state, 1), 0);
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &whole, 1), 0);
+    cr_assert_eq(n, 1, "the slogan and the state name are dropped");
+    cr_expect_str_eq(plates[0].read.text, "469BWW");
+    cr_expect_eq(pw_plates_merge(plates, &n, 4, &slogan, 1), -1, "a small line read later is not kept");
+    cr_expect_eq(n, 1);
+    /* Without containment merging the lines are plates of their own, as before. */
+    n = 0;
+    cr_assert_geq(pw_plates_merge(plates, &n, 4, &slogan, 0), 0);
+    cr_assert_geq(pw_plates_merge(plates, &n, 4, &whole, 0), 0);
+    cr_expect_eq(n, 2);
+}
+
+Test(reader, a_plate_inside_a_larger_box_is_not_taken_for_a_small_line)
+{
+    /* A box around the plate and the bumper: its misread has taller "characters", the plate's a third of its height. */
+    pw_plate bumper = line_at((pw_rect){285, 434, 790, 129}, "208999", 95.7f, 80.0f);
+    pw_plate plate = line_at((pw_rect){631, 469, 294, 81}, "DB999EM", 98.2f, 43.0f);
+    pw_plate plates[4];
+    size_t n = 0;
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &plate, 1), 0);
+    cr_assert_eq(pw_plates_merge(plates, &n, 4, &bumper, 1), -1, "the more confident plate read stays");
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(plates[0].read.text, "DB999EM");
+}
