@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "pw_json.h"
 #include "video.h"
 
 typedef struct {
@@ -177,7 +178,7 @@ static int child_main(const options *o, GPtrArray *configs, const pw_vset *set)
     }
     JsonNode *root = json_node_new(JSON_NODE_OBJECT);
     json_node_take_object(root, res);
-    gchar *text = json_to_string(root, FALSE);
+    gchar *text = pw_json_to_string(root, FALSE);
     printf("%s\n", text);
     g_free(text);
     json_node_unref(root);
@@ -188,7 +189,7 @@ static int write_json(JsonObject *report, const char *path)
 {
     JsonNode *root = json_node_new(JSON_NODE_OBJECT);
     json_node_set_object(root, report);
-    gchar *text = json_to_string(root, TRUE);
+    gchar *text = pw_json_to_string(root, TRUE);
     GError *gerr = NULL;
     int rc = g_file_set_contents(path, text, -1, &gerr) ? 0 : -1;
     if (rc < 0) {

@@ -62,58 +62,6 @@ static double cpu_ms(void)
     return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
-static int set_int(const char *key, const char *val, int lo, int hi, int *out, pw_err *err)
-{
-    char *end = NULL;
-    long v = strtol(val, &end, 10);
-    if (!*val || *end || v < lo || v > hi)
-        return pw_err_set(err, PW_ECONFIG, "--variant: %s=%s: expected a whole number from %d to %d", key, val, lo,
-                          hi);
-    *out = (int)v;
-    return 0;
-}
-
-static int apply_one(const char *key, const char *val, pw_lane_config *l, pw_err *err)
-{
-    int v = 0, rc = 0;
-    if (!strcmp(key, "simd")) {
-        if (pw_simd_parse(val, &l->detect.simd) < 0)
-            rc = pw_err_set(err, PW_ECONFIG, "--variant: simd=%s: expected scalar, sse2, avx2 or auto", val);
-    } else if (!strcmp(key, "ocr_workers")) {
-        rc = set_int(key, val, 1, 16, &l->ocr_workers, err);
-    } else if (!strcmp(key, "ocr_queue")) {
-        rc = set_int(key, val, 1, 256, &l->ocr_queue, err);
-    } else if (!strcmp(key, "candidates_per_frame")) {
-        rc = set_int(key, val, 1, PW_DETECT_MAX_CANDIDATES, &l->read.candidates, err);
-    } else if (!strcmp(key, "new_min_frames")) {
-        rc = set_int(key, val, 1, 100, &l->tracker.new_min_frames, err);
-    } else if (!strcmp(key, "min_read_confidence")) {
-        if ((rc = set_int(key, val, 0, 100, &v, err)) == 0)
-            l->read.min_confidence = (float)v;
-    } else if (!strcmp(key, "new_min_confidence")) {
-        if ((rc = set_int(key, val, 0, 100, &v, err)) == 0)
-            l->tracker.new_min_confidence = (float)v;
-    } else if (!strcmp(key, "final_after_ms")) {
-        if ((rc = set_int(key, val, 100, 600000, &v, err)) == 0)
-            l->tracker.final_after_ns = (int64_t)v * 1000000;
-    } else if (!strcmp(key, "detector")) {
-        if (!strcmp(val, "haar"))
-            l->haar_cascade = PW_HAAR_PLATE_CASCADE;
-        else if (!strcmp(val, "platewatch"))
-            l->haar_cascade = NULL;
-        else
-            rc = pw_err_set(err, PW_ECONFIG, "--variant: detector=%s: expected platewatch or haar", val);
-    } else if (!strcmp(key, "voting")) {
-        if ((rc = set_int(key, val, 0, 1, &v, err)) == 0)
-            l->tracker.disable_voting = !v;
-    } else {
-        rc = pw_err_set(err, PW_ECONFIG,
-                        "--variant: unknown key '%s' (simd, ocr_workers, ocr_queue, candidates_per_frame, "
-                        "min_read_confidence, new_min_confidence, new_min_frames, final_after_ms, voting, detector)", key);
-    }
-    return rc;
-}
-
 int pw_vconfig_apply(const char *overrides, pw_lane_config *lane, pw_err *err)
 {
     if (!overrides || !*overrides)
@@ -125,7 +73,7 @@ int pw_vconfig_apply(const char *overrides, pw_lane_config *lane, pw_err *err)
         if (!kv[0] || !kv[1])
             rc = pw_err_set(err, PW_ECONFIG, "--variant: '%s' is not key=value", *it);
         else
-            rc = apply_one(g_strstrip(kv[0]), g_strstrip(kv[1]), lane, err);
+            rc = pw_daemon_lane_vary(lane, g_strstrip(kv[0]), g_strstrip(kv[1]), err);
         g_strfreev(kv);
     }
     g_strfreev(items);

@@ -5,10 +5,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "pw_json.h"
 #include "reader.h"
 
 #define MAX_COUNTRIES 32
@@ -30,8 +32,9 @@ static void add_corners(JsonBuilder *b, const float corners[4][2])
     json_builder_begin_array(b);
     for (int i = 0; i < 4; i++) {
         json_builder_begin_array(b);
-        json_builder_add_double_value(b, corners[i][0]);
-        json_builder_add_double_value(b, corners[i][1]);
+        /* A hundredth of a pixel, as in events: a float's other digits mean nothing. */
+        json_builder_add_double_value(b, round(corners[i][0] * 100.0) / 100.0);
+        json_builder_add_double_value(b, round(corners[i][1] * 100.0) / 100.0);
         json_builder_end_array(b);
     }
     json_builder_end_array(b);
@@ -109,15 +112,10 @@ static void add_timings(JsonBuilder *b, const pw_read_result *res)
 
 static void print_json(JsonBuilder *b)
 {
-    JsonGenerator *gen = json_generator_new();
-    JsonNode *root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    gchar *text = json_generator_to_data(gen, NULL);
+    gchar *text = pw_json_builder_to_string(b, FALSE);
     printf("%s\n", text);
     fflush(stdout);
     g_free(text);
-    json_node_unref(root);
-    g_object_unref(gen);
 }
 
 static void print_result_json(const char *path, const pw_read_result *res, int top)

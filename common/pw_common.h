@@ -99,6 +99,43 @@ void pw_image_destroy(pw_image **img);
 /* The image's pixels as a plane, valid until the image is destroyed. */
 pw_plane pw_image_plane(const pw_image *img);
 
+/*
+ * The limits every module of the read, event and gate path shares; each is
+ * defined here only, so that a plate the OCR can read is one the tracker can
+ * vote on, an event can carry and a declaration can name.
+ *
+ * PW_PLATE_MAX: characters of a plate text, letters and digits only, without
+ * the NUL. The longest format in models/formats has 10 characters; 16 leaves
+ * room for readings with extra characters (a sticker, a border read as "1")
+ * while keeping the tracker's per-position vote tables small.
+ */
+#define PW_PLATE_MAX 16
+/*
+ * Bytes of a country code buffer, with its NUL: the international
+ * registration codes of models/formats (the oval sticker) have 1 to 3
+ * letters; declarations use the 2-letter ISO 3166 subset.
+ */
+#define PW_COUNTRY_MAX 4
+/*
+ * Longest site, lane or camera id, without the NUL: 63 keeps a topic
+ * plate.<site>.<lane>.<kind> under 160 bytes. Ids are part of topics and
+ * journal rows, and the configuration refuses longer ones rather than have
+ * them cut.
+ */
+#define PW_ID_MAX 63
+/*
+ * Alternative readings a vehicle event carries besides its consensus: the
+ * OCR keeps 5 readings of a crop by default (the chosen one and 4 others),
+ * and more than 4 would mostly be noise that makes a gate match too easily.
+ */
+#define PW_VEHICLE_MAX_ALTS 4
+
+/* A plate text with its confidence (0-100 from the OCR and the tracker, 0-1 in events). */
+typedef struct {
+    char text[PW_PLATE_MAX + 1];
+    float confidence;
+} pw_reading;
+
 /* Levenshtein distance between two plate texts (compared up to 63 characters). */
 int pw_edit_distance(const char *a, const char *b);
 

@@ -64,6 +64,14 @@ static void to_event(const running_lane *rl, const pw_track_event *ev, pw_event 
     g_strlcpy(out->camera, rl->dl->lane.camera, sizeof out->camera);
     g_strlcpy(out->plate, ev->text, sizeof out->plate);
     out->confidence = ev->confidence / 100.0;
+    out->n_char_conf = strlen(out->plate);
+    for (size_t i = 0; i < out->n_char_conf; i++)
+        out->char_conf[i] = ev->char_conf[i] / 100.0f;
+    out->n_alts = MIN(ev->n_alts, (size_t)PW_VEHICLE_MAX_ALTS);
+    for (size_t i = 0; i < out->n_alts; i++) {
+        out->alts[i] = ev->alts[i];
+        out->alts[i].confidence = ev->alts[i].confidence / 100.0f;
+    }
     g_strlcpy(out->country, ev->country, sizeof out->country);
     out->first_seen_us = ev->first_seen_ns / 1000;
     out->last_seen_us = ev->last_seen_ns / 1000;
@@ -98,6 +106,8 @@ static int open_publisher(const pw_daemon_config *c, const pw_daemon_lane *dl, p
         .replay_endpoint = dl->replay_endpoint,
         .journal_path = dl->journal,
         .journal_max_bytes = dl->journal_max_bytes,
+        .journal_max_age_s = dl->journal_max_age_s,
+        .journal_sync_normal = dl->journal_sync_normal != 0,
         .secret_key_file = c->secret_key,
         .allow_list = c->allow_list,
         .allow_plain = c->allow_plain != 0,

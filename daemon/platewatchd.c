@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "daemon.h"
+#include "daemon_config.h"
 #include "pw_build_config.h"
 
 typedef struct {
@@ -107,6 +108,23 @@ static int run(app *a)
     return 0;
 }
 
+/* --check: the file, then what it names on this machine, without starting a lane. */
+static int check_config(const char *path)
+{
+    pw_daemon_config *cfg = NULL;
+    pw_err err = {0};
+    int rc = pw_daemon_config_load(path, &cfg, &err);
+    if (rc == 0)
+        rc = pw_daemon_config_probe(cfg, &err);
+    if (rc < 0)
+        fprintf(stderr, "platewatchd: %s\n", err.msg);
+    else
+        printf("%s: configuration is valid (%zu lane%s: endpoints bind, journals writable, keys and OCR "
+               "model load)\n", path, cfg->n_lanes, cfg->n_lanes == 1 ? "" : "s");
+    pw_daemon_config_destroy(&cfg);
+    return rc < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     pw_reexec_with_single_thread_openmp(argv);
@@ -117,11 +135,11 @@ int main(int argc, char **argv)
         return 2;
     pw_err err = {0};
     int status = 0;
-    if (pw_daemon_new(config, &a.daemon, &err) < 0) {
+    if (check) {
+        status = check_config(config);
+    } else if (pw_daemon_new(config, &a.daemon, &err) < 0) {
         fprintf(stderr, "platewatchd: %s\n", err.msg);
         status = 2;
-    } else if (check) {
-        printf("%s: configuration is valid\n", config);
     } else if (pw_daemon_start(a.daemon, &err) < 0) {
         fprintf(stderr, "platewatchd: %s\n", err.msg);
         status = 1;

@@ -68,7 +68,7 @@ int pw_audit_find(sqlite3 *db, const char *event_id, pw_gate_verdict *v, char **
 int pw_audit_insert(sqlite3 *db, const pw_gate_read *r, const pw_gate_decision *d,
                     const char *json, int64_t decided_us, pw_err *err)
 {
-    static const char *const kind[] = {"", "vehicle.new", "vehicle.update", "vehicle.final"};
+    const pw_event *ev = r->ev;
     sqlite3_stmt *s;
     int rc = prep(db, "INSERT INTO decisions (event_id, stream_id, seq, kind, site, lane,"
                   " vehicle, plate, confidence, verdict, reason, decl_id, reference,"
@@ -76,15 +76,15 @@ int pw_audit_insert(sqlite3 *db, const pw_gate_read *r, const pw_gate_decision *
                   " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(s, 1, r->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, r->stream_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)r->seq);
-    sqlite3_bind_text(s, 4, kind[r->kind <= 3 ? r->kind : 0], -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, r->site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, r->lane, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, ev->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ev->stream_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)ev->seq);
+    sqlite3_bind_text(s, 4, pw_event_kind_name(ev->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, ev->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, ev->lane, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, r->vehicle, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 8, r->plate, -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 9, r->confidence);
+    sqlite3_bind_double(s, 9, ev->confidence);
     sqlite3_bind_text(s, 10, pw_gate_verdict_name(d->verdict), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 11, d->reason, -1, SQLITE_STATIC);
     if (d->chosen >= 0) {

@@ -53,7 +53,7 @@ static void random_plate(GRand *r, int fmt, char *out)
 #define T0_US (INT64_C(1740787200) * G_USEC_PER_SEC)   /* 2025-03-01T00:00:00Z */
 
 /* Writes the CSV; plates[i] keeps row i's vehicle plate for the events. */
-static char *write_csv(const bench_opts *o, GRand *r, char (*plates)[16], int *fmts,
+static char *write_csv(const bench_opts *o, GRand *r, char (*plates)[PW_PLATE_MAX + 1], int *fmts,
                        int64_t *starts)
 {
     char *path = g_build_filename(o->dir, "declarations.csv", NULL);
@@ -159,8 +159,34 @@ static pw_gate *open_gate(const char *store)
     return g;
 }
 
+/* A vehicle.new event as the publisher writes it (pw_event_to_json). */
+static char *event_json(int k, const char *plate, const char *country, int64_t first_us)
+{
+    pw_event ev = {.kind = PW_EVENT_VEHICLE_NEW, .schema_version = PW_EVENT_SCHEMA_VERSION,
+                   .seq = (uint64_t)k + 1, .confidence = 0.9, .first_seen_us = first_us,
+                   .last_seen_us = first_us, .best_capture_us = first_us,
+                   .published_us = first_us, .frames = 5};
+    char *id = g_uuid_string_random();
+    g_strlcpy(ev.event_id, id, sizeof ev.event_id);
+    g_strlcpy(ev.stream_id, "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab", sizeof ev.stream_id);
+    g_strlcpy(ev.instance_id, "0b1c2d3e-4a5b-4c6d-8e7f-0123456789ab", sizeof ev.instance_id);
+    g_strlcpy(ev.site, "dover", sizeof ev.site);
+    g_strlcpy(ev.lane, "l03", sizeof ev.lane);
+    g_strlcpy(ev.camera, "cam1", sizeof ev.camera);
+    g_strlcpy(ev.plate, plate, sizeof ev.plate);
+    g_strlcpy(ev.country, country, sizeof ev.country);
+    char *json = NULL;
+    pw_err err = {0};
+    if (pw_event_to_json(&ev, &json, &err)) {
+        fprintf(stderr, "pw-bench-gate: %s\n", err.msg);
+        exit(2);
+    }
+    g_free(id);
+    return json;
+}
+
 static void bench_decisions(const bench_opts *o, const char *store, GRand *r,
-                            char (*plates)[16], const int *fmts, const int64_t *starts)
+                            char (*plates)[PW_PLATE_MAX + 1], const int *fmts, const int64_t *starts)
 {
     pw_gate *g = open_gate(store);
     pw_declstore *st = NULL;
@@ -170,19 +196,12 @@ static void bench_decisions(const bench_opts *o, const char *store, GRand *r,
     int counts[4] = {0};
     for (int k = 0; k < o->events; k++) {
         int row = g_rand_int_range(r, 0, o->rows);
-        char read[16], ref[32];
+        char read[PW_PLATE_MAX + 1], ref[32];
         const char *kind;
         make_read(r, plates[row], read, &kind);
-        /* Inside the declared window, as most arrivals are. */
-        char *first = pw_format_time(starts[row] + (int64_t)g_rand_int_range(r, 0, 4 * 3600) *
-                                                       G_USEC_PER_SEC);
-        char *id = g_uuid_string_random();
-        char *json = g_strdup_printf(
-            "{\"schema_version\":1,\"kind\":\"vehicle.new\",\"stream_id\":"
-            "\"6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab\",\"site\":\"dover\",\"lane\":\"l03\","
-            "\"event_id\":\"%s\",\"seq\":%d,\"camera\":\"cam1\",\"plate\":\"%s\","
-            "\"confidence\":0.9,\"country\":\"%s\",\"first_seen\":\"%s\"}",
-            id, k + 1, read, countries[fmts[row]], first);
+        /* Inside the declared window, as most arrivals are; in the form a publisher sends. */
+        int64_t first = starts[row] + (int64_t)g_rand_int_range(r, 0, 4 * 3600) * G_USEC_PER_SEC;
+        char *json = event_json(k, read, countries[fmts[row]], first);
         pw_gate_result res;
         pw_err err = {0};
         double c0 = thread_cpu_ms(), t0 = pw_now_ms();
@@ -200,8 +219,6 @@ static void bench_decisions(const bench_opts *o, const char *store, GRand *r,
         pw_declstore_get(st, ref, &d, NULL);
         base[k] = pw_now_ms() - t0;
         g_free(json);
-        g_free(id);
-        g_free(first);
     }
     printf("verdicts: RELEASE %d, HOLD %d, MANUAL %d\n", counts[PW_GATE_RELEASE],
            counts[PW_GATE_HOLD], counts[PW_GATE_MANUAL]);
@@ -238,7 +255,7 @@ int main(int argc, char **argv)
     else if (g_mkdir_with_parents(o.dir, 0755) != 0)
         fprintf(stderr, "pw-bench-gate: cannot create %s\n", o.dir);
     GRand *r = g_rand_new_with_seed((guint32)o.seed);
-    char (*plates)[16] = g_malloc((size_t)o.rows * sizeof *plates);
+    char (*plates)[PW_PLATE_MAX + 1] = g_malloc((size_t)o.rows * sizeof *plates);
     int *fmts = g_new(int, o.rows);
     int64_t *starts = g_new(int64_t, o.rows);
     char *csv = write_csv(&o, r, plates, fmts, starts);

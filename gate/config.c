@@ -1,6 +1,6 @@
 /*
- * config.c - the controller's configuration: defaults, checks, and loading
- * from a GKeyFile (config/gate.conf documents every key).
+ * config.c - the controller's configuration: defaults, its table of keys
+ * (pw_settings.h), checks, and loading from a file (config/gate.conf).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gate_internal.h"
@@ -8,9 +8,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
-#include "pw_keyfile.h"
+#include "pw_settings.h"
 
 struct pw_gate_settings {
     pw_gate_config cfg;
@@ -28,6 +29,79 @@ void pw_gate_config_defaults(pw_gate_config *cfg)
     cfg->th.alternative_penalty = 0.3;
     cfg->th.min_confidence = 0.6;
     cfg->th.window_grace_s = 0;
+    pw_web_config_defaults(&cfg->console);
+}
+
+void pw_web_config_defaults(pw_web_config *wc)
+{
+    memset(wc, 0, sizeof *wc);
+    wc->session_timeout_s = 8 * 3600;
+    wc->login_attempts = 5;
+    wc->login_window_s = 300;
+}
+
+/*
+ * The table of the gate's keys (docs/settings.md is generated from it;
+ * config/gate.conf names them all). Defaults come from
+ * pw_gate_config_defaults(). The gate has always read "key =" as the key
+ * left out (e.g. "decision_endpoint =" to only print and audit), so its
+ * strings keep that meaning.
+ */
+#define STR(group, key, field, what)                                                                          \
+    {group, key, PW_SETTING_STRING, offsetof(pw_gate_config, field), .flags = PW_SETTING_EMPTY_IS_ABSENT,   \
+     .doc = what}
+#define TH(key, field, lo, hi, what)                                                                         \
+    {"thresholds", key, PW_SETTING_DOUBLE, offsetof(pw_gate_config, th.field), .min = lo, .max = hi, .doc = what}
+
+static const pw_setting table[] = {
+    STR("gate", "store", store_path, "SQLite file of declarations, decisions audit and stream positions (required)"),
+    STR("gate", "decision_endpoint", decision_endpoint, "ZeroMQ PUB for decisions; left out: only print and audit"),
+    {"gate", "heartbeat_ms", PW_SETTING_INT, offsetof(pw_gate_config, heartbeat_ms), .min = 1, .max = 60000,
+     .doc = "A gate.heartbeat message this often on the PUB"},
+    STR("events", "endpoint", events_endpoint, "The lane daemon's (or forwarder's) PUB"),
+    STR("events", "replay_endpoint", replay_endpoint, "Its replay ROUTER"),
+    STR("events", "prefix", prefix, "Topic prefix, e.g. plate.dover.l03. for one lane"),
+    STR("events", "server_public_key", server_public_key_file, "CURVE: the publisher's public key file"),
+    STR("events", "client_secret_key", client_secret_key_file, "CURVE: this controller's key pair file"),
+    {"events", "allow_plain", PW_SETTING_CBOOL, offsetof(pw_gate_config, allow_plain),
+     .doc = "Turn CURVE off (loopback tests only)"},
+    {"events", "plain_input", PW_SETTING_CBOOL, offsetof(pw_gate_config, plain_input),
+     .doc = "A plain SUB socket instead of the subscriber library: no gap detection, no replay"},
+    {"events", "backfill", PW_SETTING_CBOOL, offsetof(pw_gate_config, backfill),
+     .doc = "Replay a publisher's whole journal the first time its stream is seen"},
+    TH("confusion_cost", confusion_cost, 0, 1, "Cost of substituting one OCR-confusable character"),
+    TH("release_distance", release_distance, 0, 2, "The best declaration may release at this distance or closer "
+                                                   "(at most manual_distance)"),
+    /* The candidate index finds everything within one folded edit, i.e. below 2. */
+    TH("manual_distance", manual_distance, 0, 2, "Declarations up to this distance (below 2) are MANUAL/HOLD candidates"),
+    TH("ambiguity_margin", ambiguity_margin, 0, INFINITY, "A runner-up closer than this to the best makes the match MANUAL"),
+    TH("alternative_penalty", alternative_penalty, 0, INFINITY,
+       "Added to the distance of a match through one of the read's alternatives"),
+    TH("min_confidence", min_confidence, 0, 1, "Reads below this confidence never release (MANUAL instead)"),
+    {"thresholds", "window_grace_s", PW_SETTING_INT64, offsetof(pw_gate_config, th.window_grace_s), .min = 0,
+     .max = INT_MAX, .doc = "Arrival window widened by this many seconds on both sides"},
+    /* The console's addresses and files are checked together by pw_web_config_check() (docs/console.md). */
+    STR("console", "listen", console.listen, "The officer's web console, ADDRESS:PORT with a literal IP; "
+                                             "left out: no console. Plain HTTP only on loopback"),
+    STR("console", "certificate", console.certificate, "PEM certificate: the console then speaks HTTPS only"),
+    STR("console", "key", console.key, "PEM private key of the certificate"),
+    {"console", "session_timeout_s", PW_SETTING_INT, offsetof(pw_gate_config, console.session_timeout_s),
+     .min = 60, .max = 7 * 86400, .doc = "An idle session ends after this many seconds"},
+    {"console", "login_attempts", PW_SETTING_INT, offsetof(pw_gate_config, console.login_attempts), .min = 1,
+     .max = 1000, .doc = "Failed logins from one address or for one name per window before logins are refused (429)"},
+    {"console", "login_window_s", PW_SETTING_INT, offsetof(pw_gate_config, console.login_window_s), .min = 1,
+     .max = 86400, .doc = "Seconds over which failed logins are counted"},
+    STR("console", "assets_dir", console.assets_dir, "Serve the pages from this folder instead of the built-in copy"),
+    STR("metrics", "listen", console.metrics_listen, "Plain HTTP with only /metrics and /healthz (docs/metrics.md), "
+                                                     "ADDRESS:PORT; left out: none"),
+};
+
+static const char *const groups[] = {"gate", "events", "thresholds", "console", "metrics"};
+
+const pw_setting *pw_gate_settings_table(size_t *n)
+{
+    *n = G_N_ELEMENTS(table);
+    return table;
 }
 
 int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err)
@@ -35,24 +109,15 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err)
     const pw_gate_thresholds *t = &cfg->th;
     if (!cfg->store_path || !*cfg->store_path)
         return pw_err_set(err, PW_ECONFIG, "[gate] store: no declarations store path");
-    if (!(t->confusion_cost >= 0.0 && t->confusion_cost <= 1.0))
-        return pw_err_set(err, PW_ECONFIG, "[thresholds] confusion_cost %g is not in 0..1",
-                          t->confusion_cost);
-    /* The candidate index finds everything within one folded edit, i.e. below 2. */
-    if (!(t->manual_distance >= 0.0 && t->manual_distance < 2.0))
-        return pw_err_set(err, PW_ECONFIG, "[thresholds] manual_distance %g is not in 0..2 "
+    int rc = pw_settings_check_ranges(table, G_N_ELEMENTS(table), cfg, err);
+    if (rc < 0)
+        return rc;
+    if (!(t->manual_distance < 2.0))
+        return pw_err_set(err, PW_ECONFIG, "[thresholds] manual_distance %g is not below 2 "
                           "(the index finds plates within one edit)", t->manual_distance);
-    if (!(t->release_distance >= 0.0 && t->release_distance <= t->manual_distance))
+    if (!(t->release_distance <= t->manual_distance))
         return pw_err_set(err, PW_ECONFIG, "[thresholds] release_distance %g is not in "
                           "0..manual_distance", t->release_distance);
-    if (!(t->ambiguity_margin >= 0.0) || !(t->alternative_penalty >= 0.0))
-        return pw_err_set(err, PW_ECONFIG, "[thresholds] ambiguity_margin and "
-                          "alternative_penalty must be >= 0");
-    if (!(t->min_confidence >= 0.0 && t->min_confidence <= 1.0))
-        return pw_err_set(err, PW_ECONFIG, "[thresholds] min_confidence %g is not in 0..1",
-                          t->min_confidence);
-    if (t->window_grace_s < 0)
-        return pw_err_set(err, PW_ECONFIG, "[thresholds] window_grace_s is negative");
     if (cfg->events_endpoint && !cfg->allow_plain &&
         (!cfg->server_public_key_file || !cfg->client_secret_key_file))
         return pw_err_set(err, PW_ECONFIG, "[events] needs server_public_key and "
@@ -60,82 +125,23 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err)
     return 0;
 }
 
-/*
- * An optional string, owned by the settings; absent keys leave *dst alone.
- * Unlike the daemon, the gate has always read "key=" as the key left out
- * (e.g. "decision_endpoint=" to only print and audit), so existing files
- * keep that meaning.
- */
-static int get_string(pw_gate_settings *s, const pw_keyfile *k, const char *group,
-                      const char *key, const char **dst)
+static int load_file(pw_gate_settings *s, const char *path, pw_err *err)
 {
-    char *v = NULL;
-    int rc = pw_keyfile_string(k, group, key, NULL, PW_KEYFILE_EMPTY_IS_ABSENT, &v);
-    if (v) {
-        g_ptr_array_add(s->strings, v);
-        *dst = v;
+    pw_settings_file *f = NULL;
+    int rc = pw_settings_file_load(path, &f, err);
+    gchar **present = rc == 0 ? g_key_file_get_groups(pw_settings_file_keyfile(f), NULL) : NULL;
+    for (gchar **g = present; g && *g && rc == 0; g++) {
+        gboolean known = FALSE;
+        for (size_t i = 0; i < G_N_ELEMENTS(groups); i++)
+            known |= !strcmp(*g, groups[i]);
+        if (!known)
+            rc = pw_settings_bad(f, err, *g, NULL, "unknown group (expected [gate], [events], [thresholds], [console] or [metrics])");
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(groups) && rc == 0; i++)
+        rc = pw_settings_apply(f, table, G_N_ELEMENTS(table), groups[i], groups[i], &s->cfg, s->strings, NULL, err);
+    g_strfreev(present);
+    pw_settings_file_destroy(&f);
     return rc;
-}
-
-/*
- * The distance and confidence ranges are checked in one place,
- * pw_gate_config_check(), which also sees configurations built in code, so
- * here a threshold only needs to be a number.
- */
-static int get_threshold(const pw_keyfile *k, const char *key, double *dst)
-{
-    return pw_keyfile_double(k, "thresholds", key, *dst, -INFINITY, INFINITY, dst);
-}
-
-/* [console] and [metrics] (docs/console.md); checked by pw_web_config_check(). */
-static int load_console_keys(pw_gate_settings *s, const pw_keyfile *k)
-{
-    pw_web_config *w = &s->cfg.console;
-    int rc;
-    if ((rc = get_string(s, k, "console", "listen", &w->listen)) ||
-        (rc = get_string(s, k, "console", "certificate", &w->certificate)) ||
-        (rc = get_string(s, k, "console", "key", &w->key)) ||
-        (rc = get_string(s, k, "console", "assets_dir", &w->assets_dir)) ||
-        (rc = pw_keyfile_int(k, "console", "session_timeout_s", 28800, 60, 7 * 86400,
-                             &w->session_timeout_s)) ||
-        (rc = pw_keyfile_int(k, "console", "login_attempts", 5, 1, 1000,
-                             &w->login_attempts)) ||
-        (rc = pw_keyfile_int(k, "console", "login_window_s", 300, 1, 86400,
-                             &w->login_window_s)) ||
-        (rc = get_string(s, k, "metrics", "listen", &w->metrics_listen)))
-        return rc;
-    return 0;
-}
-
-static int load_keys(pw_gate_settings *s, const pw_keyfile *k)
-{
-    pw_gate_config *c = &s->cfg;
-    pw_gate_thresholds *t = &c->th;
-    int grace = (int)t->window_grace_s;
-    int rc;
-    if ((rc = get_string(s, k, "gate", "store", &c->store_path)) ||
-        (rc = get_string(s, k, "gate", "decision_endpoint", &c->decision_endpoint)) ||
-        (rc = pw_keyfile_int(k, "gate", "heartbeat_ms", c->heartbeat_ms, 1, 60000,
-                             &c->heartbeat_ms)) ||
-        (rc = get_string(s, k, "events", "endpoint", &c->events_endpoint)) ||
-        (rc = get_string(s, k, "events", "replay_endpoint", &c->replay_endpoint)) ||
-        (rc = get_string(s, k, "events", "prefix", &c->prefix)) ||
-        (rc = get_string(s, k, "events", "server_public_key", &c->server_public_key_file)) ||
-        (rc = get_string(s, k, "events", "client_secret_key", &c->client_secret_key_file)) ||
-        (rc = pw_keyfile_bool(k, "events", "allow_plain", c->allow_plain, &c->allow_plain)) ||
-        (rc = pw_keyfile_bool(k, "events", "plain_input", c->plain_input, &c->plain_input)) ||
-        (rc = pw_keyfile_bool(k, "events", "backfill", c->backfill, &c->backfill)) ||
-        (rc = get_threshold(k, "confusion_cost", &t->confusion_cost)) ||
-        (rc = get_threshold(k, "release_distance", &t->release_distance)) ||
-        (rc = get_threshold(k, "manual_distance", &t->manual_distance)) ||
-        (rc = get_threshold(k, "ambiguity_margin", &t->ambiguity_margin)) ||
-        (rc = get_threshold(k, "alternative_penalty", &t->alternative_penalty)) ||
-        (rc = get_threshold(k, "min_confidence", &t->min_confidence)) ||
-        (rc = pw_keyfile_int(k, "thresholds", "window_grace_s", grace, 0, INT_MAX, &grace)))
-        return rc;
-    t->window_grace_s = grace;
-    return load_console_keys(s, k);
 }
 
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err)
@@ -144,17 +150,7 @@ int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err)
     pw_gate_settings *s = g_new0(pw_gate_settings, 1);
     s->strings = g_ptr_array_new_with_free_func(g_free);
     pw_gate_config_defaults(&s->cfg);
-    GKeyFile *kf = g_key_file_new();
-    GError *gerr = NULL;
-    int rc = 0;
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
-        rc = pw_err_set(err, gerr->domain == G_FILE_ERROR ? -ENOENT : PW_ECONFIG,
-                        "%s: %s", path, gerr->message);
-        g_error_free(gerr);
-    } else {
-        rc = load_keys(s, &(pw_keyfile){kf, path, err});
-    }
-    g_key_file_free(kf);
+    int rc = load_file(s, path, err);
     if (rc) {
         pw_gate_settings_destroy(&s);
         return rc;

@@ -85,7 +85,7 @@ typedef struct {
 typedef struct {
     char *json;               /* the officer's decision JSON (docs/console.md) */
     bool duplicate;           /* the same resolution was already recorded */
-    char site[PW_DECL_ID_MAX + 1], lane[PW_DECL_ID_MAX + 1];
+    char site[PW_ID_MAX + 1], lane[PW_ID_MAX + 1];
     char vehicle[PW_DECL_VEHICLE_MAX + 1];
 } pw_review_result;
 

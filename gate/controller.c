@@ -54,8 +54,6 @@ static void copy_config(pw_gate *g, const pw_gate_config *cfg)
     g->cfg.prefix = g->prefix = g_strdup(cfg->prefix ? cfg->prefix : "plate.");
     g->cfg.server_public_key_file = g->server_key = g_strdup(cfg->server_public_key_file);
     g->cfg.client_secret_key_file = g->client_key = g_strdup(cfg->client_secret_key_file);
-    if (g->cfg.heartbeat_ms <= 0)
-        g->cfg.heartbeat_ms = 1000;
 }
 
 static int bind_pub(pw_gate *g, pw_err *err)
@@ -116,8 +114,8 @@ static int republish_review(const char *vehicle, int verdict, const char *site,
     return 0;
 }
 
-static void source_event(const char *json, size_t len, const void *jpeg, size_t jpeg_len,
-                         void *user);
+static void source_event(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         const pw_err *refused, void *user);
 
 static int resume_one(const char *stream_id, uint64_t seq, void *user)
 {
@@ -261,13 +259,13 @@ static int decide_and_record(pw_gate *g, const pw_gate_read *r, const void *jpeg
     out->json = pw_gate_decision_json(r, &d, &g->cfg.th, now);
     rc = pw_audit_insert(db, r, &d, out->json, now, err);
     if (rc == 0 && jpeg && jpeg_len)
-        rc = pw_crop_put(db, r->event_id, jpeg, jpeg_len, err);
+        rc = pw_crop_put(db, r->ev->event_id, jpeg, jpeg_len, err);
     if (rc == 0 && d.verdict == PW_GATE_RELEASE) {
         const pw_gate_candidate *c = &g_array_index(d.candidates, pw_gate_candidate, d.chosen);
-        rc = pw_declstore_mark_used(g->store, c->decl.id, r->vehicle, r->first_seen_us, err);
+        rc = pw_declstore_mark_used(g->store, c->decl.id, r->vehicle, r->ev->first_seen_us, err);
     }
     if (rc == 0)
-        rc = pw_audit_set_position(db, r->stream_id, r->seq, err);
+        rc = pw_audit_set_position(db, r->ev->stream_id, r->ev->seq, err);
     pw_gate_decision_clear(&d);
     return rc;
 }
@@ -281,7 +279,7 @@ static int decide_once(pw_gate *g, const pw_gate_read *r, const void *jpeg, size
     int rc = pw_db_exec(db, "BEGIN IMMEDIATE", "deciding", err);
     if (rc)
         return rc;
-    int found = pw_audit_find(db, r->event_id, &out->verdict, &out->json, err);
+    int found = pw_audit_find(db, r->ev->event_id, &out->verdict, &out->json, err);
     if (found == 1)
         out->duplicate = true;
     else if (found == 0)
@@ -297,19 +295,11 @@ static int decide_once(pw_gate *g, const pw_gate_read *r, const void *jpeg, size
     return rc;
 }
 
-int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
-                        pw_err *err)
-{
-    return pw_gate_handle_event(g, json, len, NULL, 0, out, err);
-}
-
-/* Counts one outcome for /metrics. */
+/* Counts one decided event for /metrics. */
 static void observe(pw_gate *g, const pw_gate_result *res, int rc, int64_t t0)
 {
     g_mutex_lock(&g->metrics_lock);
-    if (rc == PW_EMSG)
-        g->metrics.malformed++;
-    else if (rc == 0 && res->duplicate)
+    if (rc == 0 && res->duplicate)
         g->metrics.duplicates++;
     else if (rc == 0 && res->verdict) {
         g->metrics.decisions[res->verdict]++;
@@ -320,34 +310,28 @@ static void observe(pw_gate *g, const pw_gate_result *res, int rc, int64_t t0)
     g_mutex_unlock(&g->metrics_lock);
 }
 
-static int handle_event(pw_gate *g, const char *json, size_t len, const void *jpeg,
-                        size_t jpeg_len, pw_gate_result *out, pw_err *err);
-
-int pw_gate_handle_event(pw_gate *g, const char *json, size_t len, const void *jpeg,
-                         size_t jpeg_len, pw_gate_result *out, pw_err *err)
+/* Counts one event refused as malformed, for the counters and /metrics. */
+static void count_malformed(pw_gate *g)
 {
-    int64_t t0 = g_get_monotonic_time();
-    int rc = handle_event(g, json, len, jpeg, jpeg_len, out, err);
-    observe(g, out, rc, t0);
-    return rc;
+    g->counters.malformed++;
+    g_mutex_lock(&g->metrics_lock);
+    g->metrics.malformed++;
+    g_mutex_unlock(&g->metrics_lock);
 }
 
-static int handle_event(pw_gate *g, const char *json, size_t len, const void *jpeg,
-                        size_t jpeg_len, pw_gate_result *out, pw_err *err)
+static int handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                        pw_gate_result *out, pw_err *err)
 {
     memset(out, 0, sizeof *out);
-    pw_gate_read r;
-    int rc = pw_gate_read_parse(json, len, &r, err);
-    if (rc) {
-        g->counters.malformed++;
-        return rc;
-    }
-    if (r.kind != PW_GATE_KIND_NEW && r.kind != PW_GATE_KIND_FINAL) {
+    if (ev->kind != PW_EVENT_VEHICLE_NEW && ev->kind != PW_EVENT_VEHICLE_FINAL) {
         g->counters.ignored++;
         return 0;
     }
     g->counters.events++;
-    if ((rc = decide_once(g, &r, jpeg, jpeg_len, out, err)))
+    pw_gate_read r;
+    pw_gate_read_from_event(ev, &r);
+    int rc = decide_once(g, &r, jpeg, jpeg_len, out, err);
+    if (rc)
         return rc;
     if (out->duplicate) {
         g->counters.duplicates++;
@@ -355,19 +339,45 @@ static int handle_event(pw_gate *g, const char *json, size_t len, const void *jp
     }
     g->counters.decisions++;
     g->run_decisions++;
-    return deliver(g, r.event_id, out->verdict, r.site, r.lane, out->json, err);
+    return deliver(g, ev->event_id, out->verdict, ev->site, ev->lane, out->json, err);
 }
 
-static void source_event(const char *json, size_t len, const void *jpeg, size_t jpeg_len,
-                         void *user)
+int pw_gate_handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         pw_gate_result *out, pw_err *err)
+{
+    int64_t t0 = g_get_monotonic_time();
+    int rc = handle_event(g, ev, jpeg, jpeg_len, out, err);
+    observe(g, out, rc, t0);
+    return rc;
+}
+
+int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
+                        pw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    pw_event ev;
+    int rc = pw_event_from_json(json, len, &ev, err);
+    if (rc) {
+        count_malformed(g);
+        return rc;
+    }
+    rc = pw_gate_handle_event(g, &ev, NULL, 0, out, err);
+    pw_event_clear(&ev);
+    return rc;
+}
+
+static void source_event(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         const pw_err *refused, void *user)
 {
     pw_gate *g = user;
+    if (!ev) {
+        count_malformed(g);
+        g_warning("gate: event refused: %s", refused->msg);
+        return;
+    }
     pw_gate_result res;
     pw_err err = {0};
-    int rc = pw_gate_handle_event(g, json, len, jpeg, jpeg_len, &res, &err);
-    if (rc == PW_EMSG) {
-        g_warning("gate: event refused: %s", err.msg);
-    } else if (rc) {
+    if (pw_gate_handle_event(g, ev, jpeg, jpeg_len, &res, &err)) {
         /* The store failed: nothing was recorded, so the event may be replayed. */
         g_warning("gate: %s", err.msg);
         if (!g->run_err.code)

@@ -7,7 +7,10 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "pw_json.h"
 
 const char *pw_gate_verdict_name(pw_gate_verdict v)
 {
@@ -17,6 +20,26 @@ const char *pw_gate_verdict_name(pw_gate_verdict v)
     case PW_GATE_MANUAL: return "MANUAL";
     default: return NULL;
     }
+}
+
+void pw_gate_read_from_event(const pw_event *ev, pw_gate_read *r)
+{
+    memset(r, 0, sizeof *r);
+    r->ev = ev;
+    /* An unreadable consensus is still decided (HOLD, no declaration). */
+    if (pw_plate_normalise(ev->plate, r->plate, sizeof r->plate) < 0)
+        r->plate[0] = '\0';
+    for (size_t i = 0; i < ev->n_alts && r->n_alts < PW_VEHICLE_MAX_ALTS; i++) {
+        char *norm = r->alt_plate[r->n_alts];
+        /* An alternative equal to the consensus, or unreadable, adds nothing. */
+        if (pw_plate_normalise(ev->alts[i].text, norm, sizeof r->alt_plate[0]) < 0 ||
+            strcmp(norm, r->plate) == 0)
+            continue;
+        r->alt_confidence[r->n_alts++] = ev->alts[i].confidence;
+    }
+    /* new and final of one vehicle share the camera and first_seen. */
+    snprintf(r->vehicle, sizeof r->vehicle, "%s/%s/%" G_GINT64_FORMAT, ev->stream_id,
+             ev->camera, ev->first_seen_us);
 }
 
 typedef struct {
@@ -41,9 +64,10 @@ static double plate_distance(const collect_ctx *c, const char *plate, const char
     return best;
 }
 
-static const char *exclusion(const pw_gate_read *r, const pw_decl *d,
+static const char *exclusion(const pw_gate_read *gr, const pw_decl *d,
                              const pw_gate_thresholds *th)
 {
+    const pw_event *r = gr->ev;
     int64_t grace = th->window_grace_s * G_USEC_PER_SEC;
     if (d->status == PW_DECL_CANCELLED)
         return "cancelled";
@@ -122,7 +146,7 @@ static int apply_rules(const pw_gate_read *r, const pw_gate_thresholds *th,
         return set(out, PW_GATE_MANUAL, "ambiguous_match", 0);
     if (best->decl.used_by[0] && strcmp(best->decl.used_by, r->vehicle) != 0)
         return set(out, PW_GATE_MANUAL, "declaration_already_used", 0);
-    if (r->confidence < th->min_confidence)
+    if (r->ev->confidence < th->min_confidence)
         return set(out, PW_GATE_MANUAL, "low_confidence", 0);
     return set(out, PW_GATE_RELEASE, "match", 0);
 }
@@ -179,7 +203,7 @@ static void add_str_or_null(JsonBuilder *b, const char *name, const char *v)
 static void add_num(JsonBuilder *b, const char *name, double v)
 {
     json_builder_set_member_name(b, name);
-    /* Rounded so that 0.3 prints as 0.3 rather than 0.30000000000000004. */
+    /* Six decimals: distances are sums of tenths, confidences need no more. */
     json_builder_add_double_value(b, round(v * 1e6) / 1e6);
 }
 
@@ -215,9 +239,14 @@ static void add_read(JsonBuilder *b, const pw_gate_read *r)
     json_builder_set_member_name(b, "read");
     json_builder_begin_object(b);
     add_str(b, "plate", r->plate);
-    add_num(b, "confidence", r->confidence);
-    add_str(b, "country", r->country);
-    add_time(b, "first_seen", r->first_seen_us);
+    add_num(b, "confidence", r->ev->confidence);
+    json_builder_set_member_name(b, "char_confidences");
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < r->ev->n_char_conf; i++)
+        json_builder_add_double_value(b, round(r->ev->char_conf[i] * 1e6) / 1e6);
+    json_builder_end_array(b);
+    add_str(b, "country", r->ev->country);
+    add_time(b, "first_seen", r->ev->first_seen_us);
     json_builder_set_member_name(b, "alternatives");
     json_builder_begin_array(b);
     for (int i = 0; i < r->n_alts; i++) {
@@ -247,15 +276,15 @@ static void add_thresholds(JsonBuilder *b, const pw_gate_thresholds *th)
 
 static void add_event(JsonBuilder *b, const pw_gate_read *r)
 {
-    static const char *const kind[] = {"", "vehicle.new", "vehicle.update", "vehicle.final"};
-    add_str(b, "event_id", r->event_id);
-    add_str(b, "event_kind", kind[r->kind <= 3 ? r->kind : 0]);
-    add_str(b, "stream_id", r->stream_id);
+    const pw_event *ev = r->ev;
+    add_str(b, "event_id", ev->event_id);
+    add_str(b, "event_kind", pw_event_kind_name(ev->kind));
+    add_str(b, "stream_id", ev->stream_id);
     json_builder_set_member_name(b, "seq");
-    json_builder_add_int_value(b, (int64_t)r->seq);
-    add_str(b, "site", r->site);
-    add_str(b, "lane", r->lane);
-    add_str(b, "camera", r->camera);
+    json_builder_add_int_value(b, (int64_t)ev->seq);
+    add_str(b, "site", ev->site);
+    add_str(b, "lane", ev->lane);
+    add_str(b, "camera", ev->camera);
     add_str(b, "vehicle", r->vehicle);
 }
 
@@ -283,9 +312,7 @@ char *pw_gate_decision_json(const pw_gate_read *r, const pw_gate_decision *d,
     json_builder_end_array(b);
     add_thresholds(b, th);
     json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    char *text = json_to_string(root, FALSE);
-    json_node_unref(root);
+    char *text = pw_json_builder_to_string(b, FALSE);
     g_object_unref(b);
     return text;
 }

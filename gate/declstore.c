@@ -160,7 +160,7 @@ static bool id_ok(const char *s)
 
 static bool plate_ok(const char *p)
 {
-    char tmp[PW_DECL_PLATE_MAX + 1];
+    char tmp[PW_PLATE_MAX + 1];
     return pw_plate_normalise(p, tmp, sizeof tmp) > 0 && strcmp(tmp, p) == 0;
 }
 
@@ -462,7 +462,7 @@ int pw_declstore_list(pw_declstore *st, const char *plate, pw_decl_cb cb, void *
                       pw_err *err)
 {
     if (plate) {
-        char norm[PW_DECL_PLATE_MAX + 1];
+        char norm[PW_PLATE_MAX + 1];
         if (pw_plate_normalise(plate, norm, sizeof norm) < 0)
             return pw_err_set(err, -EINVAL, "\"%s\" is not a plate", plate);
         GHashTable *seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);

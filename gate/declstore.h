@@ -31,10 +31,7 @@ extern "C" {
 
 /* Longest reference (MRN, GMR, ...), without the terminating NUL. */
 #define PW_DECL_REF_MAX 63
-/* Longest normalised plate, without the terminating NUL (as PW_PLATE_MAX). */
-#define PW_DECL_PLATE_MAX 31
-/* Longest site or lane id, without the terminating NUL (as PW_ID_MAX). */
-#define PW_DECL_ID_MAX 63
+/* Plates are at most PW_PLATE_MAX, site and lane ids PW_ID_MAX long (pw_common.h). */
 /* Longest vehicle key (stream/camera/first-seen of the releasing vehicle). */
 #define PW_DECL_VEHICLE_MAX 127
 
@@ -46,11 +43,11 @@ typedef enum {
 typedef struct {
     int64_t id;                                   /* row id; 0 before it is stored */
     char reference[PW_DECL_REF_MAX + 1];
-    char vehicle_plate[PW_DECL_PLATE_MAX + 1];    /* normalised, required */
-    char trailer_plate[PW_DECL_PLATE_MAX + 1];    /* normalised, "" when none */
-    char country[3];                              /* ISO 3166 alpha-2, "" = any */
-    char site[PW_DECL_ID_MAX + 1];                /* "" = any site */
-    char lane[PW_DECL_ID_MAX + 1];                /* "" = any lane */
+    char vehicle_plate[PW_PLATE_MAX + 1];    /* normalised, required */
+    char trailer_plate[PW_PLATE_MAX + 1];    /* normalised, "" when none */
+    char country[PW_COUNTRY_MAX];                 /* ISO 3166 alpha-2, "" = any */
+    char site[PW_ID_MAX + 1];                /* "" = any site */
+    char lane[PW_ID_MAX + 1];                /* "" = any lane */
     int64_t window_start_us;                      /* wall clock, us since 1970 */
     int64_t window_end_us;
     pw_decl_status status;

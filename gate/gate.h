@@ -15,14 +15,16 @@
  * accept NULL and null the caller's pointer. pw_gate_config strings are
  * borrowed and copied by pw_gate_new(). A pw_gate_result's json is owned by
  * the result: release it with pw_gate_result_clear(). The json handed to
- * on_decision is borrowed for the duration of the call.
+ * on_decision, and the event given to pw_gate_handle_event(), are borrowed
+ * for the duration of the call.
  *
- * Threads: pw_gate_run() and pw_gate_handle_json() are called from one
+ * Threads: pw_gate_run() and pw_gate_handle_event/_json() are called from one
  * thread; pw_gate_stop() may be called from any thread.
  */
 #ifndef PW_GATE_H
 #define PW_GATE_H
 
+#include "publish.h"
 #include "pw_common.h"
 #include "pw_metrics.h"
 
@@ -44,13 +46,13 @@ typedef enum {
 const char *pw_gate_verdict_name(pw_gate_verdict v);
 
 typedef struct {
-    double confusion_cost;       /* cost of an OCR-confusion substitution; 0.3 */
-    double release_distance;     /* best distance <= this may release; 0.35 */
-    double manual_distance;      /* candidates up to this distance are shown; 1.0 (< 2) */
-    double ambiguity_margin;     /* a runner-up closer than this to the best -> MANUAL; 0.75 */
-    double alternative_penalty;  /* added to the distance of an alternative read; 0.2 */
-    double min_confidence;       /* below this a read never releases; 0.6 */
-    int64_t window_grace_s;      /* arrival window widened by this on both sides; 0 */
+    double confusion_cost;       /* cost of an OCR-confusion substitution */
+    double release_distance;     /* best distance <= this may release */
+    double manual_distance;      /* candidates up to this distance are shown (< 2) */
+    double ambiguity_margin;     /* a runner-up closer than this to the best -> MANUAL */
+    double alternative_penalty;  /* added to the distance of an alternative read */
+    double min_confidence;       /* below this a read never releases */
+    int64_t window_grace_s;      /* arrival window widened by this on both sides */
 } pw_gate_thresholds;
 
 /* [console] and [metrics]: the officer's web console (docs/console.md). */
@@ -58,9 +60,9 @@ typedef struct {
     const char *listen;           /* "ADDRESS:PORT" (port 0 = any); NULL = no console */
     const char *certificate;      /* PEM certificate file; NULL = plain HTTP (loopback only) */
     const char *key;              /* PEM private key of the certificate */
-    int session_timeout_s;        /* idle sessions end after this; 0 = 28800 */
-    int login_attempts;           /* failures per address or name per window; 0 = 5 */
-    int login_window_s;           /* 0 = 300 */
+    int session_timeout_s;        /* idle sessions end after this; 0 = the default */
+    int login_attempts;           /* failures per address or name per window; 0 = the default */
+    int login_window_s;           /* 0 = the default */
     const char *metrics_listen;   /* plain /metrics and /healthz; NULL = none */
     const char *assets_dir;       /* serve the pages from here; NULL = built in */
 } pw_web_config;
@@ -79,20 +81,25 @@ typedef struct {
     const char *client_secret_key_file;   /* CURVE: this controller's key pair */
     bool allow_plain;               /* explicit: no CURVE towards the publisher */
     /* A plain ZeroMQ SUB instead of the subscriber library: no gap detection
-     * or replay (forced when the library is not built; see docs/gate.md). */
+     * or replay (see docs/gate.md). */
     bool plain_input;
     /* Replay a stream's whole journal when it is first seen and no position
      * is stored for it (first start only; old events are decided too). */
     bool backfill;
-    int heartbeat_ms;               /* gate heartbeat on the PUB; 0 = 1000 */
+    int heartbeat_ms;               /* gate heartbeat on the PUB */
     pw_gate_thresholds th;
     pw_web_config console;          /* used by platewatch-gate run, not by pw_gate_new() */
     pw_gate_decision_cb on_decision;
     void *user;
 } pw_gate_config;
 
-/* Fills cfg with the defaults above (no endpoints, no store). */
+/*
+ * Fills cfg with the defaults, the one place they are written (the
+ * reference docs/settings.md prints them); no endpoints, no store.
+ */
 void pw_gate_config_defaults(pw_gate_config *cfg);
+/* The console's defaults (part of pw_gate_config_defaults()): no console, no metrics. */
+void pw_web_config_defaults(pw_web_config *wc);
 /* Checks thresholds and required fields, naming the first bad one. */
 int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
 
@@ -101,9 +108,16 @@ int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
  * strings its pw_gate_config points at.
  */
 typedef struct pw_gate_settings pw_gate_settings;
+/* Unknown and repeated keys are refused naming file, line and key. */
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err);
 pw_gate_config *pw_gate_settings_config(pw_gate_settings *s);
 void pw_gate_settings_destroy(pw_gate_settings **s);
+/*
+ * The table of keys (pw_settings.h): fields of pw_gate_config, groups gate,
+ * events, thresholds, console and metrics.
+ */
+struct pw_setting;
+const struct pw_setting *pw_gate_settings_table(size_t *n);
 
 typedef struct pw_gate pw_gate;
 
@@ -120,16 +134,21 @@ typedef struct {
 void pw_gate_result_clear(pw_gate_result *r);
 
 /*
- * Decides one event given as its JSON text (docs/events.md form; an optional
- * "alternatives" array is used when present). vehicle.update, heartbeat and
- * stats events are accepted and ignored (verdict 0). Returns PW_EMSG for a
- * malformed event, PW_ESTORE when SQLite fails (nothing is recorded then).
+ * Decides one event as the subscriber library parsed it (its alternatives
+ * are matched too, docs/gate.md). jpeg (may be NULL) is the event's crop,
+ * kept with the decision for the console (docs/console.md). vehicle.update,
+ * heartbeat and stats events are accepted and ignored (verdict 0). Returns
+ * PW_ESTORE when SQLite fails (nothing is recorded then).
+ */
+int pw_gate_handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         pw_gate_result *out, pw_err *err);
+
+/*
+ * The same for an event given as its JSON text (docs/events.md), parsed by
+ * pw_event_from_json(): PW_EMSG for a malformed event.
  */
 int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
                         pw_err *err);
-/* The same, with the event's JPEG crop (may be NULL), kept for the console. */
-int pw_gate_handle_event(pw_gate *g, const char *json, size_t len, const void *jpeg,
-                         size_t jpeg_len, pw_gate_result *out, pw_err *err);
 
 /*
  * Hands a decision made and committed elsewhere (an officer's review,

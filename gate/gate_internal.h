@@ -7,6 +7,7 @@
 
 #include "declstore.h"
 #include "gate.h"
+#include "publish.h"
 
 #include <glib.h>
 #include <sqlite3.h>
@@ -64,36 +65,20 @@ char *pw_format_time(int64_t us);
  * stray or unterminated quote. */
 int pw_csv_split(char *line, char **fields, int max);
 
-/* ---- read.c: the event fields the controller uses ---- */
-
-#define PW_GATE_MAX_ALTS 4
+/* ---- decide.c: the decision input, derived from the event the subscriber parsed ---- */
 
 typedef struct {
-    int kind;                       /* pw_event_kind value; see publish.h */
-    char event_id[37];
-    char stream_id[37];
-    uint64_t seq;
-    char site[64];
-    char lane[64];
-    char camera[64];
-    char plate[PW_DECL_PLATE_MAX + 1];   /* normalised; "" when not normalisable */
-    double confidence;
-    char country[8];
-    int64_t first_seen_us;
-    /* Readings other than the consensus, from an optional "alternatives" array. */
+    const pw_event *ev;     /* borrowed: ids, site, lane, camera, confidence, times */
+    char plate[PW_PLATE_MAX + 1];   /* ev->plate normalised; "" when not normalisable */
+    /* ev's alternatives, normalised, without those equal to plate or unreadable. */
     int n_alts;
-    char alt_plate[PW_GATE_MAX_ALTS][PW_DECL_PLATE_MAX + 1];
-    double alt_confidence[PW_GATE_MAX_ALTS];
+    char alt_plate[PW_VEHICLE_MAX_ALTS][PW_PLATE_MAX + 1];
+    double alt_confidence[PW_VEHICLE_MAX_ALTS];
     char vehicle[PW_DECL_VEHICLE_MAX + 1];   /* stream/camera/first_seen: one vehicle */
 } pw_gate_read;
 
-/* Kind values as in publish.h (kept here so the core does not need publish/). */
-enum { PW_GATE_KIND_NEW = 1, PW_GATE_KIND_UPDATE = 2, PW_GATE_KIND_FINAL = 3 };
-
-/* Parses an event; kind is set even for kinds the controller ignores. */
-int pw_gate_read_parse(const char *json, size_t len, pw_gate_read *out, pw_err *err);
-
-/* ---- decide.c ---- */
+/* Fills r from a vehicle event; r borrows ev, which must outlive it. */
+void pw_gate_read_from_event(const pw_event *ev, pw_gate_read *r);
 
 typedef struct {
     pw_decl decl;
@@ -148,9 +133,14 @@ void pw_checkpointer_stop(pw_checkpointer **c, sqlite3 *writer);
 /* ---- source.c: where pw_gate_run() gets events ---- */
 
 typedef struct pw_gate_source pw_gate_source;
-/* jpeg/jpeg_len: the event's optional crop (NULL/0 when absent). */
-typedef void (*pw_gate_source_cb)(const char *json, size_t len, const void *jpeg,
-                                  size_t jpeg_len, void *user);
+/*
+ * One event, parsed by pw_event_from_json() (in the subscriber library, or
+ * by the plain socket's reader), with its optional crop (jpeg NULL and
+ * jpeg_len 0 when absent): ev is NULL and refused says why when a message
+ * was malformed. All are borrowed for the call.
+ */
+typedef void (*pw_gate_source_cb)(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                                  const pw_err *refused, void *user);
 int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb cb,
                        void *user, pw_gate_source **out, pw_err *err);
 /* Tells the source what was already decided (resume after a restart). */

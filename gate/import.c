@@ -84,9 +84,9 @@ static int set_plate(char *dst, const char *v, const char *name, bool required, 
         dst[0] = '\0';
         return 0;
     }
-    if (pw_plate_normalise(v, dst, PW_DECL_PLATE_MAX + 1) < 0)
+    if (pw_plate_normalise(v, dst, PW_PLATE_MAX + 1) < 0)
         return pw_err_set(err, -EINVAL, "%s \"%s\" is not a plate (letters, digits, spaces, "
-                          "dashes; at most %d characters)", name, v, PW_DECL_PLATE_MAX);
+                          "dashes; at most %d characters)", name, v, PW_PLATE_MAX);
     return 0;
 }
 

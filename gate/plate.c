@@ -55,8 +55,8 @@ static double min3(double a, double b, double c)
 double pw_plate_distance(const char *a, const char *b, double confusion_cost)
 {
     /* Two rows of the Wagner-Fischer table suffice; plates are short. */
-    double prev[PW_DECL_PLATE_MAX + 2], cur[PW_DECL_PLATE_MAX + 2];
-    size_t la = strnlen(a, PW_DECL_PLATE_MAX), lb = strnlen(b, PW_DECL_PLATE_MAX);
+    double prev[PW_PLATE_MAX + 2], cur[PW_PLATE_MAX + 2];
+    size_t la = strnlen(a, PW_PLATE_MAX), lb = strnlen(b, PW_PLATE_MAX);
     for (size_t j = 0; j <= lb; j++)
         prev[j] = (double)j;
     for (size_t i = 1; i <= la; i++) {
@@ -113,7 +113,7 @@ static int64_t two_part_key(char tag, size_t m, const char *s, size_t len, size_
  */
 int pw_plate_store_keys(const char *norm, int64_t keys[PW_PLATE_KEYS])
 {
-    char f[PW_DECL_PLATE_MAX + 1];
+    char f[PW_PLATE_MAX + 1];
     pw_plate_fold(norm, f, sizeof f);
     size_t m = strlen(f);
     if (m == 0)
@@ -127,11 +127,11 @@ int pw_plate_store_keys(const char *norm, int64_t keys[PW_PLATE_KEYS])
 
 int pw_plate_query_keys(const char *norm, int64_t keys[PW_QUERY_KEYS])
 {
-    char f[PW_DECL_PLATE_MAX + 1];
+    char f[PW_PLATE_MAX + 1];
     pw_plate_fold(norm, f, sizeof f);
     size_t n = strlen(f);
     int count = 0;
-    for (size_t m = n > 1 ? n - 1 : 1; m <= n + 1 && m <= PW_DECL_PLATE_MAX; m++) {
+    for (size_t m = n > 1 ? n - 1 : 1; m <= n + 1 && m <= PW_PLATE_MAX; m++) {
         size_t k1 = m / 3, k2 = 2 * m / 3;
         if (k2 <= n)
             keys[count++] = key_hash('P', m, f, k2);

@@ -12,6 +12,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "pw_json.h"
+
 static const char review_sql[] =
     "CREATE TABLE IF NOT EXISTS reviews ("
     " vehicle TEXT PRIMARY KEY, event_id TEXT NOT NULL, officer TEXT NOT NULL,"
@@ -84,31 +86,38 @@ static double obj_num(JsonObject *o, const char *name)
     return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : 0.0;
 }
 
-/* The read the gate decided on, back from the stored decision JSON. */
-static void read_from_decision(JsonObject *d, pw_gate_read *r)
+/*
+ * The event the gate decided on, back from the stored decision JSON (which
+ * pw_gate_decision_json() wrote from it): the fields the decision rules use,
+ * so that pw_gate_read_from_event() derives the read as the gate did.
+ */
+static void event_from_decision(JsonObject *d, pw_event *ev)
 {
-    memset(r, 0, sizeof *r);
+    memset(ev, 0, sizeof *ev);
     JsonObject *rd = json_object_get_object_member(d, "read");
-    const char *kind = obj_str(d, "event_kind");
-    r->kind = strcmp(kind, "vehicle.new") == 0 ? PW_GATE_KIND_NEW : PW_GATE_KIND_FINAL;
-    g_strlcpy(r->event_id, obj_str(d, "event_id"), sizeof r->event_id);
-    g_strlcpy(r->stream_id, obj_str(d, "stream_id"), sizeof r->stream_id);
-    r->seq = (uint64_t)obj_num(d, "seq");
-    g_strlcpy(r->site, obj_str(d, "site"), sizeof r->site);
-    g_strlcpy(r->lane, obj_str(d, "lane"), sizeof r->lane);
-    g_strlcpy(r->camera, obj_str(d, "camera"), sizeof r->camera);
-    g_strlcpy(r->vehicle, obj_str(d, "vehicle"), sizeof r->vehicle);
-    g_strlcpy(r->plate, obj_str(rd, "plate"), sizeof r->plate);
-    g_strlcpy(r->country, obj_str(rd, "country"), sizeof r->country);
-    r->confidence = obj_num(rd, "confidence");
-    pw_parse_time(obj_str(rd, "first_seen"), &r->first_seen_us);
+    if (pw_event_kind_parse(obj_str(d, "event_kind"), &ev->kind) < 0)
+        ev->kind = PW_EVENT_VEHICLE_FINAL;
+    g_strlcpy(ev->event_id, obj_str(d, "event_id"), sizeof ev->event_id);
+    g_strlcpy(ev->stream_id, obj_str(d, "stream_id"), sizeof ev->stream_id);
+    ev->seq = (uint64_t)obj_num(d, "seq");
+    g_strlcpy(ev->site, obj_str(d, "site"), sizeof ev->site);
+    g_strlcpy(ev->lane, obj_str(d, "lane"), sizeof ev->lane);
+    g_strlcpy(ev->camera, obj_str(d, "camera"), sizeof ev->camera);
+    g_strlcpy(ev->plate, obj_str(rd, "plate"), sizeof ev->plate);
+    g_strlcpy(ev->country, obj_str(rd, "country"), sizeof ev->country);
+    ev->confidence = obj_num(rd, "confidence");
+    pw_parse_time(obj_str(rd, "first_seen"), &ev->first_seen_us);
+    JsonArray *cc = rd && json_object_has_member(rd, "char_confidences")
+                        ? json_object_get_array_member(rd, "char_confidences") : NULL;
+    for (guint i = 0; cc && i < json_array_get_length(cc) && ev->n_char_conf < PW_PLATE_MAX; i++)
+        ev->char_conf[ev->n_char_conf++] = (float)json_array_get_double_element(cc, i);
     JsonArray *alts = rd && json_object_has_member(rd, "alternatives")
                           ? json_object_get_array_member(rd, "alternatives") : NULL;
-    for (guint i = 0; alts && i < json_array_get_length(alts) && r->n_alts < PW_GATE_MAX_ALTS;
+    for (guint i = 0; alts && i < json_array_get_length(alts) && ev->n_alts < PW_VEHICLE_MAX_ALTS;
          i++) {
         JsonObject *a = json_array_get_object_element(alts, i);
-        g_strlcpy(r->alt_plate[r->n_alts], obj_str(a, "text"), sizeof r->alt_plate[0]);
-        r->alt_confidence[r->n_alts++] = obj_num(a, "confidence");
+        g_strlcpy(ev->alts[ev->n_alts].text, obj_str(a, "text"), sizeof ev->alts[0].text);
+        ev->alts[ev->n_alts++].confidence = (float)obj_num(a, "confidence");
     }
 }
 
@@ -194,10 +203,7 @@ static char *review_json(const pw_gate_read *r, const pw_gate_decision *d, int c
     else
         json_object_set_null_member(of, "corrected_plate");
     json_object_set_object_member(o, "officer", of);
-    JsonGenerator *g = json_generator_new();
-    json_generator_set_root(g, json_parser_get_root(p));
-    char *out = json_generator_to_data(g, NULL);
-    g_object_unref(g);
+    char *out = pw_json_to_string(json_parser_get_root(p), FALSE);
     g_object_unref(p);
     return out;
 }
@@ -214,7 +220,7 @@ static int find_review(sqlite3 *db, const char *vehicle, const pw_review_request
     sqlite3_bind_text(s, 1, vehicle, -1, SQLITE_STATIC);
     int step = sqlite3_step(s), rc = 0;
     if (step == SQLITE_ROW) {
-        char norm[PW_DECL_PLATE_MAX + 1] = "";
+        char norm[PW_PLATE_MAX + 1] = "";
         if (rq->plate && *rq->plate)
             pw_plate_normalise(rq->plate, norm, sizeof norm);
         const char *ref = (const char *)sqlite3_column_text(s, 2);
@@ -249,7 +255,7 @@ static int insert_review(sqlite3 *db, const pw_gate_read *r, const char *read_pl
         SQLITE_OK)
         return pw_db_fail(db, "reviews", err);
     sqlite3_bind_text(s, 1, r->vehicle, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, r->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, r->ev->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, rq->officer, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, pw_gate_verdict_name(rq->action), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, rq->reason, -1, SQLITE_STATIC);
@@ -260,8 +266,8 @@ static int insert_review(sqlite3 *db, const pw_gate_read *r, const char *read_pl
         sqlite3_bind_int64(s, 8, c->decl.id);
         sqlite3_bind_text(s, 9, c->decl.reference, -1, SQLITE_STATIC);
     }
-    sqlite3_bind_text(s, 10, r->site, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 11, r->lane, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, r->ev->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, r->ev->lane, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 12, now);
     sqlite3_bind_text(s, 13, json, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
@@ -279,7 +285,7 @@ static int check_request(const pw_review_request *rq, pw_err *err)
                           PW_REVIEW_REASON_MAX);
     if (!rq->officer || !*rq->officer)
         return pw_err_set(err, -EINVAL, "no officer");
-    char norm[PW_DECL_PLATE_MAX + 1];
+    char norm[PW_PLATE_MAX + 1];
     if (rq->plate && *rq->plate && pw_plate_normalise(rq->plate, norm, sizeof norm) < 0)
         return pw_err_set(err, -EINVAL, "\"%s\" is not a plate", rq->plate);
     return 0;
@@ -294,22 +300,31 @@ static int resolve_locked(pw_declstore *st, const pw_gate_thresholds *th,
     int rc = load_decision(db, rq->event_id, &p, err);
     if (rc)
         return rc;
-    pw_gate_read r;
-    read_from_decision(json_node_get_object(json_parser_get_root(p)), &r);
+    pw_event ev;
+    JsonObject *stored = json_node_get_object(json_parser_get_root(p));
+    event_from_decision(stored, &ev);
+    char vehicle[PW_DECL_VEHICLE_MAX + 1];
+    g_strlcpy(vehicle, obj_str(stored, "vehicle"), sizeof vehicle);
     g_object_unref(p);
-    g_strlcpy(out->site, r.site, sizeof out->site);
-    g_strlcpy(out->lane, r.lane, sizeof out->lane);
+    /* The plate as the gate read it (normalised), kept beside the officer's correction. */
+    char read_plate[PW_PLATE_MAX + 1];
+    g_strlcpy(read_plate, ev.plate, sizeof read_plate);
+    if (rq->plate && *rq->plate) {
+        /* The officer has seen the plate: the correction is the only reading. */
+        pw_plate_normalise(rq->plate, ev.plate, sizeof ev.plate);
+        ev.confidence = 1.0;
+        ev.n_char_conf = 0;
+        ev.n_alts = 0;
+    }
+    pw_gate_read r;
+    pw_gate_read_from_event(&ev, &r);
+    /* The vehicle key as the gate stored it, not rebuilt from a time printed with less precision. */
+    g_strlcpy(r.vehicle, vehicle, sizeof r.vehicle);
+    g_strlcpy(out->site, ev.site, sizeof out->site);
+    g_strlcpy(out->lane, ev.lane, sizeof out->lane);
     g_strlcpy(out->vehicle, r.vehicle, sizeof out->vehicle);
     if ((rc = find_review(db, r.vehicle, rq, out, err)))
         return rc < 0 ? rc : 0;
-    char read_plate[PW_DECL_PLATE_MAX + 1];
-    g_strlcpy(read_plate, r.plate, sizeof read_plate);
-    if (rq->plate && *rq->plate) {
-        /* The officer has seen the plate: the correction is the only reading. */
-        pw_plate_normalise(rq->plate, r.plate, sizeof r.plate);
-        r.confidence = 1.0;
-        r.n_alts = 0;
-    }
     pw_gate_decision d;
     if ((rc = pw_gate_decide(st, th, &r, &d, err)))
         return rc;
@@ -324,7 +339,7 @@ static int resolve_locked(pw_declstore *st, const pw_gate_thresholds *th,
     out->json = review_json(&r, &d, chosen, th, rq, read_plate, now);
     rc = insert_review(db, &r, read_plate, rq, c, out->json, now, err);
     if (rc == 0 && c)
-        rc = pw_declstore_mark_used(st, c->decl.id, r.vehicle, r.first_seen_us, err);
+        rc = pw_declstore_mark_used(st, c->decl.id, r.vehicle, r.ev->first_seen_us, err);
     pw_gate_decision_clear(&d);
     return rc;
 }

@@ -29,7 +29,7 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
         return pw_err_set(err, -zmq_errno(), "cannot create the events socket: %s",
                           zmq_strerror(zmq_errno()));
     int linger = 0, rc = 0;
-    int64_t maxmsg = 8 * 1024 * 1024;   /* a crop is at most 4 MiB: refuse floods */
+    int64_t maxmsg = PW_MAX_MSG_BYTES;   /* as the publisher's: refuse floods */
     zmq_setsockopt(s->sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!cfg->allow_plain && (rc = pw_sock_curve_client(s->sub, cfg->server_public_key_file,
@@ -43,12 +43,28 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     return 0;
 }
 
+/*
+ * Parses a JSON frame with the event model's one parser and hands the
+ * event on with its optional crop.
+ */
+static void deliver_json(pw_gate_source *s, const char *json, size_t len, GBytes *crop)
+{
+    pw_event ev;
+    pw_err err = {0};
+    gsize n = 0;
+    const void *jpeg = crop ? g_bytes_get_data(crop, &n) : NULL;
+    if (pw_event_from_json(json, len, &ev, &err) == 0)
+        s->cb(&ev, jpeg, n, NULL, s->user);
+    else
+        s->cb(NULL, NULL, 0, &err, s->user);
+    pw_event_clear(&ev);
+}
+
 /* Receives one multipart message and hands its JSON frame (frame 1) and
  * optional crop (frame 2) on. */
 static int plain_recv_one(pw_gate_source *s)
 {
-    char *json = NULL;
-    GBytes *crop = NULL;
+    GBytes *json = NULL, *crop = NULL;
     int frame = 0, more = 1;
     while (more) {
         zmq_msg_t part;
@@ -56,14 +72,13 @@ static int plain_recv_one(pw_gate_source *s)
         if (zmq_msg_recv(&part, s->sub, frame == 0 ? ZMQ_DONTWAIT : 0) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&part);
-            g_free(json);
+            g_clear_pointer(&json, g_bytes_unref);
             g_clear_pointer(&crop, g_bytes_unref);
             return e == EAGAIN ? 0 : -e;
         }
         more = zmq_msg_more(&part);
-        /* Copied so that the JSON is NUL terminated for the parser and the audit. */
         if (frame == 1)
-            json = g_strndup(zmq_msg_data(&part), zmq_msg_size(&part));
+            json = g_bytes_new(zmq_msg_data(&part), zmq_msg_size(&part));
         else if (frame == 2 && zmq_msg_size(&part) > 0)
             crop = g_bytes_new(zmq_msg_data(&part), zmq_msg_size(&part));
         zmq_msg_close(&part);
@@ -71,11 +86,11 @@ static int plain_recv_one(pw_gate_source *s)
     }
     int got = json ? 1 : 0;
     if (json) {
-        gsize n = 0;
-        const void *jpeg = crop ? g_bytes_get_data(crop, &n) : NULL;
-        s->cb(json, strlen(json), jpeg, n, s->user);
+        gsize len = 0;
+        const char *text = g_bytes_get_data(json, &len);
+        deliver_json(s, text, len, crop);
     }
-    g_free(json);
+    g_clear_pointer(&json, g_bytes_unref);
     g_clear_pointer(&crop, g_bytes_unref);
     return got;
 }
@@ -105,8 +120,9 @@ static void lib_event(const pw_event *ev, const char *json, const uint8_t *jpeg,
                       size_t jpeg_len, void *user)
 {
     pw_gate_source *s = user;
-    (void)ev;
-    s->cb(json, strlen(json), jpeg, jpeg_len, s->user);
+    /* The library parsed and checked the event already: it is used as it is. */
+    (void)json;
+    s->cb(ev, jpeg, jpeg_len, NULL, s->user);
 }
 
 static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)

@@ -43,7 +43,7 @@ void pw_web_reply_error(SoupServerMessage *msg, unsigned status, const char *wha
     json_builder_set_member_name(b, "error");
     json_builder_add_string_value(b, what);
     json_builder_end_object(b);
-    char *json = pw_web_builder_json(b);
+    char *json = pw_json_builder_to_string(b, FALSE);
     g_object_unref(b);
     pw_web_reply(msg, status, "application/json", json, strlen(json));
     g_free(json);
@@ -53,17 +53,6 @@ void pw_web_reply_json(SoupServerMessage *msg, char *json)
 {
     pw_web_reply(msg, SOUP_STATUS_OK, "application/json", json, strlen(json));
     g_free(json);
-}
-
-char *pw_web_builder_json(JsonBuilder *b)
-{
-    JsonGenerator *g = json_generator_new();
-    JsonNode *root = json_builder_get_root(b);
-    json_generator_set_root(g, root);
-    char *out = json_generator_to_data(g, NULL);
-    json_node_unref(root);
-    g_object_unref(g);
-    return out;
 }
 
 static void redirect(SoupServerMessage *msg, const char *to)
@@ -554,12 +543,15 @@ static void copy_config(pw_web *w, const pw_web_config *wc, const pw_gate_config
     w->cfg.key = w->key = g_strdup(wc->key);
     w->cfg.metrics_listen = w->metrics_listen = g_strdup(wc->metrics_listen);
     w->cfg.assets_dir = w->assets_dir = g_strdup(wc->assets_dir);
+    /* A configuration built in code may leave these 0: they take the defaults then. */
+    pw_web_config d;
+    pw_web_config_defaults(&d);
     if (w->cfg.session_timeout_s == 0)
-        w->cfg.session_timeout_s = 8 * 3600;
+        w->cfg.session_timeout_s = d.session_timeout_s;
     if (w->cfg.login_attempts == 0)
-        w->cfg.login_attempts = 5;
+        w->cfg.login_attempts = d.login_attempts;
     if (w->cfg.login_window_s == 0)
-        w->cfg.login_window_s = 300;
+        w->cfg.login_window_s = d.login_window_s;
     w->gc = *gc;
     w->gc.store_path = w->store_path = g_strdup(gc->store_path);
 }

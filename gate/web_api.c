@@ -62,7 +62,7 @@ static void reply_rows(pw_web *w, SoupServerMessage *msg, sqlite3_stmt *s)
         g_warning("console: %s", err.msg);
         pw_web_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "store query failed");
     } else {
-        pw_web_reply_json(msg, pw_web_builder_json(b));
+        pw_web_reply_json(msg, pw_json_builder_to_string(b, FALSE));
     }
     g_object_unref(b);
 }
@@ -207,7 +207,7 @@ static void decls_handler(SoupServer *server, SoupServerMessage *msg, const char
     pw_web *w = user;
     if (!get_only(msg) || !pw_web_require_session(w, msg))
         return;
-    char norm[PW_DECL_PLATE_MAX + 1];
+    char norm[PW_PLATE_MAX + 1];
     if (pw_plate_normalise(query_get(query, "plate"), norm, sizeof norm) < 0) {
         pw_web_reply_error(msg, SOUP_STATUS_BAD_REQUEST, "plate is not a plate");
         return;
@@ -223,7 +223,7 @@ static void decls_handler(SoupServer *server, SoupServerMessage *msg, const char
     if (rc)
         pw_web_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err.msg);
     else
-        pw_web_reply_json(msg, pw_web_builder_json(b));
+        pw_web_reply_json(msg, pw_json_builder_to_string(b, FALSE));
     g_object_unref(b);
 }
 
@@ -243,7 +243,7 @@ static void search_handler(SoupServer *server, SoupServerMessage *msg, const cha
         return;
     int64_t now = g_get_real_time(), from, until;
     int limit = row_limit(query);
-    char norm[PW_DECL_PLATE_MAX + 1] = "";
+    char norm[PW_PLATE_MAX + 1] = "";
     const char *plate = query_get(query, "plate");
     if (query_time(query, "from", now - INT64_C(7 * 24 * 3600) * G_USEC_PER_SEC, &from) ||
         query_time(query, "until", now + G_USEC_PER_SEC, &until)) {
@@ -325,7 +325,7 @@ static void session_handler(SoupServer *server, SoupServerMessage *msg, const ch
     json_builder_set_member_name(b, "csrf");
     json_builder_add_string_value(b, s->csrf);
     json_builder_end_object(b);
-    pw_web_reply_json(msg, pw_web_builder_json(b));
+    pw_web_reply_json(msg, pw_json_builder_to_string(b, FALSE));
     g_object_unref(b);
 }
 
@@ -373,7 +373,7 @@ static void accounts_handler(SoupServer *server, SoupServerMessage *msg, const c
     if (rc)
         pw_web_reply_error(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, err.msg);
     else
-        pw_web_reply_json(msg, pw_web_builder_json(b));
+        pw_web_reply_json(msg, pw_json_builder_to_string(b, FALSE));
     g_object_unref(b);
 }
 
@@ -440,7 +440,7 @@ static void resolve_handler(SoupServer *server, SoupServerMessage *msg, const ch
     json_builder_set_member_name(b, "decision");
     add_json_text(b, res.json);
     json_builder_end_object(b);
-    pw_web_reply_json(msg, pw_web_builder_json(b));
+    pw_web_reply_json(msg, pw_json_builder_to_string(b, FALSE));
     g_object_unref(b);
     pw_review_result_clear(&res);
     g_hash_table_unref(form);

@@ -7,6 +7,7 @@
 #define PW_WEB_INTERNAL_H
 
 #include "console.h"
+#include "pw_json.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -67,8 +68,6 @@ pw_web_session *pw_web_require_session(pw_web *w, SoupServerMessage *msg);
  * NULL after replying 400, 401, 403 or 415. g_hash_table_unref the table.
  */
 GHashTable *pw_web_require_form(pw_web *w, SoupServerMessage *msg, pw_web_session **s);
-/* The JSON text of a builder's root (g_malloc'd). */
-char *pw_web_builder_json(JsonBuilder *b);
 
 /* ---- web_api.c ---- */
 

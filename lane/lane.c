@@ -29,6 +29,8 @@ typedef struct {
     char country[PW_COUNTRY_MAX];
     float confidence;
     float char_conf[PW_PLATE_MAX];
+    size_t n_alts;                  /* the OCR's readings of the crop, best first */
+    pw_reading alts[PW_OCR_MAX_ALTS];
     float corners[4][2];
     int64_t real_ns, mono_ns, clock_ns;
     GBytes *jpeg;
@@ -74,10 +76,13 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_detect_config_defaults(&cfg->detect);
     pw_ocr_config_defaults(&cfg->ocr);
     cfg->ocr_workers = 1;
+    /* Two frames waiting keep latency low: a lane that falls behind drops frames, not seconds. */
     cfg->ocr_queue = 2;
     pw_read_settings_defaults(&cfg->read);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;
+    cfg->tracker.new_min_confidence = 70.0f;
+    cfg->tracker.final_after_ns = 1500 * 1000000LL;
 }
 
 static double cpu_ms(void)
@@ -164,6 +169,8 @@ static void emit_read(pw_lane *lane, const ocr_job *job, const pw_plate *p, size
     g_strlcpy(it->country, p->read.country, sizeof it->country);
     it->confidence = p->read.confidence;
     memcpy(it->char_conf, p->read.char_conf, sizeof it->char_conf);
+    it->n_alts = p->read.n_alts;
+    memcpy(it->alts, p->read.alts, sizeof it->alts);
     memcpy(it->corners, p->corners, sizeof it->corners);
     it->real_ns = job->real_ns, it->mono_ns = job->mono_ns, it->clock_ns = job->clock_ns;
     if (lane->cfg.jpeg_crops) {
@@ -365,7 +372,7 @@ static void on_track_event(const pw_track_event *ev, void *user)
 static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
 {
     pw_track_read r = {.text = it->text, .confidence = it->confidence, .char_conf = it->char_conf,
-                       .country = it->country, .capture_real_ns = it->real_ns,
+                       .alts = it->alts, .n_alts = it->n_alts, .country = it->country, .capture_real_ns = it->real_ns,
                        .capture_mono_ns = it->mono_ns, .clock_ns = it->clock_ns, .jpeg = it->jpeg};
     memcpy(r.corners, it->corners, sizeof r.corners);
     pw_tracker_add(lane->tracker, &r, on_track_event, lane);
@@ -414,10 +421,6 @@ static void copy_config(pw_lane *lane, const pw_lane_config *cfg)
     lane->cfg.capture.source = lane->source;
     lane->cfg.ocr.tessdata_dir = lane->tessdata;
     lane->cfg.ocr.language = lane->language;
-    if (lane->cfg.ocr_workers <= 0)
-        lane->cfg.ocr_workers = 1;
-    if (lane->cfg.ocr_queue <= 0)
-        lane->cfg.ocr_queue = 2;
 }
 
 static int create_engines(pw_lane *lane, pw_err *err)
@@ -441,6 +444,9 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     int rc = pw_read_settings_check(&cfg->read, err);
     if (rc < 0)
         return rc;
+    if (cfg->ocr_workers < 1 || cfg->ocr_queue < 1)
+        return pw_err_set(err, PW_ECONFIG, "lane: ocr_workers %d and ocr_queue %d must be at least 1 "
+                          "(pw_lane_config_defaults gives 1 and 2)", cfg->ocr_workers, cfg->ocr_queue);
     pw_lane *lane = g_new0(pw_lane, 1);
     copy_config(lane, cfg);
     if (sink)

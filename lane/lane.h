@@ -43,8 +43,8 @@ typedef struct {
     const pw_formats *formats;        /* borrowed */
     char countries[PW_LANE_MAX_COUNTRIES][PW_COUNTRY_MAX];
     size_t n_countries;
-    int ocr_workers;                  /* threads, one Tesseract each; 0 means 1 */
-    int ocr_queue;                    /* frames waiting for OCR at most; 0 means 2 (low latency) */
+    int ocr_workers;                  /* threads, one Tesseract each (at least 1) */
+    int ocr_queue;                    /* frames waiting for OCR at most (at least 1) */
     /*
      * How each frame's candidates are read (reader.h): the settings and
      * defaults of pw_read_candidates(), the routine `platewatch read` uses
@@ -60,7 +60,11 @@ typedef struct {
     pw_tracker_config tracker;
 } pw_lane_config;
 
-/* Fills cfg with the defaults above (and NEW after 2 reads) for the given source (borrowed). */
+/*
+ * Fills cfg with the pipeline's defaults for the given source (borrowed):
+ * the one place they are written (the daemon's settings table and its
+ * reference, docs/settings.md, take them from here).
+ */
 void pw_lane_config_defaults(pw_lane_config *cfg, const char *source);
 
 /* One plate read on one frame, before tracking (for frame-level accuracy). */

@@ -50,11 +50,6 @@ typedef struct {
 void pw_ocr_config_defaults(pw_ocr_config *cfg);
 
 typedef struct {
-    char text[PW_PLATE_MAX + 1];
-    float confidence;            /* 0-100 */
-} pw_reading;
-
-typedef struct {
     char text[PW_PLATE_MAX + 1];          /* chosen plate text, A-Z 0-9 */
     float confidence;                     /* 0-100; lowered when no format matched */
     char country[PW_COUNTRY_MAX];         /* country whose format matched, "" for none */

@@ -17,9 +17,6 @@
 extern "C" {
 #endif
 
-#define PW_PLATE_MAX 16       /* characters in a plate text, separators excluded */
-#define PW_COUNTRY_MAX 4      /* "FR", "DE", ... plus NUL */
-
 typedef struct pw_formats pw_formats;
 
 /*

@@ -1,12 +1,14 @@
 /*
  * bench_publish - publish throughput and journal-write latency.
  *
- *   bench_publish [--events N] [--dir DIR] [--jpeg BYTES]
+ *   bench_publish [--events N] [--dir DIR] [--jpeg BYTES] [--max-bytes BYTES]
  *
  * Measured in one run: the baseline (stamping, serialising and sending the
  * event on a bare PUB socket: the publisher's work without the journal), the publisher with the journal at
  * synchronous=NORMAL and =FULL (per-call latency p50/p99/max and events/s),
  * the journal append alone, and end-to-end delivery to a subscriber.
+ * With --max-bytes the publisher runs bound their journal (journal_max_bytes)
+ * and report the largest size the database and its WAL reached.
  * Results are printed as a Markdown table for docs/BENCHMARKS.md (section 5).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -23,6 +25,7 @@ typedef struct {
     int events;
     char *dir;
     int jpeg;
+    gint64 max_bytes; /* journal_max_bytes of the publisher runs; 0: the default */
 } options;
 
 static int cmp_double(const void *a, const void *b)
@@ -165,6 +168,12 @@ static gpointer sink_main(gpointer data)
     return NULL;
 }
 
+static gint64 file_size(const char *path)
+{
+    GStatBuf st;
+    return g_stat(path, &st) == 0 ? (gint64)st.st_size : 0;
+}
+
 /* Publishes n events; with a subscriber, also returns the end-to-end time in *e2e_s. */
 static double publisher_run(const options *o, bool full, bool with_sub, double *lat, int n,
                             double *e2e_s)
@@ -174,7 +183,7 @@ static double publisher_run(const options *o, bool full, bool with_sub, double *
     pw_publisher_config cfg = {
         .site = "dover", .lane = "l03", .pub_endpoint = "tcp://127.0.0.1:*",
         .replay_endpoint = "tcp://127.0.0.1:*", .journal_path = path,
-        .journal_sync_normal = !full, .allow_plain = true,
+        .journal_sync_normal = !full, .allow_plain = true, .journal_max_bytes = o->max_bytes,
     };
     pw_publisher *pub = NULL;
     pw_err err;
@@ -196,14 +205,22 @@ static double publisher_run(const options *o, bool full, bool with_sub, double *
         g_usleep(300000);   /* let the subscription reach the publisher */
     }
     uint8_t *jpeg = g_malloc0((gsize)o->jpeg + 1);
+    char *wal = g_strconcat(path, "-wal", NULL);
+    gint64 largest = 0;
     double t0 = pw_now_ms();
     for (int i = 0; i < n; i++) {
         pw_event ev = sample_event();
         double st = pw_now_ms();
         pw_publisher_publish(pub, &ev, o->jpeg ? jpeg : NULL, (size_t)o->jpeg, NULL);
         lat[i] = pw_now_ms() - st;
+        if (o->max_bytes)
+            largest = MAX(largest, file_size(path) + file_size(wal));
     }
     double total = (pw_now_ms() - t0) / 1000.0;
+    if (o->max_bytes)
+        fprintf(stderr, "%s journal: largest database + WAL %" G_GINT64_FORMAT " bytes = %.3f of --max-bytes\n",
+                full ? "FULL" : "NORMAL", largest, (double)largest / (double)o->max_bytes);
+    g_free(wal);
     if (t) {
         g_thread_join(t);
         *e2e_s = (s.done_ms - t0) / 1000.0;
@@ -222,11 +239,12 @@ int main(int argc, char **argv)
         {"events", 'n', 0, G_OPTION_ARG_INT, &o.events, "events per NORMAL run (FULL: n/10)", "N"},
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &o.dir, "journal directory (a real disk)", "DIR"},
         {"jpeg", 'j', 0, G_OPTION_ARG_INT, &o.jpeg, "JPEG crop bytes per event", "BYTES"},
+        {"max-bytes", 'm', 0, G_OPTION_ARG_INT64, &o.max_bytes, "journal_max_bytes of the publisher runs", "BYTES"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- publish throughput and journal latency");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *gerr = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr) || o.events < 100 || o.jpeg < 0) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &gerr) || o.events < 100 || o.jpeg < 0 || o.max_bytes < 0) {
         fprintf(stderr, "bench_publish: %s\n", gerr ? gerr->message : "need --events >= 100");
         return 2;
     }

@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -112,8 +113,33 @@ static void add_int(JsonBuilder *b, const char *name, int64_t value)
 static void add_double(JsonBuilder *b, const char *name, double value)
 {
     json_builder_set_member_name(b, name);
-    /* Rounded to 1e-6 so that the text stays short and readable. */
+    /* Six decimals are more than any confidence or millisecond figure means. */
     json_builder_add_double_value(b, round(value * 1e6) / 1e6);
+}
+
+/* Confidences 0..1 of the consensus text's characters; left out when not known. */
+static void add_char_conf(JsonBuilder *b, const pw_event *ev)
+{
+    if (ev->n_char_conf == 0)
+        return;
+    json_builder_set_member_name(b, "char_confidences");
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < ev->n_char_conf && i < PW_PLATE_MAX; i++)
+        json_builder_add_double_value(b, round(ev->char_conf[i] * 1e6) / 1e6);
+    json_builder_end_array(b);
+}
+
+static void add_alternatives(JsonBuilder *b, const pw_event *ev)
+{
+    json_builder_set_member_name(b, "alternatives");
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < ev->n_alts && i < PW_VEHICLE_MAX_ALTS; i++) {
+        json_builder_begin_object(b);
+        add_string(b, "text", ev->alts[i].text);
+        add_double(b, "confidence", ev->alts[i].confidence);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
 }
 
 /* The members every kind shares. */
@@ -135,6 +161,8 @@ static void add_vehicle(JsonBuilder *b, const pw_event *ev)
     add_string(b, "camera", ev->camera);
     add_string(b, "plate", ev->plate);
     add_double(b, "confidence", ev->confidence);
+    add_char_conf(b, ev);
+    add_alternatives(b, ev);
     add_string(b, "country", ev->country);
     add_time(b, "first_seen", ev->first_seen_us);
     add_time(b, "last_seen", ev->last_seen_us);
@@ -159,12 +187,7 @@ static void add_vehicle(JsonBuilder *b, const pw_event *ev)
 static char *finish(JsonBuilder *b)
 {
     json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    JsonGenerator *gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    char *text = json_generator_to_data(gen, NULL);
-    g_object_unref(gen);
-    json_node_unref(root);
+    char *text = pw_json_builder_to_string(b, FALSE);
     g_object_unref(b);
     return text;
 }
@@ -178,6 +201,10 @@ int pw_event_to_json(const pw_event *ev, char **json, pw_err *err)
         return pw_err_set(err, -EINVAL,
                           "pw_event_to_json: kind %d is not a vehicle event; heartbeat "
                           "and stats are built by the publisher", (int)ev->kind);
+    if (ev->n_char_conf && ev->n_char_conf != strlen(ev->plate))
+        return pw_err_set(err, -EINVAL, "pw_event_to_json: %zu character confidences for the "
+                          "%zu characters of \"%s\"", ev->n_char_conf, strlen(ev->plate),
+                          ev->plate);
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     add_header(b, ev);
@@ -405,6 +432,90 @@ static int get_corners(JsonObject *o, pw_event *ev, pw_err *err)
     return 0;
 }
 
+/* A number in lo..hi, for the elements of arrays; what names the element in err. */
+static int number_in(JsonNode *n, double lo, double hi, const char *what, double *dst,
+                     pw_err *err)
+{
+    GType t = n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_value_type(n) : G_TYPE_NONE;
+    if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+        return pw_err_set(err, PW_EMSG, "event member %s is not a number", what);
+    *dst = json_node_get_double(n);
+    if (!(*dst >= lo && *dst <= hi))
+        return pw_err_set(err, PW_EMSG, "event member %s is out of range (%g)", what, *dst);
+    return 0;
+}
+
+/* An optional array member: NULL when absent, PW_EMSG when it is something else. */
+static int optional_array(JsonObject *o, const char *name, JsonArray **out, pw_err *err)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    *out = NULL;
+    if (!n)
+        return 0;
+    if (!JSON_NODE_HOLDS_ARRAY(n))
+        return pw_err_set(err, PW_EMSG, "event member \"%s\" is not an array", name);
+    *out = json_node_get_array(n);
+    return 0;
+}
+
+/* "char_confidences": absent in events of older publishers; else one per plate character. */
+static int get_char_conf(JsonObject *o, pw_event *ev, pw_err *err)
+{
+    JsonArray *a;
+    int rc = optional_array(o, "char_confidences", &a, err);
+    if (rc || !a)
+        return rc;
+    size_t n = json_array_get_length(a), len = strlen(ev->plate);
+    if (n != len)
+        return pw_err_set(err, PW_EMSG, "event member \"char_confidences\" has %zu entries "
+                          "for a plate of %zu characters", n, len);
+    for (guint i = 0; i < n; i++) {
+        char what[48];
+        double v;
+        snprintf(what, sizeof what, "\"char_confidences\"[%u]", i);
+        if ((rc = number_in(json_array_get_element(a, i), 0.0, 1.0, what, &v, err)))
+            return rc;
+        ev->char_conf[i] = (float)v;
+    }
+    ev->n_char_conf = n;
+    return 0;
+}
+
+static int get_alternative(JsonNode *n, guint i, pw_reading *dst, pw_err *err)
+{
+    if (!JSON_NODE_HOLDS_OBJECT(n))
+        return pw_err_set(err, PW_EMSG, "event member \"alternatives\"[%u] is not an object", i);
+    JsonObject *eo = json_node_get_object(n);
+    pw_err inner = {0};
+    if (get_string(eo, "text", dst->text, sizeof dst->text, &inner))
+        return pw_err_set(err, PW_EMSG, "event member \"alternatives\"[%u]: %s", i, inner.msg);
+    char what[48];
+    double conf;
+    snprintf(what, sizeof what, "\"alternatives\"[%u].confidence", i);
+    int rc = number_in(json_object_get_member(eo, "confidence"), 0.0, 1.0, what, &conf, err);
+    dst->confidence = (float)conf;
+    return rc;
+}
+
+/*
+ * "alternatives": absent in events of older publishers. Readings beyond
+ * PW_VEHICLE_MAX_ALTS are ignored rather than refused: they come last (best
+ * first), and a later publisher may send more.
+ */
+static int get_alternatives(JsonObject *o, pw_event *ev, pw_err *err)
+{
+    JsonArray *a;
+    int rc = optional_array(o, "alternatives", &a, err);
+    if (rc || !a)
+        return rc;
+    guint n = MIN(json_array_get_length(a), PW_VEHICLE_MAX_ALTS);
+    for (guint i = 0; i < n; i++)
+        if ((rc = get_alternative(json_array_get_element(a, i), i, &ev->alts[i], err)))
+            return rc;
+    ev->n_alts = n;
+    return 0;
+}
+
 static int get_vehicle(JsonObject *o, pw_event *ev, pw_err *err)
 {
     uint64_t frames = 0, jpeg = 0;
@@ -414,6 +525,8 @@ static int get_vehicle(JsonObject *o, pw_event *ev, pw_err *err)
         (rc = get_id(o, "camera", ev->camera, sizeof ev->camera, err)) ||
         (rc = get_string(o, "plate", ev->plate, sizeof ev->plate, err)) ||
         (rc = get_double(o, "confidence", 0.0, 1.0, &ev->confidence, err)) ||
+        (rc = get_char_conf(o, ev, err)) ||
+        (rc = get_alternatives(o, ev, err)) ||
         (rc = get_string(o, "country", ev->country, sizeof ev->country, err)) ||
         (rc = get_time(o, "first_seen", &ev->first_seen_us, err)) ||
         (rc = get_time(o, "last_seen", &ev->last_seen_us, err)) ||
@@ -437,7 +550,7 @@ static int get_stats(JsonObject *o, pw_event *ev, pw_err *err)
     JsonNode *c = json_object_get_member(o, "counters");
     if (!c || !JSON_NODE_HOLDS_OBJECT(c))
         return pw_err_set(err, PW_EMSG, "stats event lacks the object \"counters\"");
-    ev->counters_json = json_to_string(c, FALSE);
+    ev->counters_json = pw_json_to_string(c, FALSE);
     return 0;
 }
 

@@ -113,7 +113,9 @@ int pw_journal_open(const char *path, bool read_only, bool sync_full,
          * power cut, which is what lets the sequence continue without reuse. */
         const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                         : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-        if (!(rc = exec(j, pragmas, err)) && (read_only || !(rc = exec(j, schema_sql, err))) &&
+        /* auto_vacuum only takes on a new file, before its first table: it lets pruning shrink the file. */
+        if (!(rc = exec(j, read_only ? "SELECT 1;" : "PRAGMA auto_vacuum = INCREMENTAL;", err)) &&
+            !(rc = exec(j, pragmas, err)) && (read_only || !(rc = exec(j, schema_sql, err))) &&
             !(rc = load_stream_id(j, !read_only, err)))
             rc = prepare_all(j, err);
     }
@@ -197,16 +199,71 @@ int pw_journal_read(pw_journal *j, uint64_t since, int max, pw_journal_row_cb cb
     return rc;
 }
 
+/* One integer PRAGMA or aggregate; -1 when it fails. */
+static int64_t query_int(pw_journal *j, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/*
+ * Keeps the file under max_bytes. The WAL gets a sixteenth of the bound
+ * (checkpointed and truncated at that size), the events written until the
+ * next prune a 32nd, the database the rest. Rows
+ * cost more than their payload (row headers, the index, partly filled
+ * pages), so the payload kept is scaled by the database's measured bytes
+ * per payload byte, and pruning goes 10% below the budget so that it does
+ * not run again at the next event.
+ */
+static int prune_size(pw_journal *j, int64_t max_bytes, pw_err *err)
+{
+    int64_t page = query_int(j, "PRAGMA page_size");
+    int64_t wal_pages = MAX(2, max_bytes / 16 / MAX(page, 512));
+    /* Checkpointing at half its share leaves the other half for the transaction that crosses it. */
+    char *sql = sqlite3_mprintf("PRAGMA wal_autocheckpoint = %lld; PRAGMA journal_size_limit = %lld;",
+                                (long long)(wal_pages / 2), (long long)(wal_pages * page));
+    int rc = exec(j, sql, err);
+    sqlite3_free(sql);
+    int64_t pages = query_int(j, "PRAGMA page_count"), free_pages = query_int(j, "PRAGMA freelist_count");
+    int64_t payload = query_int(j, "SELECT IFNULL(SUM(bytes), 0) FROM events");
+    if (rc || page <= 0 || pages < 0 || free_pages < 0 || payload < 0)
+        return rc ? rc : db_fail(j, err, "measuring the journal");
+    /* The publisher writes up to a 32nd of the bound between two prunes: that is kept free too. */
+    int64_t budget = max_bytes - wal_pages * page - max_bytes / 32, used = (pages - free_pages) * page;
+    if (used > budget && payload > 0) {
+        int64_t keep = (int64_t)((double)budget * 0.9 * (double)payload / (double)used);
+        sql = sqlite3_mprintf(
+            "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) AND seq <= "
+            "  (SELECT seq FROM (SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC) AS run "
+            "   FROM events) WHERE run > %lld ORDER BY seq DESC LIMIT 1);",
+            (long long)keep);
+        rc = exec(j, sql, err);
+        sqlite3_free(sql);
+    }
+    /*
+     * Only the pages beyond the budget are given back: free pages within it
+     * are reused by the next events without growing the file. Journals
+     * created before auto_vacuum was set keep their size instead.
+     */
+    int64_t excess = pages - budget / page;
+    if (rc == 0 && excess > 0) {
+        sql = sqlite3_mprintf("PRAGMA incremental_vacuum(%lld);", (long long)excess);
+        rc = exec(j, sql, err);
+        sqlite3_free(sql);
+    }
+    return rc;
+}
+
 int pw_journal_prune(pw_journal *j, int64_t max_bytes, int64_t max_age_s, pw_err *err)
 {
     /* The newest event is always kept: it carries the sequence across restarts. */
-    char *sql = sqlite3_mprintf(
-        "DELETE FROM events WHERE ts_us < %lld AND seq < (SELECT MAX(seq) FROM events);"
-        "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) AND seq <= "
-        "  (SELECT seq FROM (SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC) AS run "
-        "   FROM events) WHERE run > %lld ORDER BY seq DESC LIMIT 1);",
-        (long long)(pw_wall_us() - max_age_s * G_USEC_PER_SEC), (long long)max_bytes);
+    char *sql = sqlite3_mprintf("DELETE FROM events WHERE ts_us < %lld AND seq < (SELECT MAX(seq) FROM events);",
+                                (long long)(pw_wall_us() - max_age_s * G_USEC_PER_SEC));
     int rc = exec(j, sql, err);
     sqlite3_free(sql);
-    return rc;
+    return rc ? rc : prune_size(j, max_bytes, err);
 }

@@ -162,6 +162,17 @@ int pw_keys_load_allow(const char *path, GHashTable **out, pw_err *err)
     return 0;
 }
 
+int pw_keys_check_server(const char *secret_key_file, const char *allow_list, pw_err *err)
+{
+    pw_keypair kp;
+    GHashTable *allow = NULL;
+    int rc = pw_keys_load_secret(secret_key_file, &kp, err);
+    memset(&kp, 0, sizeof kp);
+    if (rc == 0 && (rc = pw_keys_load_allow(allow_list, &allow, err)) == 0)
+        g_hash_table_unref(allow);
+    return rc;
+}
+
 static int curve_available(pw_err *err)
 {
     if (!zmq_has("curve"))

@@ -37,16 +37,15 @@ extern "C" {
 /* Bumped whenever a field changes meaning or a required field is added. */
 #define PW_EVENT_SCHEMA_VERSION 1
 
-/* Longest site, lane or camera identifier, without the terminating NUL. */
-#define PW_ID_MAX 63
-/* Longest consensus plate text, without the terminating NUL. */
-#define PW_EVENT_PLATE_MAX 31
+/* Identifiers are at most PW_ID_MAX and plates PW_PLATE_MAX long (pw_common.h; the settings check ids too). */
 /* Length of a UUID string, without the terminating NUL. */
 #define PW_UUID_LEN 36
 /* Largest latency_ms an event may carry (about 11.6 days); beyond it the clock is wrong. */
 #define PW_EVENT_MAX_LATENCY_MS 1e9
 /* Largest JPEG crop accepted, so a bad crop cannot flood the lane. */
 #define PW_JPEG_MAX (4u * 1024u * 1024u)
+/* Largest frame any platewatch socket accepts (a crop and room for JSON), so a peer cannot exhaust memory. */
+#define PW_MAX_MSG_BYTES ((int64_t)PW_JPEG_MAX + 1024 * 1024)
 
 typedef enum {
     PW_EVENT_VEHICLE_NEW = 1,    /* first confident read of a vehicle */
@@ -73,9 +72,19 @@ typedef struct {
     int64_t published_us;               /* (publisher) wall clock, us since 1970 */
 
     /* vehicle.* events; times are wall clock, microseconds since 1970. */
-    char plate[PW_EVENT_PLATE_MAX + 1];       /* consensus text */
+    char plate[PW_PLATE_MAX + 1];       /* consensus text */
     double confidence;                  /* 0..1 */
-    char country[8];                    /* ISO 3166 alpha-2 or "" when unknown */
+    /*
+     * Optional on the wire (events of older publishers lack them; both
+     * counts are 0 then): the confidence 0..1 of each character of plate,
+     * and readings other than plate voted over the passage, best first,
+     * confidences 0..1.
+     */
+    size_t n_char_conf;
+    float char_conf[PW_PLATE_MAX];
+    size_t n_alts;
+    pw_reading alts[PW_VEHICLE_MAX_ALTS];
+    char country[PW_COUNTRY_MAX];       /* registration code ("GB", "F") or "" when unknown */
     int64_t first_seen_us;
     int64_t last_seen_us;
     int64_t best_capture_us;            /* capture time of the best frame */
@@ -124,10 +133,20 @@ int pw_event_topic(const pw_event *ev, char *buf, size_t size);
  * key file in which every group's public-key= is allowed.
  */
 
+/*
+ * Loads a publisher's secret key file and client allow-list as
+ * pw_publisher_new() would, and forgets them (for `platewatchd --check`).
+ */
+int pw_keys_check_server(const char *secret_key_file, const char *allow_list, pw_err *err);
+
 /* Writes <base>.pub (0644) and <base>.key (0600). Refuses to overwrite (-EEXIST). */
 int pw_keygen(const char *base, pw_err *err);
 
 /* ---- Publisher ---- */
+
+/* The journal's bounds when a configuration gives none (0). */
+#define PW_JOURNAL_MAX_BYTES_DEFAULT (256LL << 20)
+#define PW_JOURNAL_MAX_AGE_S_DEFAULT (7LL * 24 * 3600)
 
 typedef struct {
     const char *site;              /* [A-Za-z0-9_-]+, used in topics */
@@ -135,7 +154,7 @@ typedef struct {
     const char *pub_endpoint;      /* e.g. tcp://0.0.0.0:7700 */
     const char *replay_endpoint;   /* e.g. tcp://0.0.0.0:7701 */
     const char *journal_path;      /* SQLite file; created when missing */
-    int64_t journal_max_bytes;     /* prune oldest events above this; 0 = 256 MiB */
+    int64_t journal_max_bytes;     /* the journal file (and WAL) is kept under this; 0 = 256 MiB */
     int64_t journal_max_age_s;     /* prune events older than this; 0 = 7 days */
     bool journal_sync_normal;      /* false (default): synchronous=FULL, an fsync per event,
                                       power-cut safe; true: NORMAL, crash safe only */

@@ -18,8 +18,6 @@
 #define PW_REPLAY_REP_ERROR "ERROR"
 /* Largest number of events one replay request may ask for. */
 #define PW_REPLAY_MAX_BATCH 5000
-/* Largest frame any platewatch socket accepts, so a peer cannot exhaust memory. */
-#define PW_MAX_MSG_BYTES ((int64_t)PW_JPEG_MAX + 1024 * 1024)
 
 /* ---- event.c ---- */
 /* True when s is a usable site/lane/camera id: [A-Za-z0-9_-]{1,PW_ID_MAX}. */
@@ -72,7 +70,11 @@ int pw_journal_append(pw_journal *j, uint64_t seq, int64_t ts_us, const char *to
 /* Calls cb for events with seq > since, in order, at most max of them. */
 int pw_journal_read(pw_journal *j, uint64_t since, int max, pw_journal_row_cb cb,
                     void *user, pw_err *err);
-/* Deletes events older than max_age_s and the oldest beyond max_bytes of payload. */
+/*
+ * Deletes events older than max_age_s, and the oldest events until the
+ * journal's file (database and WAL) fits in max_bytes. The newest event
+ * always stays.
+ */
 int pw_journal_prune(pw_journal *j, int64_t max_bytes, int64_t max_age_s, pw_err *err);
 
 /* ---- wire.c ---- */

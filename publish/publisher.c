@@ -43,6 +43,7 @@ struct pw_publisher {
     uint64_t last_seq;        /* under lock */
     pw_publisher_counters counters; /* under lock */
     int since_prune;          /* under lock */
+    int64_t bytes_since_prune; /* under lock */
     int64_t last_prune_us;    /* under lock */
 
     pw_journal *reader;       /* service thread only */
@@ -176,8 +177,8 @@ int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err 
     char *uuid = g_uuid_string_random();
     g_strlcpy(p->instance_id, uuid, sizeof p->instance_id);
     g_free(uuid);
-    p->max_bytes = cfg->journal_max_bytes ? cfg->journal_max_bytes : 256LL * 1024 * 1024;
-    p->max_age_s = cfg->journal_max_age_s ? cfg->journal_max_age_s : 7LL * 24 * 3600;
+    p->max_bytes = cfg->journal_max_bytes ? cfg->journal_max_bytes : PW_JOURNAL_MAX_BYTES_DEFAULT;
+    p->max_age_s = cfg->journal_max_age_s ? cfg->journal_max_age_s : PW_JOURNAL_MAX_AGE_S_DEFAULT;
     p->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : 1000;
     p->ctx = zmq_ctx_new();
     p->pub = make_socket(p->ctx, ZMQ_PUB, cfg->sndhwm ? cfg->sndhwm : 10000, 200);
@@ -279,16 +280,24 @@ static void send_event(pw_publisher *p, const char *topic, const char *json,
         p->counters.send_failures++;
 }
 
-static void maybe_prune(pw_publisher *p)
+/*
+ * Pruning runs every so many events or seconds, and after a 32nd of the
+ * journal's bound has been written, so that large events (crops) cannot
+ * overshoot the bound by more than that.
+ */
+static void maybe_prune(pw_publisher *p, size_t bytes)
 {
     int64_t now = pw_wall_us();
-    if (++p->since_prune < PRUNE_EVERY_EVENTS && now - p->last_prune_us < PRUNE_EVERY_US)
+    p->bytes_since_prune += (int64_t)bytes;
+    if (++p->since_prune < PRUNE_EVERY_EVENTS && now - p->last_prune_us < PRUNE_EVERY_US &&
+        p->bytes_since_prune < p->max_bytes / 32)
         return;
     pw_err err;
     pw_err_clear(&err);
     if (pw_journal_prune(p->writer, p->max_bytes, p->max_age_s, &err) != 0)
         g_warning("publisher %s/%s: %s", p->site, p->lane, err.msg);
     p->since_prune = 0;
+    p->bytes_since_prune = 0;
     p->last_prune_us = now;
 }
 
@@ -315,7 +324,7 @@ int pw_publisher_publish(pw_publisher *p, pw_event *ev, const uint8_t *jpeg,
         p->counters.last_seq = seq;
         p->counters.published++;
         send_event(p, topic, json, jpeg, jpeg_len);
-        maybe_prune(p);
+        maybe_prune(p, strlen(json) + jpeg_len);
     }
     g_mutex_unlock(&p->lock);
     g_free(json);

@@ -9,26 +9,49 @@
 #define N_SYMBOLS 36 /* A-Z then 0-9 */
 
 /*
+ * Distinct texts a passage remembers for its alternatives. A passage of 40
+ * reads with 5 readings each gives a few dozen; when the table is full the
+ * weakest gives way, so a late but often repeated reading still gets in.
+ */
+#define MAX_READINGS 32
+
+/* One text read over a passage, as a read's own text or as an alternative. */
+typedef struct {
+    char text[PW_PLATE_MAX + 1];
+    float sum; /* of its confidences over the reads */
+    /*
+     * The country whose format the most confident read of exactly this text
+     * matched, "" when none did: a vehicle's country is its consensus's, not
+     * that of a misread which happened to fit another country's format.
+     */
+    char country[PW_COUNTRY_MAX];
+    float country_conf;
+} reading_vote;
+
+/*
  * One passage. Votes are kept per read length, since reads of one plate
  * that disagree on length cannot be aligned position by position; the
  * consensus uses the length with the most weight.
  */
 typedef struct {
     uint64_t id;
-    float votes[PW_TRACK_TEXT_MAX + 1][PW_TRACK_TEXT_MAX][N_SYMBOLS];
-    float length_weight[PW_TRACK_TEXT_MAX + 1];
-    int length_reads[PW_TRACK_TEXT_MAX + 1];
-    char consensus[PW_TRACK_TEXT_MAX + 1];
+    float votes[PW_PLATE_MAX + 1][PW_PLATE_MAX][N_SYMBOLS];
+    float length_weight[PW_PLATE_MAX + 1];
+    int length_reads[PW_PLATE_MAX + 1];
+    char consensus[PW_PLATE_MAX + 1];
     float consensus_conf;
-    char reported[PW_TRACK_TEXT_MAX + 1]; /* text of the last NEW or UPDATE, "" before NEW */
+    float consensus_char_conf[PW_PLATE_MAX];
+    reading_vote readings[MAX_READINGS];
+    int n_readings;
+    char reported[PW_PLATE_MAX + 1]; /* text of the last NEW or UPDATE, "" before NEW */
     int frames;
     float cx, cy, width;                 /* of the latest read */
     int64_t first_real, last_real, last_clock, latest_mono;
     float best_conf;
-    char best_text[PW_TRACK_TEXT_MAX + 1];
+    char best_text[PW_PLATE_MAX + 1];
+    float best_char_conf[PW_PLATE_MAX];
     int64_t best_real, best_mono;
     float best_corners[4][2];
-    char best_country[4];
     GBytes *best_jpeg;
 } track;
 
@@ -109,7 +132,7 @@ static void update_consensus(track *t)
 {
     int best_len = 0;
     float total = 0;
-    for (int l = 1; l <= PW_TRACK_TEXT_MAX; l++) {
+    for (int l = 1; l <= PW_PLATE_MAX; l++) {
         total += t->length_weight[l];
         if (t->length_weight[l] > t->length_weight[best_len])
             best_len = l;
@@ -121,7 +144,8 @@ static void update_consensus(track *t)
             if (t->votes[best_len][i][s] > t->votes[best_len][i][best])
                 best = s;
         t->consensus[i] = symbol_char(best);
-        sum += t->votes[best_len][i][best] / (float)t->length_reads[best_len];
+        t->consensus_char_conf[i] = t->votes[best_len][i][best] / (float)t->length_reads[best_len];
+        sum += t->consensus_char_conf[i];
     }
     t->consensus[best_len] = '\0';
     float agreement = total > 0 ? t->length_weight[best_len] / total : 0;
@@ -140,16 +164,73 @@ static void add_votes(track *t, const pw_track_read *r, size_t len)
     t->length_reads[len]++;
 }
 
-static void remember_best(track *t, const pw_track_read *r)
+/*
+ * Adds conf to the votes of text, making room by dropping the weakest text
+ * when the table is full. Returns the text's entry, or NULL when it was too
+ * weak to be kept.
+ */
+static reading_vote *vote_reading(track *t, const char *text, float conf)
+{
+    int weakest = 0;
+    for (int i = 0; i < t->n_readings; i++) {
+        if (strcmp(t->readings[i].text, text) == 0) {
+            t->readings[i].sum += conf;
+            return &t->readings[i];
+        }
+        if (t->readings[i].sum < t->readings[weakest].sum)
+            weakest = i;
+    }
+    int slot;
+    if (t->n_readings < MAX_READINGS)
+        slot = t->n_readings++;
+    else if (t->readings[weakest].sum < conf)
+        slot = weakest;
+    else
+        return NULL;
+    reading_vote *v = &t->readings[slot];
+    memset(v, 0, sizeof *v);
+    g_strlcpy(v->text, text, sizeof v->text);
+    v->sum = conf;
+    return v;
+}
+
+static const reading_vote *find_reading(const track *t, const char *text)
+{
+    for (int i = 0; i < t->n_readings; i++)
+        if (strcmp(t->readings[i].text, text) == 0)
+            return &t->readings[i];
+    return NULL;
+}
+
+/* Votes for the read's text and each of its other readings, every text once per read. */
+static void add_readings(track *t, const pw_track_read *r)
+{
+    reading_vote *own = vote_reading(t, r->text, r->confidence);
+    if (own && r->country && r->country[0] && r->confidence > own->country_conf) {
+        g_strlcpy(own->country, r->country, sizeof own->country);
+        own->country_conf = r->confidence;
+    }
+    for (size_t i = 0; r->alts && i < r->n_alts; i++) {
+        const char *text = r->alts[i].text;
+        int seen = !text[0] || strcmp(text, r->text) == 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(r->alts[k].text, text) == 0;
+        if (!seen)
+            vote_reading(t, text, r->alts[i].confidence);
+    }
+}
+
+static void remember_best(track *t, const pw_track_read *r, size_t len)
 {
     if (t->frames > 0 && r->confidence <= t->best_conf)
         return;
     t->best_conf = r->confidence;
     g_strlcpy(t->best_text, r->text, sizeof t->best_text);
+    for (size_t i = 0; i < len; i++)
+        t->best_char_conf[i] = r->char_conf ? r->char_conf[i] : r->confidence;
     t->best_real = r->capture_real_ns;
     t->best_mono = r->capture_mono_ns;
     memcpy(t->best_corners, r->corners, sizeof t->best_corners);
-    g_strlcpy(t->best_country, r->country ? r->country : "", sizeof t->best_country);
     if (t->best_jpeg)
         g_bytes_unref(t->best_jpeg);
     t->best_jpeg = r->jpeg ? g_bytes_ref(r->jpeg) : NULL;
@@ -158,7 +239,8 @@ static void remember_best(track *t, const pw_track_read *r)
 static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_t len)
 {
     add_votes(t, r, len);
-    remember_best(t, r);
+    add_readings(t, r);
+    remember_best(t, r, len);
     if (t->frames == 0)
         t->first_real = r->capture_real_ns;
     t->frames++;
@@ -169,6 +251,7 @@ static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_
     if (tr->cfg.disable_voting) {
         g_strlcpy(t->consensus, t->best_text, sizeof t->consensus);
         t->consensus_conf = t->best_conf;
+        memcpy(t->consensus_char_conf, t->best_char_conf, sizeof t->consensus_char_conf);
     } else {
         update_consensus(t);
     }
@@ -194,6 +277,30 @@ static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
     return -1.0f;
 }
 
+/* Strongest first; equal sums by text, so that events do not depend on arrival order. */
+static int by_sum(const void *pa, const void *pb)
+{
+    const reading_vote *a = pa, *b = pb;
+    if (a->sum != b->sum)
+        return a->sum < b->sum ? 1 : -1;
+    return strcmp(a->text, b->text);
+}
+
+/* The strongest readings other than the consensus, as means over the passage's reads. */
+static void fill_alternatives(const track *t, pw_track_event *ev)
+{
+    reading_vote sorted[MAX_READINGS];
+    memcpy(sorted, t->readings, sizeof sorted[0] * (size_t)t->n_readings);
+    qsort(sorted, (size_t)t->n_readings, sizeof sorted[0], by_sum);
+    for (int i = 0; i < t->n_readings && ev->n_alts < PW_VEHICLE_MAX_ALTS; i++) {
+        if (strcmp(sorted[i].text, t->consensus) == 0)
+            continue;
+        pw_reading *a = &ev->alts[ev->n_alts++];
+        g_strlcpy(a->text, sorted[i].text, sizeof a->text);
+        a->confidence = sorted[i].sum / (float)MAX(t->frames, 1);
+    }
+}
+
 static void fill_event(const track *t, pw_track_kind kind, pw_track_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -201,7 +308,10 @@ static void fill_event(const track *t, pw_track_kind kind, pw_track_event *ev)
     ev->track_id = t->id;
     g_strlcpy(ev->text, t->consensus, sizeof ev->text);
     ev->confidence = t->consensus_conf;
-    g_strlcpy(ev->country, t->best_country, sizeof ev->country);
+    memcpy(ev->char_conf, t->consensus_char_conf, sizeof ev->char_conf);
+    fill_alternatives(t, ev);
+    const reading_vote *consensus = find_reading(t, t->consensus);
+    g_strlcpy(ev->country, consensus ? consensus->country : "", sizeof ev->country);
     ev->first_seen_ns = t->first_real;
     ev->last_seen_ns = t->last_real;
     ev->best_capture_ns = t->best_real;
@@ -248,7 +358,7 @@ int pw_tracker_add(pw_tracker *tr, const pw_track_read *r, pw_track_emit emit, v
     if (!tr || !r || !r->text)
         return -EINVAL;
     size_t len = strlen(r->text);
-    if (len == 0 || len > PW_TRACK_TEXT_MAX)
+    if (len == 0 || len > PW_PLATE_MAX)
         return -EINVAL;
     track *t = find_track(tr, r);
     if (!t) {

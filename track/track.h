@@ -23,8 +23,6 @@
 extern "C" {
 #endif
 
-#define PW_TRACK_TEXT_MAX 16
-
 typedef struct {
     float new_min_confidence;  /* consensus confidence (0-100) that makes a NEW; 0 means 70 */
     int new_min_frames;        /* reads needed before NEW; 0 means 1 */
@@ -38,6 +36,12 @@ typedef struct {
     const char *text;          /* A-Z 0-9 */
     float confidence;          /* 0-100 */
     const float *char_conf;    /* per-character confidence, NULL to use confidence for each */
+    /*
+     * The OCR's other readings of the same crop with their confidences
+     * (0-100), best first; text itself may be among them. NULL when none.
+     */
+    const pw_reading *alts;
+    size_t n_alts;
     const char *country;       /* "" or NULL when no format matched */
     float corners[4][2];       /* frame pixels */
     int64_t capture_real_ns;   /* CLOCK_REALTIME of the frame */
@@ -57,9 +61,18 @@ typedef enum { PW_TRACK_NEW, PW_TRACK_UPDATE, PW_TRACK_FINAL } pw_track_kind;
 typedef struct {
     pw_track_kind kind;
     uint64_t track_id;                 /* unique within this tracker */
-    char text[PW_TRACK_TEXT_MAX + 1];  /* consensus */
+    char text[PW_PLATE_MAX + 1];       /* consensus */
     float confidence;                  /* consensus confidence 0-100 */
-    char country[4];                   /* country of the best read with the consensus text */
+    float char_conf[PW_PLATE_MAX];     /* confidence 0-100 of each character of text */
+    /*
+     * Readings other than the consensus, voted over the passage: each read
+     * adds its text and its alternatives, each with its confidence; ranked
+     * by the sum and reported as its mean over the reads combined (0-100),
+     * so that a reading that only some reads saw ranks below one all saw.
+     */
+    size_t n_alts;
+    pw_reading alts[PW_VEHICLE_MAX_ALTS];
+    char country[PW_COUNTRY_MAX];      /* country of the best read with the consensus text, "" for none */
     int64_t first_seen_ns, last_seen_ns;       /* CLOCK_REALTIME of the first and last read */
     int64_t best_capture_ns;           /* CLOCK_REALTIME of the best read's frame */
     int64_t best_capture_mono_ns;      /* CLOCK_MONOTONIC of the same frame, for latency */

@@ -39,28 +39,25 @@ static void teardown(void)
 
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    return pwtest_free_port();
+}
+
+/* A loopback port held by a listening socket (*fd, closed by the caller); returns the port. */
+static int hold_port(int *fd)
+{
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
+    cr_assert_eq(bind(*fd, (struct sockaddr *)&a, sizeof a), 0);
+    listen(*fd, 1);
+    getsockname(*fd, (struct sockaddr *)&a, &len);
     return ntohs(a.sin_port);
 }
 
 /* Writes a small drive-by clip with the three plates; returns its path. */
 static gchar *make_clip(const char *name)
 {
-    gchar *clip = g_build_filename(tmpdir, name, NULL);
-    gchar *argv[] = {(gchar *)g_getenv("PW_SYNTH"), "drive", "--out", clip, "--plates", PLATES, "--width", "800",
-                     "--height", "450", "--frames", "30", "--gap", "20", "--far", "18", "--near", "26", NULL};
-    cr_assert_not_null(argv[0], "PW_SYNTH is not set");
-    int wait = 0;
-    gchar *err = NULL;
-    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wait, NULL));
-    cr_assert(g_spawn_check_wait_status(wait, NULL), "pw-synth: %s", err);
-    g_free(err);
-    return clip;
+    return pwtest_drive_clip(tmpdir, name, PLATES);
 }
 
 typedef struct {
@@ -76,9 +73,12 @@ static gchar *write_config(const char *name, const lane_spec *l, const char *sec
     gchar *text = g_strdup_printf("[site]\nid = test\nstats_interval_s = 1\n\n[security]\n%s\n\n"
                                   "[lane l01]\nsource = %s\ncountries = FR,PL,US\n"
                                   "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\n"
-                                  "journal = %s/l01.journal\nfinal_after_ms = 600\npace = %s\n%s\n",
+                                  "journal = %s/l01.journal\n%space = %s\n%s\n",
                                   security ? security : "allow_plain = true", l->source, l->pub_port,
-                                  l->replay_port, tmpdir, l->pace ? "true" : "false", l->extra ? l->extra : "");
+                                  l->replay_port, tmpdir,
+                                  /* A key given twice is refused: extra may set its own. */
+                                  l->extra && strstr(l->extra, "final_after_ms") ? "" : "final_after_ms = 600\n",
+                                  l->pace ? "true" : "false", l->extra ? l->extra : "");
     cr_assert(g_file_set_contents(path, text, -1, NULL));
     g_free(text);
     return path;
@@ -375,17 +375,12 @@ Test(daemon, unknown_key_file_and_port_in_use_are_clear_errors, .init = setup, .
     cr_assert(strstr(log, "none.key") != NULL, "%s", log);
     g_free(log), g_free(text);
 
-    int busy = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert_eq(bind(busy, (struct sockaddr *)&a, sizeof a), 0);
-    listen(busy, 1);
-    getsockname(busy, (struct sockaddr *)&a, &len);
+    int busy = -1, held = hold_port(&busy);
     text = g_strdup_printf("[site]\nid = t\n[security]\nallow_plain = true\n[lane a]\nsource = testsrc://\n"
                            "publish = tcp://127.0.0.1:%d\nreplay = tcp://127.0.0.1:%d\njournal = %s/a.journal\n",
-                           ntohs(a.sin_port), free_port(), tmpdir);
+                           held, free_port(), tmpdir);
     cr_assert_neq(run_config(text, &log), 0);
-    gchar *port = g_strdup_printf("%d", ntohs(a.sin_port));
+    gchar *port = g_strdup_printf("%d", held);
     cr_assert(strstr(log, port) != NULL, "the error names the endpoint: %s", log);
     close(busy);
     g_free(log), g_free(text), g_free(port);
@@ -568,4 +563,123 @@ Test(daemon, a_bad_metrics_address_is_named, .init = setup, .fini = teardown, .t
                             "replay = tcp://127.0.0.1:2\njournal = /tmp/x\n", &log), 2);
     cr_assert(strstr(log, "[metrics]") && strstr(log, "somewhere"), "%s", log);
     g_free(log);
+}
+
+/* Runs `platewatchd --check` on a configuration text; returns its exit status, stdout and stderr. */
+static int run_check(const char *text, gchar **out)
+{
+    gchar *path = g_build_filename(tmpdir, "check.conf", NULL);
+    cr_assert(g_file_set_contents(path, text, -1, NULL));
+    const char *argv[] = {g_getenv("PW_PLATEWATCHD"), "--check", "--config", path, NULL};
+    GError *gerr = NULL;
+    GSubprocess *p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &gerr);
+    cr_assert_not_null(p, "spawn: %s", gerr ? gerr->message : "");
+    cr_assert(g_subprocess_communicate_utf8(p, NULL, NULL, out, NULL, NULL));
+    int status = wait_exit(p);
+    g_object_unref(p);
+    g_free(path);
+    return status;
+}
+
+/* A lane group "[lane NAME]" with its required keys; more lines may follow. */
+static gchar *lane_group(const char *name, const char *journal, int pub, int replay)
+{
+    return g_strdup_printf("[lane %s]\nsource = testsrc://\npublish = tcp://127.0.0.1:%d\n"
+                           "replay = tcp://127.0.0.1:%d\njournal = %s\n", name, pub, replay, journal);
+}
+
+static void expect_check_refuses(const char *text, const char *const *parts)
+{
+    gchar *out = NULL;
+    cr_expect_eq(run_check(text, &out), 2, "--check accepted:\n%s\n%s", text, out);
+    for (const char *const *p = parts; *p; p++)
+        cr_expect(strstr(out, *p) != NULL, "'%s' not in: %s", *p, out);
+    g_free(out);
+}
+
+static const char *const plain_site = "[site]\nid = t\n[security]\nallow_plain = true\n";
+
+/* Issue 14: each of these passed --check, then lost every event. */
+Test(daemon, check_refuses_ids_and_journals_that_lose_every_event, .init = setup, .fini = teardown, .timeout = 120)
+{
+    gchar *journal = g_build_filename(tmpdir, "a.journal", NULL);
+    gchar *a = lane_group("a", journal, free_port(), free_port());
+    gchar *text = g_strconcat(plain_site, a, "camera = front cam\n", NULL);
+    /* Line 10: four lines of site and security, five of the lane's keys. */
+    expect_check_refuses(text, (const char *const[]){"check.conf:10: [lane a] camera", "has ' '", NULL});
+    g_free(text);
+    gchar *long_id = g_strnfill(64, 'c');
+    text = g_strconcat(plain_site, a, "camera = ", long_id, "\n", NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:10: [lane a] camera", "64 characters", NULL});
+    g_free(text), g_free(long_id);
+    /* The same file under another spelling of its path is the same journal. */
+    gchar *same = g_strconcat(tmpdir, "/./a.journal", NULL);
+    gchar *b = lane_group("b", same, free_port(), free_port());
+    text = g_strconcat(plain_site, a, b, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:14: [lane b] journal", "also the journal of [lane a]",
+                                                     "(line 9)", NULL});
+    g_free(text), g_free(b), g_free(same), g_free(a), g_free(journal);
+}
+
+Test(daemon, check_probes_endpoints_journals_keys_and_model, .init = setup, .fini = teardown, .timeout = 180)
+{
+    gchar *journal = g_build_filename(tmpdir, "a.journal", NULL);
+    int pub = free_port(), replay = free_port();
+    gchar *a = lane_group("a", journal, pub, replay);
+    gchar *text = g_strconcat(plain_site, a, NULL), *out = NULL;
+    cr_assert_eq(run_check(text, &out), 0, "%s", out);
+    cr_expect(strstr(out, "configuration is valid") != NULL, "%s", out);
+    cr_expect(!g_file_test(journal, G_FILE_TEST_EXISTS), "--check creates no journal");
+    g_free(out), g_free(text);
+
+    /* A port another process holds. */
+    int busy = -1, held_port = hold_port(&busy);
+    gchar *held = lane_group("a", journal, held_port, replay);
+    gchar *port = g_strdup_printf(":%d", held_port);
+    text = g_strconcat(plain_site, held, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:7: [lane a] publish", "cannot bind", port, NULL});
+    close(busy);
+    g_free(text), g_free(held), g_free(port);
+
+    /* Two lanes on one port: each binds alone, not both. */
+    gchar *other = g_build_filename(tmpdir, "b.journal", NULL);
+    gchar *b = lane_group("b", other, free_port(), replay);
+    text = g_strconcat(plain_site, a, b, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:13: [lane b] replay", "clashes with [lane a] replay",
+                                                     NULL});
+    g_free(text), g_free(b);
+    b = g_strdup_printf("[lane b]\nsource = testsrc://\npublish = tcp://*:%d\nreplay = tcp://127.0.0.1:%d\n"
+                        "journal = %s\n", pub, free_port(), other);
+    text = g_strconcat(plain_site, a, b, NULL);
+    expect_check_refuses(text, (const char *const[]){"[lane b] publish", "clashes with [lane a] publish", NULL});
+    g_free(text), g_free(b), g_free(other);
+
+    /* Journals that cannot be written: a missing folder, a folder in the file's place. */
+    gchar *missing = g_build_filename(tmpdir, "no", "such", "a.journal", NULL);
+    gchar *lane = lane_group("a", missing, pub, replay);
+    text = g_strconcat(plain_site, lane, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:9: [lane a] journal", "cannot be created", NULL});
+    g_free(text), g_free(lane), g_free(missing);
+    lane = lane_group("a", tmpdir, pub, replay);
+    text = g_strconcat(plain_site, lane, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:9: [lane a] journal", "cannot be written", NULL});
+    g_free(text), g_free(lane);
+
+    /* Missing key files, a missing model, a missing recording. */
+    text = g_strdup_printf("[site]\nid = t\n[security]\nsecret_key = %s/none.key\nallow_list = %s\n%s", tmpdir, tmpdir,
+                           a);
+    expect_check_refuses(text, (const char *const[]){"check.conf:4: [security] secret_key", "none.key", NULL});
+    g_free(text);
+    text = g_strdup_printf("[site]\nid = t\ntessdata = %s\n[security]\nallow_plain = true\n%s", tmpdir, a);
+    expect_check_refuses(text, (const char *const[]){"check.conf:3: [site] tessdata", "OCR model", NULL});
+    g_free(text);
+    text = g_strconcat(plain_site, a, "source = file:///nonexistent/lane.avi\n", NULL);
+    /* source is given twice here: the repeat is what is refused first. */
+    expect_check_refuses(text, (const char *const[]){"check.conf:10:", "repeated key", NULL});
+    g_free(text);
+    lane = g_strdup_printf("[lane a]\nsource = file://%s/none.avi\npublish = tcp://127.0.0.1:%d\n"
+                           "replay = tcp://127.0.0.1:%d\njournal = %s\n", tmpdir, pub, replay, journal);
+    text = g_strconcat(plain_site, lane, NULL);
+    expect_check_refuses(text, (const char *const[]){"check.conf:6: [lane a] source", "none.avi", NULL});
+    g_free(text), g_free(lane), g_free(a), g_free(journal);
 }

@@ -135,12 +135,14 @@ static char *decide(pw_gate *g, const char *plate, double confidence, bool crop)
     char *json = gt_event_json(&(gt_event){.plate = plate, .confidence = confidence,
                                            .event_id = id, .kind = "vehicle.final",
                                            .first_seen_us = GT_NOW_US + g_random_int()});
-    pw_gate_result res;
+    pw_event ev;
     pw_err err = {0};
-    cr_assert_eq(pw_gate_handle_event(g, json, strlen(json), crop ? fake_jpeg : NULL,
-                                      crop ? sizeof fake_jpeg - 1 : 0, &res, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(pw_event_from_json(json, strlen(json), &ev, &err), 0, "%s", err.msg);
+    pw_gate_result res;
+    cr_assert_eq(pw_gate_handle_event(g, &ev, crop ? fake_jpeg : NULL, crop ? sizeof fake_jpeg - 1 : 0,
+                                      &res, &err), 0, "%s", err.msg);
     cr_assert_neq(res.verdict, 0);
+    pw_event_clear(&ev);
     g_free(json);
     pw_gate_result_clear(&res);
     return id;

@@ -60,6 +60,13 @@ pw_event make_event(pw_event_kind kind, const char *plate)
     g_strlcpy(ev.plate, plate, sizeof ev.plate);
     g_strlcpy(ev.country, "GB", sizeof ev.country);
     ev.confidence = 0.93;
+    /* The optional members a lane publishes: per-character confidences and alternatives. */
+    ev.n_char_conf = strlen(plate);
+    for (size_t i = 0; i < ev.n_char_conf; i++)
+        ev.char_conf[i] = 0.95f - 0.01f * (float)i;
+    ev.n_alts = 2;
+    ev.alts[0] = (pw_reading){"AB12CDF", 0.41f};
+    ev.alts[1] = (pw_reading){"A812CDE", 0.2f};
     int64_t now = g_get_real_time();
     ev.first_seen_us = now - 900000;
     ev.last_seen_us = now - 20000;

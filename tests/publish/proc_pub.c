@@ -40,7 +40,7 @@ int main(int argc, char **argv)
         memset(&ev, 0, sizeof ev);
         ev.kind = PW_EVENT_VEHICLE_UPDATE;
         snprintf(ev.camera, sizeof ev.camera, "cam1");
-        snprintf(ev.plate, sizeof ev.plate, "KL%05ld", i);
+        snprintf(ev.plate, sizeof ev.plate, "KL%05ld", i % 100000);
         ev.confidence = 0.9;
         ev.last_seen_us = ev.first_seen_us = ev.best_capture_us = g_get_real_time();
         if (pw_publisher_publish(pub, &ev, NULL, 0, &err) != 0) {

@@ -8,6 +8,7 @@
 #include "publish_internal.h"
 
 #include <criterion/criterion.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 static const char *validator =
@@ -58,15 +59,22 @@ static int validate(GPtrArray *jsons, char **output)
     return g_spawn_check_wait_status(status, NULL) ? 0 : 1;
 }
 
-Test(event, json_round_trip, .timeout = 30)
+/* make_event() with the fields the publisher fills, so that it can be written as it is. */
+static pw_event addressed_event(pw_event_kind kind, const char *plate, uint64_t seq)
 {
-    pw_event ev = make_event(PW_EVENT_VEHICLE_UPDATE, "AB12 CDE");
+    pw_event ev = make_event(kind, plate);
     g_strlcpy(ev.event_id, "0b5c7e52-3c6f-4b8e-9d1e-2f7f0c0e9a11", sizeof ev.event_id);
     g_strlcpy(ev.stream_id, "7d0f1a8e-2b43-4a59-8f0e-5b0a6c9d2e31", sizeof ev.stream_id);
     g_strlcpy(ev.instance_id, "c3f8e1d2-9a7b-4c6d-8e5f-1a2b3c4d5e6f", sizeof ev.instance_id);
     g_strlcpy(ev.site, "dover", sizeof ev.site);
     g_strlcpy(ev.lane, "l03", sizeof ev.lane);
-    ev.seq = 42;
+    ev.seq = seq;
+    return ev;
+}
+
+Test(event, json_round_trip, .timeout = 30)
+{
+    pw_event ev = addressed_event(PW_EVENT_VEHICLE_UPDATE, "AB12 CDE", 42);
     ev.published_us = 1795000000123456;
     ev.latency_ms = 81.5;
     char *json = NULL;
@@ -84,6 +92,15 @@ Test(event, json_round_trip, .timeout = 30)
     cr_expect_eq(back.frames, 12);
     cr_expect_float_eq(back.corners[2][1], 260.0f, 1e-3);
     cr_expect_float_eq(back.confidence, 0.93, 1e-9);
+    /* The optional members survive the round trip. */
+    cr_assert_eq(back.n_char_conf, strlen("AB12 CDE"));
+    for (size_t i = 0; i < back.n_char_conf; i++)
+        cr_expect_float_eq(back.char_conf[i], ev.char_conf[i], 1e-6, "char %zu", i);
+    cr_assert_eq(back.n_alts, 2);
+    cr_expect_str_eq(back.alts[0].text, "AB12CDF");
+    cr_expect_float_eq(back.alts[0].confidence, 0.41f, 1e-6);
+    cr_expect_str_eq(back.alts[1].text, "A812CDE");
+    cr_expect_float_eq(back.alts[1].confidence, 0.2f, 1e-6);
     char topic[128];
     cr_assert_eq(pw_event_topic(&back, topic, sizeof topic), 0);
     cr_expect_str_eq(topic, "plate.dover.l03.vehicle.update");
@@ -190,4 +207,120 @@ Test(event, published_events_match_the_schema, .timeout = 60)
     rm_tree(dir);
     g_free(dir);
     g_free(journal);
+}
+
+/* A vehicle event's JSON with member name removed, or replaced by "name":value when value is set. */
+static char *edit_member(const char *json, const char *name, const char *value)
+{
+    JsonParser *p = json_parser_new();
+    cr_assert(json_parser_load_from_data(p, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    json_object_remove_member(o, name);
+    char *text = json_to_string(json_parser_get_root(p), FALSE);
+    g_object_unref(p);
+    if (!value)
+        return text;
+    /* Appended textually so that the value can be any JSON, right or wrong. */
+    text[strlen(text) - 1] = '\0';
+    char *edited = g_strdup_printf("%s,\"%s\":%s}", text, name, value);
+    g_free(text);
+    return edited;
+}
+
+static char *sample_json(void)
+{
+    pw_event ev = addressed_event(PW_EVENT_VEHICLE_FINAL, "AB12CDE", 7);
+    char *json = NULL;
+    cr_assert_eq(pw_event_to_json(&ev, &json, NULL), 0);
+    cr_assert(strstr(json, "\"alternatives\":[{") && strstr(json, "\"char_confidences\":["),
+              "%s", json);
+    return json;
+}
+
+/* Subscribers of events from older publishers, which have neither member, are unaffected. */
+Test(event, events_without_alternatives_or_char_confidences_still_parse, .timeout = 30)
+{
+    char *json = sample_json();
+    char *no_alts = edit_member(json, "alternatives", NULL);
+    char *old = edit_member(no_alts, "char_confidences", NULL);
+    cr_assert(!strstr(old, "alternatives") && !strstr(old, "char_confidences"), "%s", old);
+    pw_event ev;
+    pw_err err = {0};
+    cr_assert_eq(pw_event_from_json(old, strlen(old), &ev, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(ev.plate, "AB12CDE");
+    cr_expect_eq(ev.n_alts, 0);
+    cr_expect_eq(ev.n_char_conf, 0);
+    pw_event_clear(&ev);
+    /* Written again, such an event leaves the unknown per-character confidences out. */
+    char *again = NULL;
+    cr_assert_eq(pw_event_from_json(old, strlen(old), &ev, &err), 0, "%s", err.msg);
+    cr_assert_eq(pw_event_to_json(&ev, &again, NULL), 0);
+    cr_expect(!strstr(again, "char_confidences") && strstr(again, "\"alternatives\":[]"), "%s",
+              again);
+    g_free(again);
+    g_free(old);
+    g_free(no_alts);
+    g_free(json);
+}
+
+Test(event, malformed_alternatives_and_char_confidences_are_refused, .timeout = 30)
+{
+    char *json = sample_json();
+    const struct {
+        const char *name, *value, *says;
+    } bad[] = {
+        {"alternatives", "{}", "\"alternatives\" is not an array"},
+        {"alternatives", "[3]", "\"alternatives\"[0] is not an object"},
+        {"alternatives", "[{\"confidence\":0.5}]", "\"alternatives\"[0]: event lacks"},
+        {"alternatives", "[{\"text\":\"AB12CDF\",\"confidence\":1.5}]", "out of range"},
+        {"alternatives", "[{\"text\":\"AB12CDF\"}]", "confidence is not a number"},
+        {"alternatives", "[{\"text\":\"ABCDEFGHIJKLMNOPQRS\",\"confidence\":0.5}]", "longer than 16"},
+        {"char_confidences", "[0.9,0.9]", "2 entries for a plate of 7 characters"},
+        {"char_confidences", "[0.9,0.9,0.9,0.9,0.9,0.9,\"x\"]", "[6] is not a number"},
+        {"char_confidences", "[0.9,0.9,0.9,0.9,0.9,0.9,-1]", "[6] is out of range"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *text = edit_member(json, bad[i].name, bad[i].value);
+        pw_event ev;
+        pw_err err = {0};
+        cr_expect_eq(pw_event_from_json(text, strlen(text), &ev, &err), PW_EMSG, "accepted: %s",
+                     text);
+        cr_expect(strstr(err.msg, bad[i].says), "for %s: %s, want \"%s\"", bad[i].value, err.msg,
+                  bad[i].says);
+        g_free(text);
+    }
+    /* More alternatives than an event carries: the first ones are kept, the rest ignored. */
+    char *many = edit_member(json, "alternatives",
+                             "[{\"text\":\"A1\",\"confidence\":0.5},{\"text\":\"A2\",\"confidence\":0.4},"
+                             "{\"text\":\"A3\",\"confidence\":0.3},{\"text\":\"A4\",\"confidence\":0.2},"
+                             "{\"text\":\"A5\",\"confidence\":0.1}]");
+    pw_event ev;
+    pw_err err = {0};
+    cr_assert_eq(pw_event_from_json(many, strlen(many), &ev, &err), 0, "%s", err.msg);
+    cr_expect_eq(ev.n_alts, PW_VEHICLE_MAX_ALTS);
+    cr_expect_str_eq(ev.alts[PW_VEHICLE_MAX_ALTS - 1].text, "A4");
+    g_free(many);
+    g_free(json);
+}
+
+/* Numbers are written in the shortest form that reads back: 0.952682, not 0.95268200000000003. */
+Test(event, numbers_are_written_in_their_shortest_form, .timeout = 30)
+{
+    pw_event ev = addressed_event(PW_EVENT_VEHICLE_NEW, "AB12CDE", 1);
+    ev.confidence = 0.952682;
+    ev.latency_ms = 32.6;
+    ev.char_conf[0] = 0.93f;
+    ev.corners[0][0] = 100.25f;
+    char *json = NULL;
+    cr_assert_eq(pw_event_to_json(&ev, &json, NULL), 0);
+    cr_expect(strstr(json, "\"confidence\":0.952682,"), "%s", json);
+    cr_expect(strstr(json, "\"latency_ms\":32.6,"), "%s", json);
+    cr_expect(strstr(json, "\"char_confidences\":[0.93,"), "%s", json);
+    cr_expect(strstr(json, "\"corners\":[[100.25,200.0],"), "%s", json);
+    cr_expect(strstr(json, "{\"text\":\"AB12CDF\",\"confidence\":0.41}"), "%s", json);
+    /* No number anywhere carries the 17-digit tail of a double printed with %.17g. */
+    GRegex *long_number = g_regex_new("[0-9]\\.[0-9]{12,}", 0, 0, NULL);
+    cr_expect(!g_regex_match(long_number, json, 0, NULL), "%s", json);
+    g_regex_unref(long_number);
+    g_free(json);
 }

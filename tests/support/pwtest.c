@@ -1,8 +1,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pwtest.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 char *pwtest_tmpdir(const char *prefix)
 {
@@ -48,4 +52,30 @@ void pwtest_run_free(pwtest_run_result *r)
     g_free(r->out);
     g_free(r->err);
     r->out = r->err = NULL;
+}
+
+int pwtest_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+char *pwtest_drive_clip(const char *dir, const char *name, const char *plates)
+{
+    gchar *clip = g_build_filename(dir, name, NULL);
+    gchar *argv[] = {(gchar *)g_getenv("PW_SYNTH"), "drive", "--out", clip, "--plates", (gchar *)plates,
+                     "--width", "800", "--height", "450", "--frames", "30", "--gap", "20", "--far", "18",
+                     "--near", "26", NULL};
+    cr_assert_not_null(argv[0], "PW_SYNTH is not set");
+    int wait = 0;
+    gchar *err = NULL;
+    cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &wait, NULL));
+    cr_assert(g_spawn_check_wait_status(wait, NULL), "pw-synth: %s", err);
+    g_free(err);
+    return clip;
 }

@@ -32,4 +32,14 @@ typedef struct {
 pwtest_run_result pwtest_run(const char *env_program, const char *const *args, const char *cwd);
 void pwtest_run_free(pwtest_run_result *r);
 
+/* A TCP port on 127.0.0.1 that was free a moment ago, for a server the test starts. */
+int pwtest_free_port(void);
+
+/*
+ * Writes a small drive-by recording (800x450, 30 frames per vehicle) of
+ * plates ("AB-123-CD:FR,WX 48213:PL") as dir/name with the program in
+ * PW_SYNTH; returns its path (g_free).
+ */
+char *pwtest_drive_clip(const char *dir, const char *name, const char *plates);
+
 #endif

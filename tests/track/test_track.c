@@ -201,3 +201,110 @@ Test(track, without_voting_the_most_confident_read_wins)
     cr_assert_str_eq(s.ev[s.n - 1].text, "A8123CD", "one confident misread decides without voting");
     pw_tracker_destroy(&t);
 }
+
+/*
+ * Alternatives are voted over the passage: each read adds its own text and
+ * the OCR's other readings; the event ranks them by summed confidence,
+ * reports means over the reads and leaves the consensus out.
+ */
+Test(track, alternatives_are_voted_over_the_passage)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    /* Read 0 and 1 see AB123CD first; each also offers other readings. */
+    const pw_reading alts0[] = {{"AB123CD", 85}, {"A8123CD", 60}, {"AB123C0", 30}};
+    const pw_reading alts1[] = {{"AB123CD", 85}, {"AB123C0", 50}, {"A8123CD", 20}, {"A8123CD", 19}};
+    const pw_reading alts2[] = {{"A8123CD", 70}, {"AB123CD", 65}, {"", 99}};
+    const struct {
+        const char *text;
+        float conf;
+        const pw_reading *alts;
+        size_t n;
+    } reads[] = {{"AB123CD", 85, alts0, 3}, {"AB123CD", 85, alts1, 4}, {"A8123CD", 70, alts2, 3}};
+    const float char_conf[3][7] = {{90, 80, 90, 90, 90, 90, 90}, {70, 80, 90, 90, 90, 90, 90},
+                                   {50, 40, 90, 90, 90, 90, 90}};
+    for (int i = 0; i < 3; i++) {
+        pw_track_read r = make_read(reads[i].text, reads[i].conf, 300, 400, 40 * i);
+        r.alts = reads[i].alts;
+        r.n_alts = reads[i].n;
+        r.char_conf = char_conf[i];
+        cr_assert_eq(pw_tracker_add(t, &r, collect, &s), 0);
+    }
+    pw_tracker_flush(t, collect, &s);
+    const pw_track_event *fin = &s.ev[s.n - 1];
+    cr_assert_eq(fin->kind, PW_TRACK_FINAL);
+    cr_assert_str_eq(fin->text, "AB123CD");
+    /* A8123CD: 60 + 20 (its repeat in read 1 counts once) + 70; AB123C0: 30 + 50. */
+    cr_assert_eq(fin->n_alts, 2, "the consensus and the empty reading are not alternatives");
+    cr_expect_str_eq(fin->alts[0].text, "A8123CD");
+    cr_expect_float_eq(fin->alts[0].confidence, (60 + 20 + 70) / 3.0f, 1e-4);
+    cr_expect_str_eq(fin->alts[1].text, "AB123C0");
+    cr_expect_float_eq(fin->alts[1].confidence, (30 + 50) / 3.0f, 1e-4);
+    /* The consensus's characters: the mean over reads of that length of the votes for the winner. */
+    cr_expect_float_eq(fin->char_conf[0], (90 + 70 + 50) / 3.0f, 1e-4, "all three read A");
+    cr_expect_float_eq(fin->char_conf[1], (80 + 80) / 3.0f, 1e-4, "read 2 voted 8, not B");
+    cr_expect_float_eq(fin->char_conf[6], 90, 1e-4);
+    pw_tracker_destroy(&t);
+}
+
+/* A passage with more distinct readings than it remembers keeps the strongest. */
+Test(track, the_weakest_readings_give_way)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    char texts[40][8];
+    pw_reading alts[40];
+    for (int i = 0; i < 40; i++) {
+        g_snprintf(texts[i], sizeof texts[i], "AB1%02dCD", i);
+        alts[i] = (pw_reading){{0}, (float)(i + 1)};
+        g_strlcpy(alts[i].text, texts[i], sizeof alts[i].text);
+    }
+    pw_track_read r = make_read("AB123CD", 90, 300, 400, 0);
+    r.alts = alts;
+    r.n_alts = 40;
+    cr_assert_eq(pw_tracker_add(t, &r, collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    const pw_track_event *fin = &s.ev[s.n - 1];
+    cr_assert_eq(fin->n_alts, PW_VEHICLE_MAX_ALTS);
+    for (size_t i = 0; i < fin->n_alts; i++)
+        cr_expect_str_eq(fin->alts[i].text, texts[39 - i], "rank %zu", i);
+    pw_tracker_destroy(&t);
+}
+
+/*
+ * The country is the consensus's: a more confident misread that fits
+ * another country's format does not lend the vehicle its country, and a
+ * consensus no read matched a format with has none.
+ */
+Test(track, the_vehicle_s_country_is_that_of_its_consensus)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    for (int i = 0; i < 4; i++) {
+        pw_track_read r = make_read("7FKM294", 88, 300, 400, 40 * i);
+        r.country = "US";
+        cr_assert_eq(pw_tracker_add(t, &r, collect, &s), 0);
+    }
+    pw_track_read misread = make_read("7FKM29", 97, 300, 400, 200);
+    misread.country = "FR";
+    cr_assert_eq(pw_tracker_add(t, &misread, collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    const pw_track_event *fin = &s.ev[s.n - 1];
+    cr_assert_eq(fin->kind, PW_TRACK_FINAL);
+    cr_assert_str_eq(fin->text, "7FKM294");
+    cr_expect_str_eq(fin->country, "US");
+
+    /* Two reads that disagree in different places vote a text neither of them read. */
+    s.n = 0;
+    pw_track_read a = make_read("AB123CX", 90, 300, 400, 5000), b = make_read("AB123CX", 90, 300, 400, 5040),
+                  c = make_read("XB123CD", 95, 300, 400, 5080), d = make_read("XB123CD", 80, 300, 400, 5120),
+                  e = make_read("AB199CD", 99, 300, 400, 5160);
+    const pw_track_read *votes[] = {&a, &b, &c, &d, &e};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(pw_tracker_add(t, votes[i], collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    fin = &s.ev[s.n - 1];
+    cr_assert_str_eq(fin->text, "AB123CD", "the vote");
+    cr_expect_str_eq(fin->country, "", "no read of AB123CD matched a format");
+    pw_tracker_destroy(&t);
+}
