@@ -894,7 +894,12 @@ Test(web, console_keys_load_from_the_configuration)
     cr_assert(g_file_set_contents(path, "[gate]\nstore=/tmp/x.db\n[console]\nsession_timeout_s=5\n",
                                   -1, NULL));
     cr_assert_eq(pw_gate_settings_load(path, &s, &err), PW_ECONFIG);
-    cr_assert(strstr(err.msg, "session_timeout_s"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "gate.conf:4: [console] session_timeout_s"), "%s", err.msg);
+    /* The console's groups are the table's: a misspelt key is refused with the closest one. */
+    cr_assert(g_file_set_contents(path, "[gate]\nstore=/tmp/x.db\n[console]\nlogin_atempts=3\n", -1, NULL));
+    cr_assert_eq(pw_gate_settings_load(path, &s, &err), PW_ECONFIG);
+    cr_assert(strstr(err.msg, "gate.conf:4: [console] login_atempts") &&
+              strstr(err.msg, "did you mean login_attempts?"), "%s", err.msg);
     g_free(path);
     gt_rmdir(dir);
 }
