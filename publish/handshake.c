@@ -18,10 +18,16 @@ struct pw_handshake_watch {
     void *watched;
     void *pair;
     char what[64];
+    int connections; /* accepted and not yet disconnected */
 };
 
-#define WATCHED_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
-                        ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+#define FAILED_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
+                       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+/*
+ * A socket has one monitor at most (a second zmq_socket_monitor replaces the
+ * first), so the watch also counts the connections a server socket accepts.
+ */
+#define WATCHED_EVENTS (FAILED_EVENTS | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED)
 
 int pw_handshake_watch_new(void *ctx, void *sock, const char *what, pw_handshake_watch **out,
                            pw_err *err)
@@ -109,13 +115,22 @@ int pw_handshake_watch_poll(pw_handshake_watch *w, pw_err *err)
             memcpy(&event, d, sizeof event);
             memcpy(&value, d + 2, sizeof value);
             char *endpoint = pw_frame_strdup(frames, 1);
-            if (event & WATCHED_EVENTS) {
+            if (event & FAILED_EVENTS) {
                 failures++;
                 describe(w, event, value, endpoint ? endpoint : "?", err);
+            } else if (event == ZMQ_EVENT_ACCEPTED) {
+                w->connections++;
+            } else if (event == ZMQ_EVENT_DISCONNECTED && w->connections > 0) {
+                w->connections--;
             }
             g_free(endpoint);
         }
         g_ptr_array_unref(frames);
     }
     return failures;
+}
+
+int pw_handshake_watch_connections(const pw_handshake_watch *w)
+{
+    return w ? w->connections : 0;
 }

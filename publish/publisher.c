@@ -368,6 +368,13 @@ static void watch_handshakes(pw_publisher *p)
         pw_err why;
         pw_err_clear(&why);
         int n = pw_handshake_watch_poll(p->watch[i], &why);
+        if (i == 0) {
+            /* The PUB's watch also counts its connections: a socket has one monitor. */
+            int connections = pw_handshake_watch_connections(p->watch[0]);
+            g_mutex_lock(&p->lock);
+            p->counters.subscribers = (uint64_t)connections;
+            g_mutex_unlock(&p->lock);
+        }
         if (n <= 0)
             continue;
         int before = g_atomic_int_add(&p->handshake_failed, n);
@@ -557,11 +564,11 @@ static gpointer service_main(gpointer data)
         }
         /* Short polls so that destroy is noticed promptly. */
         long wait_ms = (long)((next_hb - now) / 1000);
-        zmq_pollitem_t item = {p->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, wait_ms < 100 ? wait_ms : 100);
+        zmq_pollitem_t items[1] = {{p->router, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 1, wait_ms < 100 ? wait_ms : 100);
         if (n < 0 && zmq_errno() == ETERM)
             break;
-        while (n > 0) {
+        while (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
             GPtrArray *frames = NULL;
             int rc = pw_recv_frames(p->router, &frames, ZMQ_DONTWAIT);
             if (rc == PW_EMSG) {

@@ -126,6 +126,9 @@ void *pw_handshake_watch_socket(pw_handshake_watch *w);
  */
 int pw_handshake_watch_poll(pw_handshake_watch *w, pw_err *err);
 
+/* Connections the watched (server) socket accepted and still has, as of the last poll. */
+int pw_handshake_watch_connections(const pw_handshake_watch *w);
+
 #ifdef __cplusplus
 }
 #endif

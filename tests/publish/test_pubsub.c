@@ -562,3 +562,38 @@ Test(pubsub, a_trigger_time_from_a_wrong_clock_gives_a_valid_event, .timeout = 6
     collector_clear(&c);
     fixture_close(&f);
 }
+
+static uint64_t subscribers_of(pw_publisher *pub, uint64_t want)
+{
+    pw_publisher_counters pc = {0};
+    /* The monitor reports connections asynchronously: wait for the count (liveness limit). */
+    int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    do {
+        pw_publisher_get_counters(pub, &pc);
+        if (pc.subscribers == want)
+            break;
+        g_usleep(20 * 1000);
+    } while (g_get_monotonic_time() < end);
+    return pc.subscribers;
+}
+
+Test(pubsub, the_publisher_counts_its_connections, .timeout = 60)
+{
+    fixture f;
+    fixture_open(&f, 0);
+    cr_assert_eq(subscribers_of(f.pub, 0), 0);
+    void *ctx = zmq_ctx_new();
+    void *a = zmq_socket(ctx, ZMQ_SUB), *b = zmq_socket(ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(a, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(b, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(a, pw_publisher_endpoint(f.pub, "pub")), 0);
+    cr_assert_eq(zmq_connect(b, pw_publisher_endpoint(f.pub, "pub")), 0);
+    cr_assert_eq(subscribers_of(f.pub, 2), 2);
+    zmq_close(a);
+    cr_assert_eq(subscribers_of(f.pub, 1), 1);
+    zmq_close(b);
+    cr_assert_eq(subscribers_of(f.pub, 0), 0);
+    zmq_ctx_term(ctx);
+    fixture_close(&f);
+}
