@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
 #include "pw_json.h"
+#include "pw_settings.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -46,15 +47,10 @@ static bool is_vehicle(pw_event_kind k)
            k == PW_EVENT_VEHICLE_FINAL;
 }
 
+/* The rule the configuration checks ids by: one rule for what an id may be. */
 bool pw_id_valid(const char *s)
 {
-    if (!s || !*s || strlen(s) > PW_ID_MAX)
-        return false;
-    for (const char *c = s; *c; c++) {
-        if (!g_ascii_isalnum(*c) && *c != '_' && *c != '-')
-            return false;
-    }
-    return true;
+    return s && pw_settings_check_id(s, NULL) == 0;
 }
 
 int64_t pw_wall_us(void)
