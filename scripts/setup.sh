@@ -82,19 +82,23 @@ gate_only_links() {
     log "$1 links no OpenCV, Tesseract, GStreamer or libv4l2"
 }
 
-# The main job: the lane daemon on a generated drive-by recording, and a
-# subscriber that prints the plate events it receives (CURVE-encrypted).
-run_main() {
-    local out="$build/sample" pw="$build/apps/platewatch/platewatch" pid status=0
-    mkdir -p "$out/clients"
-    rm -f "$out"/lane.journal*
+# sample_inputs OUT PW: the sample recording (three vehicles passing) and the
+# CURVE keys of the daemon and one lane controller, made once.
+sample_inputs() {
+    local out=$1 pw=$2
     if [ ! -f "$out/lane.webm" ]; then
         log "generating a sample recording of three vehicles passing ($out/lane.webm)"
         "$build/apps/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
     fi
     [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
     [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
-    cat >"$out/platewatchd.conf" <<CONF
+}
+
+# sample_lane_conf OUT FILE PORT JOURNAL [EXTRA]: a one-lane daemon configuration
+# on the sample recording, publishing on PORT and replaying on PORT + 1.
+sample_lane_conf() {
+    local out=$1 file=$2 port=$3 journal=$4 extra=${5:-}
+    cat >"$file" <<CONF
 [site]
 id = sample
 [security]
@@ -104,12 +108,23 @@ allow_list = $out/clients
 source = file://$here/$out/lane.webm
 camera = cam-l01
 countries = FR,PL,US
-publish = tcp://127.0.0.1:17700
-replay = tcp://127.0.0.1:17701
-journal = $out/lane.journal
+publish = tcp://127.0.0.1:$port
+replay = tcp://127.0.0.1:$((port + 1))
+journal = $out/$journal
 final_after_ms = 800
 pace = true
+$extra
 CONF
+}
+
+# The main job: the lane daemon on a generated drive-by recording, and a
+# subscriber that prints the plate events it receives (CURVE-encrypted).
+run_main() {
+    local out="$build/sample" pw="$build/apps/platewatch/platewatch" pid status=0
+    mkdir -p "$out/clients"
+    rm -f "$out"/lane.journal*
+    sample_inputs "$out" "$pw"
+    sample_lane_conf "$out" "$out/platewatchd.conf" 17700 lane.journal
     log "starting platewatchd on the recording (log: $out/platewatchd.log); the subscriber prints each event"
     OMP_THREAD_LIMIT=1 "$build/apps/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
     pid=$!
@@ -131,28 +146,9 @@ run_console() {
     local port=${PW_CONSOLE_PORT:-8080} pid status=0
     mkdir -p "$out/clients"
     rm -f "$out"/console.journal* "$out"/console-gate.db*
-    [ -f "$out/lane.webm" ] || "$build/apps/pw-synth" drive --out "$out/lane.webm" \
-        --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
-    [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
-    [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
-    cat >"$out/console-platewatchd.conf" <<CONF
-[site]
-id = sample
-[security]
-secret_key = $out/server.key
-allow_list = $out/clients
-[lane l01]
-source = file://$here/$out/lane.webm
-camera = cam-l01
-countries = FR,PL,US
-publish = tcp://127.0.0.1:17710
-replay = tcp://127.0.0.1:17711
-journal = $out/console.journal
-final_after_ms = 800
-pace = true
-loop = true
-jpeg_crops = true
-CONF
+    sample_inputs "$out" "$pw"
+    sample_lane_conf "$out" "$out/console-platewatchd.conf" 17710 console.journal "loop = true
+jpeg_crops = true"
     cat >"$out/console-gate.conf" <<CONF
 [gate]
 store = $out/console-gate.db
