@@ -11,9 +11,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 work=$(mktemp -d /tmp/pw-bench-daemon-XXXXXX)
 [ -n "${PW_BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
-pw="$build/cli/platewatch"
+pw="$build/apps/platewatch/platewatch"
 plates="AB-123-CD:FR,WX 48213:PL,7FKM294:US,KT-802-RV:FR,XR 51734:PL,3MHP468:US"
-"$build/synth/pw-synth" drive --out "$work/lane.webm" --plates "$plates" --width 1280 --height 720 --fps 25 >/dev/null
+"$build/apps/pw-synth" drive --out "$work/lane.webm" --plates "$plates" --width 1280 --height 720 --fps 25 >/dev/null
 mkdir -p "$work/clients"
 "$pw" keygen "$work/server" >/dev/null
 "$pw" keygen "$work/clients/bench" >/dev/null
@@ -33,7 +33,7 @@ run() { # run LANES: one real-time pass over the clip; prints one table row
     local lanes=$1 pid peak=0 tails=()
     write_config "$lanes"
     rm -f "$work"/*.journal* "$work"/events-*.jsonl
-    OMP_THREAD_LIMIT=1 "$build/daemon/platewatchd" --config "$work/d$lanes.conf" --exit-at-end 2>"$work/d$lanes.log" &
+    OMP_THREAD_LIMIT=1 "$build/apps/platewatchd" --config "$work/d$lanes.conf" --exit-at-end 2>"$work/d$lanes.log" &
     pid=$!
     for i in $(seq 1 "$lanes"); do
         "$pw" tail --connect tcp://127.0.0.1:$((17800 + 2 * i)) --replay tcp://127.0.0.1:$((17801 + 2 * i)) \

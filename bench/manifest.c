@@ -92,7 +92,10 @@ int pw_manifest_load(const char *path, pw_manifest **out, pw_err *err)
     gchar *dir = g_path_get_dirname(path);
     gchar **lines = g_strsplit(text, "\n", -1);
     int rc = 0;
-    for (int i = 1; lines[i] && rc == 0; i++) { /* line 1 is the header */
+    /* An empty file splits into no lines at all: there is no header to skip. */
+    if (!lines[0])
+        rc = pw_err_set(err, PW_EMANIFEST, "%s: empty file (a header line is required)", path);
+    for (int i = 1; rc == 0 && lines[i]; i++) { /* line 1 is the header */
         if (!g_strstrip(lines[i])[0])
             continue;
         pw_manifest_row row = {0};

@@ -33,9 +33,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 work=$(mktemp -d /tmp/pw-soak-XXXXXX)
 [ -n "${PW_SOAK_KEEP:-}" ] || trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-pw="$build/cli/platewatch"
-daemon="$build/daemon/platewatchd"
-synth="$build/synth/pw-synth"
+pw="$build/apps/platewatch/platewatch"
+daemon="$build/apps/platewatchd"
+synth="$build/apps/pw-synth"
 export OMP_THREAD_LIMIT=1
 
 # A loop of 2 + 2 * 1 frames: the restart phase is dominated by pipeline restarts.

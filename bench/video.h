@@ -24,8 +24,8 @@
 
 /* One vehicle passage of the ground truth. */
 typedef struct {
-    char plate[24];             /* A-Z 0-9 */
-    char country[8];
+    char plate[PW_PLATE_MAX + 1]; /* A-Z 0-9 */
+    char country[PW_COUNTRY_MAX];
     int first_frame, last_frame; /* -1 when the truth gives timestamps only */
     int64_t first_ms, last_ms;  /* -1 when the truth gives frames only */
     int line;                   /* in its ground-truth file, for messages */
@@ -91,7 +91,7 @@ typedef struct {
 
 typedef struct {
     char text[24];
-    char country[8];
+    char country[PW_COUNTRY_MAX];
     int frames;
     float confidence;
 } pw_vfinal;

@@ -65,6 +65,14 @@ static int parse_truth_line(const char *path, int line, gchar **f, guint n, pw_v
                           "[,first_ms,last_ms]", path, line, n);
     memset(p, 0, sizeof *p);
     p->line = line;
+    /* A label longer than any plate, or a country code longer than any, would be cut silently. */
+    char chars[64];
+    if (pw_plate_chars(f[1], chars, sizeof chars) > PW_PLATE_MAX)
+        return pw_err_set(err, PW_EMANIFEST, "%s:%d: plate '%s' has more than %d characters", path, line, f[1],
+                          PW_PLATE_MAX);
+    if (strlen(g_strstrip(f[2])) >= PW_COUNTRY_MAX)
+        return pw_err_set(err, PW_EMANIFEST, "%s:%d: country '%s' is longer than %d characters", path, line, f[2],
+                          PW_COUNTRY_MAX - 1);
     pw_plate_chars(f[1], p->plate, sizeof p->plate);
     g_strlcpy(p->country, g_strstrip(f[2]), sizeof p->country);
     int64_t v[4] = {-1, -1, -1, -1};

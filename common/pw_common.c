@@ -37,6 +37,8 @@ static const char *const pw_error_names[] = {
     [PW_ERR_BASE - PW_EEOS] = "end of stream",
     [PW_ERR_BASE - PW_ESTORE] = "declarations store error",
     [PW_ERR_BASE - PW_EIMPORT] = "malformed rows in a declarations import file",
+    [PW_ERR_BASE - PW_EHANDSHAKE] = "the security (CURVE) handshake with a peer failed",
+    [PW_ERR_BASE - PW_EAUTH] = "login or session refused",
 };
 
 const char *pw_strerror(int code)

@@ -44,7 +44,9 @@ enum {
     PW_EJOURNAL = -1019,     /* the event journal (SQLite) failed */
     PW_ESTORE = -1020,       /* the gate's declarations store or audit (SQLite) failed */
     PW_EIMPORT = -1021,      /* a declarations import file has malformed rows */
-    PW_ELAST = -1022
+    PW_EHANDSHAKE = -1022,   /* a ZeroMQ security (CURVE) handshake with a peer failed */
+    PW_EAUTH = -1023,        /* a login or session was refused (name, password, account) */
+    PW_ELAST = -1024
 };
 
 /* Returns a static, human-readable description of any code this project returns. */
@@ -91,13 +93,6 @@ typedef struct pw_image pw_image;
 /* Largest side accepted anywhere, so that a hostile header cannot ask for gigabytes. */
 #define PW_MAX_IMAGE_SIDE 16384
 
-/*
- * Longest site, lane or camera identifier, without the terminating NUL:
- * ids are part of topics and journal rows, and the configuration refuses
- * longer ones rather than have them cut.
- */
-#define PW_ID_MAX 63
-
 /* Allocates a zeroed width x height image with channels 1 or 3. */
 int pw_image_new(int width, int height, int channels, pw_image **out);
 /* Frees the image; accepts NULL and *img == NULL, and sets *img to NULL. */
@@ -122,7 +117,12 @@ pw_plane pw_image_plane(const pw_image *img);
  * letters; declarations use the 2-letter ISO 3166 subset.
  */
 #define PW_COUNTRY_MAX 4
-/* Longest site, lane or camera id, without the NUL: 63 keeps a topic plate.<site>.<lane>.<kind> under 160 bytes. */
+/*
+ * Longest site, lane or camera id, without the NUL: 63 keeps a topic
+ * plate.<site>.<lane>.<kind> under 160 bytes. Ids are part of topics and
+ * journal rows, and the configuration refuses longer ones rather than have
+ * them cut.
+ */
 #define PW_ID_MAX 63
 /*
  * Alternative readings a vehicle event carries besides its consensus: the

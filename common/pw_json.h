@@ -1,5 +1,7 @@
 /*
- * pw_json.h - the one way the project turns JSON trees into text: json-glib's
+ * pw_json.h - JSON text in and out, the same for every module.
+ *
+ * Out: the one way the project turns JSON trees into text: json-glib's
  * generator, with every floating-point number in the shortest decimal form
  * that reads back to the same double (0.952682, not 0.95268200000000003;
  * 32.6, not 32.600000000000001). json-glib 1.6 prints doubles with %.17g and
@@ -9,6 +11,13 @@
  * integral keeps a ".0" (1.0, 100.0), so that readers can still tell a
  * number meant as floating point from a count.
  *
+ * In: the nesting bound every parser of untrusted JSON applies. json-glib's
+ * parser recurses once per nested array or object, so a few hundred
+ * kilobytes of "[[[[..." exhaust the stack and crash the process (SIGSEGV)
+ * before any check of ours runs. Every place that hands bytes from the
+ * network or from a user's file to json-glib first calls
+ * pw_json_check_depth(), which scans the text without recursion.
+ *
  * Ownership: returned strings are g_malloc'd (g_free). No state: callable
  * from any thread.
  */
@@ -17,6 +26,8 @@
 
 #include <json-glib/json-glib.h>
 #include <stddef.h>
+
+#include "pw_common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +55,21 @@ char *pw_json_to_string(JsonNode *root, gboolean pretty);
 
 /* The same for the tree a builder holds (its root is taken and released). */
 char *pw_json_builder_to_string(JsonBuilder *b, gboolean pretty);
+
+/*
+ * Deepest nesting of arrays and objects accepted. Events nest 3 deep,
+ * declarations 2; 64 leaves room for any honest producer and keeps
+ * json-glib's recursion a few kilobytes of stack.
+ */
+#define PW_JSON_MAX_DEPTH 64
+
+/*
+ * Returns 0 when the len bytes of text nest arrays and objects at most
+ * PW_JSON_MAX_DEPTH deep (brackets inside strings do not count), otherwise
+ * PW_EMSG with err naming the line and column where the limit is passed.
+ * It checks nothing else: the text may still be malformed JSON.
+ */
+int pw_json_check_depth(const char *text, size_t len, pw_err *err);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,7 @@ typedef struct {
     uint64_t failed_starts;       /* starts that failed, each followed by a retry */
     uint64_t lane_restarts;       /* remakes after a source failed, with the old reconnects */
     char start_error[256];        /* why the latest start failed */
+    gint events[PW_EVENT_VEHICLE_FINAL + 1];   /* vehicle events by pw_event_kind */
 } running_lane;
 
 struct pw_daemon {
@@ -104,6 +105,7 @@ static void on_vehicle(const pw_track_event *ev, void *user)
     gsize len = 0;
     const uint8_t *jpeg = ev->jpeg ? g_bytes_get_data(ev->jpeg, &len) : NULL;
     pw_err err = {0};
+    g_atomic_int_inc(&rl->events[out.kind]);
     if (pw_publisher_publish(rl->pub, &out, jpeg, len, &err) < 0) {
         g_atomic_int_inc(&rl->publish_failures);
         g_warning("lane %s: event for %s not journalled: %s", rl->dl->lane.name, ev->text, err.msg);
@@ -437,6 +439,24 @@ int pw_daemon_all_finished(pw_daemon *d)
             return 0;
     }
     return 1;
+}
+
+/* The running lanes as daemon_metrics.c reads them (main thread). */
+void pw_daemon_foreach_lane(pw_daemon *d, pw_daemon_lane_cb cb, void *user)
+{
+    for (guint i = 0; i < d->lanes->len; i++) {
+        running_lane *rl = g_ptr_array_index(d->lanes, i);
+        pw_daemon_lane_view v = {.dl = rl->dl, .lane = rl->lane, .pub = rl->pub,
+                                 .publish_failures = (uint64_t)g_atomic_int_get(&rl->publish_failures)};
+        for (int k = 0; k <= PW_EVENT_VEHICLE_FINAL; k++)
+            v.events[k] = (uint64_t)g_atomic_int_get(&rl->events[k]);
+        cb(&v, user);
+    }
+}
+
+const char *pw_daemon_metrics_listen(const pw_daemon *d)
+{
+    return d->box->cfg->metrics_listen;
 }
 
 int pw_daemon_stats_interval(const pw_daemon *d)

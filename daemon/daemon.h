@@ -12,7 +12,12 @@
 #ifndef PW_DAEMON_H
 #define PW_DAEMON_H
 
+#include "daemon_config.h"
+#include "publish.h"
 #include "pw_common.h"
+
+#include <glib.h>
+#include <stdbool.h>
 
 typedef struct pw_daemon pw_daemon;
 
@@ -55,5 +60,40 @@ int pw_daemon_stats_interval(const pw_daemon *d);
 void pw_daemon_stop(pw_daemon *d);
 
 void pw_daemon_destroy(pw_daemon **d);
+
+/* ---- daemon_metrics.c: /metrics and /healthz (docs/metrics.md) ---- */
+
+/* One running lane as the metrics see it (borrowed for the callback). */
+typedef struct {
+    const pw_daemon_lane *dl;
+    pw_lane *lane;
+    pw_publisher *pub;
+    uint64_t events[PW_EVENT_VEHICLE_FINAL + 1];   /* vehicle events by pw_event_kind */
+    uint64_t publish_failures;                      /* events the journal refused */
+} pw_daemon_lane_view;
+
+typedef void (*pw_daemon_lane_cb)(const pw_daemon_lane_view *v, void *user);
+void pw_daemon_foreach_lane(pw_daemon *d, pw_daemon_lane_cb cb, void *user);
+
+/* The [metrics] listen address of the configuration, or NULL when off. */
+const char *pw_daemon_metrics_listen(const pw_daemon *d);
+
+/* Every running lane's metrics in the Prometheus text format. */
+void pw_daemon_metrics(pw_daemon *d, GString *out);
+/*
+ * true when every lane had a frame within its stall timeout; otherwise
+ * false with the lanes that did not named in why.
+ */
+bool pw_daemon_healthy(pw_daemon *d, GString *why);
+
+/*
+ * The HTTP server of /metrics and /healthz on the thread-default main
+ * context (the daemon's main loop). Opaque; destroy accepts NULL and
+ * nulls the pointer.
+ */
+typedef struct pw_daemon_http pw_daemon_http;
+int pw_daemon_http_new(pw_daemon *d, const char *listen, pw_daemon_http **out, pw_err *err);
+int pw_daemon_http_port(const pw_daemon_http *h);
+void pw_daemon_http_destroy(pw_daemon_http **h);
 
 #endif

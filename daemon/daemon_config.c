@@ -14,6 +14,7 @@
 
 #include "publish.h"
 #include "pw_build_config.h"
+#include "pw_metrics.h"
 
 /* ---- Values the generic types cannot hold ---- */
 
@@ -76,6 +77,7 @@ static void format_simd(const pw_setting *s, const void *field, GString *out)
 
 #define SITE(key, type, field) "site", key, PW_SETTING_##type, offsetof(pw_daemon_config, field)
 #define SEC(key, type, field) "security", key, PW_SETTING_##type, offsetof(pw_daemon_config, field)
+#define METRICS(key, type, field) "metrics", key, PW_SETTING_##type, offsetof(pw_daemon_config, field)
 #define LANE(key, type, field) "lane", key, PW_SETTING_##type, offsetof(pw_daemon_lane, field)
 
 static const char *const detectors[] = {[PW_DETECTOR_PLATEWATCH] = "platewatch", [PW_DETECTOR_HAAR] = "haar", NULL};
@@ -94,6 +96,10 @@ static const pw_setting table[] = {
      .doc = "Server key pair file written by `platewatch keygen` (readable by its owner only)"},
     {SEC("allow_list", STRING, allow_list), .doc = "Client public keys allowed to subscribe: a folder of .pub files, or one file"},
     {SEC("allow_plain", BOOL, allow_plain), .doc = "Publish without CURVE encryption (closed test networks only)"},
+
+    {METRICS("listen", STRING, metrics_listen), .flags = PW_SETTING_EMPTY_IS_ABSENT,
+     .doc = "Prometheus /metrics and /healthz over plain HTTP (docs/metrics.md), ADDRESS:PORT with a literal IP; "
+            "left out: none. Read at start only"},
 
     {LANE("source", STRING, lane.capture.source), .flags = PW_SETTING_REQUIRED,
      .doc = "rtsp://, v4l2://, v4l2direct://, file:// URI, a folder of images, or testsrc://"},
@@ -258,6 +264,21 @@ static void lane_start(const pw_settings_file *f, pw_daemon_config *c, const cha
     dl->fingerprint = fingerprint(pw_settings_file_keyfile(f), group);
 }
 
+/*
+ * [metrics] listen = ADDRESS:PORT (docs/metrics.md): the address must be a
+ * literal IP, so that what is bound is what the file says.
+ */
+static int read_metrics(const pw_settings_file *f, pw_daemon_config *c, pw_err *err)
+{
+    int rc = pw_settings_apply(f, table, G_N_ELEMENTS(table), "metrics", "metrics", c, c->strings, c, err);
+    GSocketAddress *addr = NULL;
+    pw_err why = {0};
+    if (rc == 0 && c->metrics_listen && pw_listen_parse(c->metrics_listen, &addr, NULL, &why))
+        rc = pw_settings_bad(f, err, "metrics", "listen", "%s", why.msg);
+    g_clear_object(&addr);
+    return rc;
+}
+
 static int read_lane_keys(const pw_settings_file *f, pw_daemon_config *c, const char *group, pw_daemon_lane *dl,
                           pw_err *err)
 {
@@ -277,10 +298,11 @@ static int read_lanes(const pw_settings_file *f, pw_daemon_config *c, pw_err *er
     gchar **groups = g_key_file_get_groups(pw_settings_file_keyfile(f), NULL);
     int rc = 0;
     for (gchar **g = groups; *g && rc == 0; g++) {
-        if (!strcmp(*g, "site") || !strcmp(*g, "security"))
+        if (!strcmp(*g, "site") || !strcmp(*g, "security") || !strcmp(*g, "metrics"))
             continue;
         if (!g_str_has_prefix(*g, "lane "))
-            rc = pw_settings_bad(f, err, *g, NULL, "unknown group (expected [site], [security] or [lane NAME])");
+            rc = pw_settings_bad(f, err, *g, NULL,
+                                 "unknown group (expected [site], [security], [metrics] or [lane NAME])");
         else if (c->n_lanes == PW_DAEMON_MAX_LANES)
             rc = pw_settings_bad(f, err, *g, NULL, "more than %d lanes", PW_DAEMON_MAX_LANES);
         else
@@ -386,6 +408,8 @@ int pw_daemon_config_load(const char *path, pw_daemon_config **out, pw_err *err)
     rc = read_site(f, c, err);
     if (rc == 0)
         rc = read_security(f, c, err);
+    if (rc == 0)
+        rc = read_metrics(f, c, err);
     if (rc == 0)
         rc = read_lanes(f, c, err);
     if (rc == 0)

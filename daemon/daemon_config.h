@@ -1,7 +1,7 @@
 /*
  * daemon_config.h - the lane daemon's configuration: one INI-style file
- * (GKeyFile) with a [site] group, a [security] group and one [lane NAME]
- * group per lane. Every key is an entry of one table (daemon_config.c,
+ * (GKeyFile) with a [site] group, a [security] group, an optional [metrics]
+ * group and one [lane NAME] group per lane. Every key is an entry of one table (daemon_config.c,
  * pw_settings.h), from which the parser, `bench video --variant` and the
  * reference docs/settings.md come; config/platewatchd.conf names them all.
  *
@@ -48,6 +48,7 @@ typedef struct {
     const char *secret_key;     /* server key pair file */
     const char *allow_list;     /* folder of client .pub files, or one key file */
     int allow_plain;            /* explicit opt-out of CURVE */
+    const char *metrics_listen; /* [metrics] listen: /metrics and /healthz; NULL = off */
     pw_formats *formats;
     GPtrArray *strings;         /* owns every string above and in the lanes */
     pw_settings_file *file;     /* the file as read: lines for later messages */

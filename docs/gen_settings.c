@@ -41,6 +41,7 @@ int main(void)
     pw_daemon_lane_defaults(&dl);
     section(md, "[site]", t, n, "site", &c);
     section(md, "[security]", t, n, "security", &c);
+    section(md, "[metrics]", t, n, "metrics", &c);
     char *lane_title = g_strdup_printf("[lane NAME] (one group per lane; NAME is 1-%d letters, digits, '-' or '_')",
                                        PW_ID_MAX);
     section(md, lane_title, t, n, "lane", &dl);
@@ -52,6 +53,8 @@ int main(void)
     section(md, "[gate]", t, n, "gate", &g);
     section(md, "[events]", t, n, "events", &g);
     section(md, "[thresholds]", t, n, "thresholds", &g);
+    section(md, "[console] (docs/console.md)", t, n, "console", &g);
+    section(md, "[metrics] (docs/metrics.md)", t, n, "metrics", &g);
     fputs(md->str, stdout);
     g_string_free(md, TRUE);
     return ferror(stdout) ? 1 : 0;

@@ -29,6 +29,15 @@ void pw_gate_config_defaults(pw_gate_config *cfg)
     cfg->th.alternative_penalty = 0.3;
     cfg->th.min_confidence = 0.6;
     cfg->th.window_grace_s = 0;
+    pw_web_config_defaults(&cfg->console);
+}
+
+void pw_web_config_defaults(pw_web_config *wc)
+{
+    memset(wc, 0, sizeof *wc);
+    wc->session_timeout_s = 8 * 3600;
+    wc->login_attempts = 5;
+    wc->login_window_s = 300;
 }
 
 /*
@@ -71,9 +80,23 @@ static const pw_setting table[] = {
     TH("min_confidence", min_confidence, 0, 1, "Reads below this confidence never release (MANUAL instead)"),
     {"thresholds", "window_grace_s", PW_SETTING_INT64, offsetof(pw_gate_config, th.window_grace_s), .min = 0,
      .max = INT_MAX, .doc = "Arrival window widened by this many seconds on both sides"},
+    /* The console's addresses and files are checked together by pw_web_config_check() (docs/console.md). */
+    STR("console", "listen", console.listen, "The officer's web console, ADDRESS:PORT with a literal IP; "
+                                             "left out: no console. Plain HTTP only on loopback"),
+    STR("console", "certificate", console.certificate, "PEM certificate: the console then speaks HTTPS only"),
+    STR("console", "key", console.key, "PEM private key of the certificate"),
+    {"console", "session_timeout_s", PW_SETTING_INT, offsetof(pw_gate_config, console.session_timeout_s),
+     .min = 60, .max = 7 * 86400, .doc = "An idle session ends after this many seconds"},
+    {"console", "login_attempts", PW_SETTING_INT, offsetof(pw_gate_config, console.login_attempts), .min = 1,
+     .max = 1000, .doc = "Failed logins from one address or for one name per window before logins are refused (429)"},
+    {"console", "login_window_s", PW_SETTING_INT, offsetof(pw_gate_config, console.login_window_s), .min = 1,
+     .max = 86400, .doc = "Seconds over which failed logins are counted"},
+    STR("console", "assets_dir", console.assets_dir, "Serve the pages from this folder instead of the built-in copy"),
+    STR("metrics", "listen", console.metrics_listen, "Plain HTTP with only /metrics and /healthz (docs/metrics.md), "
+                                                     "ADDRESS:PORT; left out: none"),
 };
 
-static const char *const groups[] = {"gate", "events", "thresholds"};
+static const char *const groups[] = {"gate", "events", "thresholds", "console", "metrics"};
 
 const pw_setting *pw_gate_settings_table(size_t *n)
 {
@@ -112,7 +135,7 @@ static int load_file(pw_gate_settings *s, const char *path, pw_err *err)
         for (size_t i = 0; i < G_N_ELEMENTS(groups); i++)
             known |= !strcmp(*g, groups[i]);
         if (!known)
-            rc = pw_settings_bad(f, err, *g, NULL, "unknown group (expected [gate], [events] or [thresholds])");
+            rc = pw_settings_bad(f, err, *g, NULL, "unknown group (expected [gate], [events], [thresholds], [console] or [metrics])");
     }
     for (size_t i = 0; i < G_N_ELEMENTS(groups) && rc == 0; i++)
         rc = pw_settings_apply(f, table, G_N_ELEMENTS(table), groups[i], groups[i], &s->cfg, s->strings, NULL, err);

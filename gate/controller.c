@@ -3,7 +3,7 @@
  * audited, idempotent by event id, then published (docs/gate.md).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "gate_internal.h"
+#include "console.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +25,24 @@ struct pw_gate {
     pw_gate_counters counters;
     int run_decisions;             /* new decisions in the current pw_gate_run() */
     pw_err run_err;                /* first store failure inside pw_gate_run() */
+    GAsyncQueue *inbox;            /* posted decisions (pw_gate_post), any thread */
+    GMutex metrics_lock;
+    pw_gate_metrics metrics;
 };
+
+typedef struct {
+    char *site, *lane, *vehicle, *json;
+} posted;
+
+static void posted_free(gpointer p)
+{
+    posted *m = p;
+    g_free(m->site);
+    g_free(m->lane);
+    g_free(m->vehicle);
+    g_free(m->json);
+    g_free(m);
+}
 
 static void copy_config(pw_gate *g, const pw_gate_config *cfg)
 {
@@ -88,7 +105,17 @@ static int republish_one(const char *event_id, int verdict, const char *site,
     return deliver(g, event_id, (pw_gate_verdict)verdict, site, lane, json, NULL);
 }
 
-static void source_event(const pw_event *ev, const pw_err *refused, void *user);
+static int republish_review(const char *vehicle, int verdict, const char *site,
+                            const char *lane, const char *json, void *user)
+{
+    pw_gate *g = user;
+    (void)verdict;
+    pw_gate_post(g, site, lane, vehicle, json);
+    return 0;
+}
+
+static void source_event(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         const pw_err *refused, void *user);
 
 static int resume_one(const char *stream_id, uint64_t seq, void *user)
 {
@@ -113,15 +140,19 @@ int pw_gate_new(const pw_gate_config *cfg, pw_gate **out, pw_err *err)
         return rc;
     pw_gate *g = g_new0(pw_gate, 1);
     copy_config(g, cfg);
+    g->inbox = g_async_queue_new_full(posted_free);
+    g_mutex_init(&g->metrics_lock);
     g->zctx = zmq_ctx_new();
     if ((rc = pw_declstore_new(g->store_path, &g->store, err)) ||
         (rc = pw_audit_init(pw_declstore_db(g->store), err)) ||
+        (rc = pw_review_init(pw_declstore_db(g->store), err)) ||
         (rc = pw_checkpointer_start(g->store_path, pw_declstore_db(g->store),
                                     &g->checkpointer, err)) ||
         (g->decision_endpoint && (rc = bind_pub(g, err))) ||
         (rc = open_input(g, err)) ||
         /* A decision committed before a crash but never sent goes out now. */
-        (rc = pw_audit_unpublished(pw_declstore_db(g->store), republish_one, g, err))) {
+        (rc = pw_audit_unpublished(pw_declstore_db(g->store), republish_one, g, err)) ||
+        (rc = pw_review_unpublished(pw_declstore_db(g->store), republish_review, g, err))) {
         pw_gate_destroy(&g);
         return rc;
     }
@@ -148,6 +179,9 @@ void pw_gate_destroy(pw_gate **gp)
     g_free(g->prefix);
     g_free(g->server_key);
     g_free(g->client_key);
+    if (g->inbox)
+        g_async_queue_unref(g->inbox);
+    g_mutex_clear(&g->metrics_lock);
     g_free(g);
     *gp = NULL;
 }
@@ -162,6 +196,47 @@ void pw_gate_get_counters(const pw_gate *g, pw_gate_counters *out)
     *out = g->counters;
 }
 
+void pw_gate_get_metrics(pw_gate *g, pw_gate_metrics *out)
+{
+    g_mutex_lock(&g->metrics_lock);
+    *out = g->metrics;
+    g_mutex_unlock(&g->metrics_lock);
+}
+
+void pw_gate_post(pw_gate *g, const char *site, const char *lane, const char *vehicle,
+                  const char *json)
+{
+    posted *m = g_new0(posted, 1);
+    m->site = g_strdup(site);
+    m->lane = g_strdup(lane);
+    m->vehicle = g_strdup(vehicle);
+    m->json = g_strdup(json);
+    g_async_queue_push(g->inbox, m);
+    /* Wakes a waiting poll; the run loop goes on and drains the inbox. */
+    if (g->source)
+        pw_gate_source_stop(g->source);
+}
+
+/* Publishes what pw_gate_post() queued, in the deciding thread that owns the PUB. */
+static void drain_inbox(pw_gate *g)
+{
+    posted *m;
+    while ((m = g_async_queue_try_pop(g->inbox))) {
+        pw_gate_verdict v = strstr(m->json, "\"decision\":\"RELEASE\"") ? PW_GATE_RELEASE
+                                                                          : PW_GATE_HOLD;
+        publish(g, m->site, m->lane, m->json);
+        if (g->cfg.on_decision)
+            g->cfg.on_decision(v, m->json, g->cfg.user);
+        pw_err err = {0};
+        if (pw_review_mark_published(pw_declstore_db(g->store), m->vehicle, &err))
+            g_warning("gate: %s", err.msg);
+        g_mutex_lock(&g->metrics_lock);
+        g->metrics.officer[v]++;
+        g_mutex_unlock(&g->metrics_lock);
+        posted_free(m);
+    }
+}
+
 void pw_gate_result_clear(pw_gate_result *r)
 {
     if (!r)
@@ -171,8 +246,8 @@ void pw_gate_result_clear(pw_gate_result *r)
 }
 
 /* Decides and records inside the caller's transaction. */
-static int decide_and_record(pw_gate *g, const pw_gate_read *r, pw_gate_result *out,
-                             pw_err *err)
+static int decide_and_record(pw_gate *g, const pw_gate_read *r, const void *jpeg,
+                             size_t jpeg_len, pw_gate_result *out, pw_err *err)
 {
     sqlite3 *db = pw_declstore_db(g->store);
     pw_gate_decision d;
@@ -183,6 +258,8 @@ static int decide_and_record(pw_gate *g, const pw_gate_read *r, pw_gate_result *
     out->verdict = d.verdict;
     out->json = pw_gate_decision_json(r, &d, &g->cfg.th, now);
     rc = pw_audit_insert(db, r, &d, out->json, now, err);
+    if (rc == 0 && jpeg && jpeg_len)
+        rc = pw_crop_put(db, r->ev->event_id, jpeg, jpeg_len, err);
     if (rc == 0 && d.verdict == PW_GATE_RELEASE) {
         const pw_gate_candidate *c = &g_array_index(d.candidates, pw_gate_candidate, d.chosen);
         rc = pw_declstore_mark_used(g->store, c->decl.id, r->vehicle, r->ev->first_seen_us, err);
@@ -194,7 +271,8 @@ static int decide_and_record(pw_gate *g, const pw_gate_read *r, pw_gate_result *
 }
 
 /* Looks up, or makes and commits, the decision for one vehicle event. */
-static int decide_once(pw_gate *g, const pw_gate_read *r, pw_gate_result *out, pw_err *err)
+static int decide_once(pw_gate *g, const pw_gate_read *r, const void *jpeg, size_t jpeg_len,
+                       pw_gate_result *out, pw_err *err)
 {
     sqlite3 *db = pw_declstore_db(g->store);
     /* IMMEDIATE: the check for an earlier decision and the insert are one step. */
@@ -205,7 +283,7 @@ static int decide_once(pw_gate *g, const pw_gate_read *r, pw_gate_result *out, p
     if (found == 1)
         out->duplicate = true;
     else if (found == 0)
-        rc = decide_and_record(g, r, out, err);
+        rc = decide_and_record(g, r, jpeg, jpeg_len, out, err);
     else
         rc = found;
     if (rc == 0)
@@ -217,7 +295,32 @@ static int decide_once(pw_gate *g, const pw_gate_read *r, pw_gate_result *out, p
     return rc;
 }
 
-int pw_gate_handle_event(pw_gate *g, const pw_event *ev, pw_gate_result *out, pw_err *err)
+/* Counts one decided event for /metrics. */
+static void observe(pw_gate *g, const pw_gate_result *res, int rc, int64_t t0)
+{
+    g_mutex_lock(&g->metrics_lock);
+    if (rc == 0 && res->duplicate)
+        g->metrics.duplicates++;
+    else if (rc == 0 && res->verdict) {
+        g->metrics.decisions[res->verdict]++;
+        g->metrics.last_decision_us = g_get_real_time();
+        pw_histogram_observe(&g->metrics.latency,
+                             (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+    }
+    g_mutex_unlock(&g->metrics_lock);
+}
+
+/* Counts one event refused as malformed, for the counters and /metrics. */
+static void count_malformed(pw_gate *g)
+{
+    g->counters.malformed++;
+    g_mutex_lock(&g->metrics_lock);
+    g->metrics.malformed++;
+    g_mutex_unlock(&g->metrics_lock);
+}
+
+static int handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                        pw_gate_result *out, pw_err *err)
 {
     memset(out, 0, sizeof *out);
     if (ev->kind != PW_EVENT_VEHICLE_NEW && ev->kind != PW_EVENT_VEHICLE_FINAL) {
@@ -227,7 +330,7 @@ int pw_gate_handle_event(pw_gate *g, const pw_event *ev, pw_gate_result *out, pw
     g->counters.events++;
     pw_gate_read r;
     pw_gate_read_from_event(ev, &r);
-    int rc = decide_once(g, &r, out, err);
+    int rc = decide_once(g, &r, jpeg, jpeg_len, out, err);
     if (rc)
         return rc;
     if (out->duplicate) {
@@ -239,6 +342,15 @@ int pw_gate_handle_event(pw_gate *g, const pw_event *ev, pw_gate_result *out, pw
     return deliver(g, ev->event_id, out->verdict, ev->site, ev->lane, out->json, err);
 }
 
+int pw_gate_handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         pw_gate_result *out, pw_err *err)
+{
+    int64_t t0 = g_get_monotonic_time();
+    int rc = handle_event(g, ev, jpeg, jpeg_len, out, err);
+    observe(g, out, rc, t0);
+    return rc;
+}
+
 int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
                         pw_err *err)
 {
@@ -246,25 +358,26 @@ int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result
     pw_event ev;
     int rc = pw_event_from_json(json, len, &ev, err);
     if (rc) {
-        g->counters.malformed++;
+        count_malformed(g);
         return rc;
     }
-    rc = pw_gate_handle_event(g, &ev, out, err);
+    rc = pw_gate_handle_event(g, &ev, NULL, 0, out, err);
     pw_event_clear(&ev);
     return rc;
 }
 
-static void source_event(const pw_event *ev, const pw_err *refused, void *user)
+static void source_event(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         const pw_err *refused, void *user)
 {
     pw_gate *g = user;
     if (!ev) {
-        g->counters.malformed++;
+        count_malformed(g);
         g_warning("gate: event refused: %s", refused->msg);
         return;
     }
     pw_gate_result res;
     pw_err err = {0};
-    if (pw_gate_handle_event(g, ev, &res, &err)) {
+    if (pw_gate_handle_event(g, ev, jpeg, jpeg_len, &res, &err)) {
         /* The store failed: nothing was recorded, so the event may be replayed. */
         g_warning("gate: %s", err.msg);
         if (!g->run_err.code)
@@ -299,6 +412,7 @@ int pw_gate_run(pw_gate *g, int timeout_ms, pw_err *err)
     pw_err_clear(&g->run_err);
     while (!g_atomic_int_get(&g->stop)) {
         heartbeat(g);
+        drain_inbox(g);
         int64_t left = (end - g_get_monotonic_time()) / 1000;
         if (left <= 0)
             break;

@@ -26,6 +26,7 @@
 
 #include "publish.h"
 #include "pw_common.h"
+#include "pw_metrics.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +55,18 @@ typedef struct {
     int64_t window_grace_s;      /* arrival window widened by this on both sides */
 } pw_gate_thresholds;
 
+/* [console] and [metrics]: the officer's web console (docs/console.md). */
+typedef struct {
+    const char *listen;           /* "ADDRESS:PORT" (port 0 = any); NULL = no console */
+    const char *certificate;      /* PEM certificate file; NULL = plain HTTP (loopback only) */
+    const char *key;              /* PEM private key of the certificate */
+    int session_timeout_s;        /* idle sessions end after this; 0 = the default */
+    int login_attempts;           /* failures per address or name per window; 0 = the default */
+    int login_window_s;           /* 0 = the default */
+    const char *metrics_listen;   /* plain /metrics and /healthz; NULL = none */
+    const char *assets_dir;       /* serve the pages from here; NULL = built in */
+} pw_web_config;
+
 /* Called after a new decision is committed and published. */
 typedef void (*pw_gate_decision_cb)(pw_gate_verdict v, const char *json, void *user);
 
@@ -75,6 +88,7 @@ typedef struct {
     bool backfill;
     int heartbeat_ms;               /* gate heartbeat on the PUB */
     pw_gate_thresholds th;
+    pw_web_config console;          /* used by platewatch-gate run, not by pw_gate_new() */
     pw_gate_decision_cb on_decision;
     void *user;
 } pw_gate_config;
@@ -84,6 +98,8 @@ typedef struct {
  * reference docs/settings.md prints them); no endpoints, no store.
  */
 void pw_gate_config_defaults(pw_gate_config *cfg);
+/* The console's defaults (part of pw_gate_config_defaults()): no console, no metrics. */
+void pw_web_config_defaults(pw_web_config *wc);
 /* Checks thresholds and required fields, naming the first bad one. */
 int pw_gate_config_check(const pw_gate_config *cfg, pw_err *err);
 
@@ -96,7 +112,10 @@ typedef struct pw_gate_settings pw_gate_settings;
 int pw_gate_settings_load(const char *path, pw_gate_settings **out, pw_err *err);
 pw_gate_config *pw_gate_settings_config(pw_gate_settings *s);
 void pw_gate_settings_destroy(pw_gate_settings **s);
-/* The table of keys (pw_settings.h): fields of pw_gate_config, groups gate, events, thresholds. */
+/*
+ * The table of keys (pw_settings.h): fields of pw_gate_config, groups gate,
+ * events, thresholds, console and metrics.
+ */
 struct pw_setting;
 const struct pw_setting *pw_gate_settings_table(size_t *n);
 
@@ -116,11 +135,13 @@ void pw_gate_result_clear(pw_gate_result *r);
 
 /*
  * Decides one event as the subscriber library parsed it (its alternatives
- * are matched too, docs/gate.md). vehicle.update, heartbeat and stats
- * events are accepted and ignored (verdict 0). Returns PW_ESTORE when
- * SQLite fails (nothing is recorded then).
+ * are matched too, docs/gate.md). jpeg (may be NULL) is the event's crop,
+ * kept with the decision for the console (docs/console.md). vehicle.update,
+ * heartbeat and stats events are accepted and ignored (verdict 0). Returns
+ * PW_ESTORE when SQLite fails (nothing is recorded then).
  */
-int pw_gate_handle_event(pw_gate *g, const pw_event *ev, pw_gate_result *out, pw_err *err);
+int pw_gate_handle_event(pw_gate *g, const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                         pw_gate_result *out, pw_err *err);
 
 /*
  * The same for an event given as its JSON text (docs/events.md), parsed by
@@ -128,6 +149,15 @@ int pw_gate_handle_event(pw_gate *g, const pw_event *ev, pw_gate_result *out, pw
  */
 int pw_gate_handle_json(pw_gate *g, const char *json, size_t len, pw_gate_result *out,
                         pw_err *err);
+
+/*
+ * Hands a decision made and committed elsewhere (an officer's review,
+ * docs/console.md) to the deciding thread, which publishes it like its own,
+ * gives it to on_decision and marks the vehicle's review published. Any
+ * thread; json is copied.
+ */
+void pw_gate_post(pw_gate *g, const char *site, const char *lane, const char *vehicle,
+                  const char *json);
 
 /*
  * Receives and decides events for up to timeout_ms (< 0: until
@@ -150,6 +180,17 @@ typedef struct {
 } pw_gate_counters;
 
 void pw_gate_get_counters(const pw_gate *g, pw_gate_counters *out);
+
+/* What /metrics shows (docs/metrics.md); copied under a lock, so any thread. */
+typedef struct {
+    uint64_t decisions[4];          /* new decisions by pw_gate_verdict (index 1..3) */
+    uint64_t officer[4];            /* officers' decisions published, by verdict */
+    uint64_t duplicates, malformed;
+    pw_histogram latency;           /* event received to decision committed, seconds */
+    int64_t last_decision_us;       /* wall clock of the last new decision, 0 = none */
+} pw_gate_metrics;
+
+void pw_gate_get_metrics(pw_gate *g, pw_gate_metrics *out);
 
 #ifdef __cplusplus
 }

@@ -135,10 +135,12 @@ void pw_checkpointer_stop(pw_checkpointer **c, sqlite3 *writer);
 typedef struct pw_gate_source pw_gate_source;
 /*
  * One event, parsed by pw_event_from_json() (in the subscriber library, or
- * by the plain socket's reader): ev is NULL and refused says why when a
- * message was malformed. Both are borrowed for the call.
+ * by the plain socket's reader), with its optional crop (jpeg NULL and
+ * jpeg_len 0 when absent): ev is NULL and refused says why when a message
+ * was malformed. All are borrowed for the call.
  */
-typedef void (*pw_gate_source_cb)(const pw_event *ev, const pw_err *refused, void *user);
+typedef void (*pw_gate_source_cb)(const pw_event *ev, const void *jpeg, size_t jpeg_len,
+                                  const pw_err *refused, void *user);
 int pw_gate_source_new(void *zctx, const pw_gate_config *cfg, pw_gate_source_cb cb,
                        void *user, pw_gate_source **out, pw_err *err);
 /* Tells the source what was already decided (resume after a restart). */

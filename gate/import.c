@@ -8,10 +8,17 @@
  * may not contain a line break (such a row is rejected as unterminated).
  *
  * JSON: a top-level array of objects, or one object per line (JSON Lines).
- * Both are parsed with json-glib.
+ * Both are parsed with json-glib, after pw_json_check_depth() has bounded
+ * the nesting (json-glib recurses and a deep file would crash the import).
+ *
+ * Every refusal names the file and the line (or array element) and says what
+ * was wrong: a file-level fault (empty file, bad header, not JSON) ends the
+ * import with that sentence in err, a row-level one is reported through the
+ * reject callback and the import goes on.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "gate_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -210,6 +217,20 @@ int pw_csv_split(char *line, char **fields, int max)
     }
 }
 
+/*
+ * What makes a line of n bytes (as getline read it) unusable as text, or
+ * NULL: a NUL byte would silently cut the line short, and bytes that are not
+ * UTF-8 would be stored as plates and references no one can match.
+ */
+static const char *line_problem(const char *line, ssize_t n)
+{
+    if ((size_t)n != strlen(line))
+        return "it contains a NUL byte (is this a text file?)";
+    if (!g_utf8_validate(line, n, NULL))
+        return "it is not UTF-8 text";
+    return NULL;
+}
+
 static void strip_eol(char *s)
 {
     size_t n = strlen(s);
@@ -275,10 +296,18 @@ static int import_csv(importer *im, FILE *fp, pw_err *err)
     size_t cap = 0;
     long line_no = 0;
     int map[N_COLS], nf = 0, rc = 0;
-    while (rc == 0 && getline(&line, &cap, fp) >= 0) {
+    ssize_t n;
+    while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
         line_no++;
+        const char *problem = line_problem(line, n);
         strip_eol(line);
-        if (line_no == 1) {
+        if (problem && line_no == 1) {
+            rc = pw_err_set(err, PW_EIMPORT, "%s:1: the header is unusable: %s", im->file,
+                            problem);
+        } else if (problem) {
+            im->rep->rows++;
+            reject_row(im, line_no, "%s", problem);
+        } else if (line_no == 1) {
             /* A UTF-8 byte order mark, as spreadsheet exports write, is not a name. */
             char *h = strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? line + 3 : line;
             rc = csv_header(im, h, map, &nf, err);
@@ -334,13 +363,35 @@ static int json_object_row(importer *im, long where, JsonNode *node, pw_err *err
     return import_row(im, where, v, err);
 }
 
+/*
+ * json-glib's parse errors read "<data>:LINE:COLUMN: Parse error: WHAT" for
+ * text loaded from memory. This names the place as "FILE:LINE:COLUMN" (file
+ * NULL: "column COLUMN", for one line of JSON Lines) followed by WHAT; a
+ * message of another form is kept whole.
+ */
+static void parse_error(const char *file, const char *msg, char *out, size_t size)
+{
+    int line = 0, col = 0, at = 0;
+    if (sscanf(msg, "<data>:%d:%d: %n", &line, &col, &at) != 2 || at == 0)
+        snprintf(out, size, "%s%s%s", file ? file : "", file ? ": " : "", msg);
+    else if (file)
+        snprintf(out, size, "%s:%d:%d: %s", file, line, col, msg + at);
+    else
+        snprintf(out, size, "column %d: %s", col, msg + at);
+}
+
 static int import_json_array(importer *im, const char *text, size_t len, pw_err *err)
 {
+    pw_err why;
+    if (pw_json_check_depth(text, len, &why) != 0)
+        return pw_err_set(err, PW_EIMPORT, "%s: %s", im->file, why.msg);
     JsonParser *p = json_parser_new();
     GError *gerr = NULL;
     int rc = 0;
     if (!json_parser_load_from_data(p, text, (gssize)len, &gerr)) {
-        rc = pw_err_set(err, PW_EIMPORT, "%s: not JSON: %s", im->file, gerr->message);
+        char why_json[400];
+        parse_error(im->file, gerr->message, why_json, sizeof why_json);
+        rc = pw_err_set(err, PW_EIMPORT, "%s (not JSON)", why_json);
         g_error_free(gerr);
     } else {
         JsonNode *root = json_parser_get_root(p);
@@ -360,17 +411,24 @@ static int import_json_lines(importer *im, FILE *fp, pw_err *err)
     size_t cap = 0;
     long line_no = 0;
     int rc = 0;
+    ssize_t n;
     JsonParser *p = json_parser_new();
-    while (rc == 0 && getline(&line, &cap, fp) >= 0) {
+    while (rc == 0 && (n = getline(&line, &cap, fp)) >= 0) {
         line_no++;
+        const char *problem = line_problem(line, n);
         strip_eol(line);
-        if (!*g_strstrip(line))
+        if (!problem && !*g_strstrip(line))
             continue;
+        pw_err why;
         GError *gerr = NULL;
-        if (!json_parser_load_from_data(p, line, -1, &gerr)) {
+        if (problem || pw_json_check_depth(line, strlen(line), &why) != 0 ||
+            !json_parser_load_from_data(p, line, -1, &gerr)) {
+            char where[400];
+            if (gerr)
+                parse_error(NULL, gerr->message, where, sizeof where);
             im->rep->rows++;
-            reject_row(im, line_no, "not JSON: %s", gerr->message);
-            g_error_free(gerr);
+            reject_row(im, line_no, "not JSON: %s", problem ? problem : gerr ? where : why.msg);
+            g_clear_error(&gerr);
             continue;
         }
         rc = json_object_row(im, line_no, json_parser_get_root(p), err);

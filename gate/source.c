@@ -18,6 +18,7 @@ struct pw_gate_source {
     pw_gate_source_cb cb;
     void *user;
     void *sub;                 /* plain SUB socket, or NULL */
+    pw_handshake_watch *watch; /* its security handshakes */
     pw_subscriber *lib;        /* the subscriber library, or NULL */
     gint stop;
 };
@@ -35,6 +36,9 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     if (!cfg->allow_plain && (rc = pw_sock_curve_client(s->sub, cfg->server_public_key_file,
                                                          cfg->client_secret_key_file, err)))
         return rc;
+    /* A refused key or a wrong server key is otherwise silence, retried for ever. */
+    if ((rc = pw_handshake_watch_new(zctx, s->sub, "events endpoint", &s->watch, err)))
+        return rc;
     const char *prefix = cfg->prefix ? cfg->prefix : "plate.";
     zmq_setsockopt(s->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     if (zmq_connect(s->sub, cfg->events_endpoint) != 0)
@@ -43,39 +47,56 @@ static int plain_new(void *zctx, const pw_gate_config *cfg, pw_gate_source *s, p
     return 0;
 }
 
-/* Parses a JSON frame with the event model's one parser and hands the event on. */
-static void deliver_json(pw_gate_source *s, const char *json, size_t len)
+/*
+ * Parses a JSON frame with the event model's one parser and hands the
+ * event on with its optional crop.
+ */
+static void deliver_json(pw_gate_source *s, const char *json, size_t len, GBytes *crop)
 {
     pw_event ev;
     pw_err err = {0};
+    gsize n = 0;
+    const void *jpeg = crop ? g_bytes_get_data(crop, &n) : NULL;
     if (pw_event_from_json(json, len, &ev, &err) == 0)
-        s->cb(&ev, NULL, s->user);
+        s->cb(&ev, jpeg, n, NULL, s->user);
     else
-        s->cb(NULL, &err, s->user);
+        s->cb(NULL, NULL, 0, &err, s->user);
     pw_event_clear(&ev);
 }
 
-/* Receives one multipart message and hands its JSON frame (frame 1) on. */
+/* Receives one multipart message and hands its JSON frame (frame 1) and
+ * optional crop (frame 2) on. */
 static int plain_recv_one(pw_gate_source *s)
 {
-    zmq_msg_t part;
-    int frame = 0, more = 1, got = 0;
+    GBytes *json = NULL, *crop = NULL;
+    int frame = 0, more = 1;
     while (more) {
+        zmq_msg_t part;
         zmq_msg_init(&part);
         if (zmq_msg_recv(&part, s->sub, frame == 0 ? ZMQ_DONTWAIT : 0) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&part);
+            g_clear_pointer(&json, g_bytes_unref);
+            g_clear_pointer(&crop, g_bytes_unref);
             return e == EAGAIN ? 0 : -e;
         }
         more = zmq_msg_more(&part);
-        if (frame == 1) {
-            deliver_json(s, zmq_msg_data(&part), zmq_msg_size(&part));
-            got = 1;
-        }
+        if (frame == 1)
+            json = g_bytes_new(zmq_msg_data(&part), zmq_msg_size(&part));
+        else if (frame == 2 && zmq_msg_size(&part) > 0)
+            crop = g_bytes_new(zmq_msg_data(&part), zmq_msg_size(&part));
         zmq_msg_close(&part);
         frame++;
     }
-    return got ? 1 : 0;
+    int got = json ? 1 : 0;
+    if (json) {
+        gsize len = 0;
+        const char *text = g_bytes_get_data(json, &len);
+        deliver_json(s, text, len, crop);
+    }
+    g_clear_pointer(&json, g_bytes_unref);
+    g_clear_pointer(&crop, g_bytes_unref);
+    return got;
 }
 
 static int plain_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
@@ -93,6 +114,8 @@ static int plain_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
         int got;
         while (n > 0 && (got = plain_recv_one(s)) > 0)
             delivered += got;
+        if (pw_handshake_watch_poll(s->watch, err) > 0)
+            return PW_EHANDSHAKE;
         if (left <= 0)
             break;
     }
@@ -103,11 +126,9 @@ static void lib_event(const pw_event *ev, const char *json, const uint8_t *jpeg,
                       size_t jpeg_len, void *user)
 {
     pw_gate_source *s = user;
-    (void)json;
-    (void)jpeg;
-    (void)jpeg_len;
     /* The library parsed and checked the event already: it is used as it is. */
-    s->cb(ev, NULL, s->user);
+    (void)json;
+    s->cb(ev, jpeg, jpeg_len, NULL, s->user);
 }
 
 static int lib_new(const pw_gate_config *cfg, pw_gate_source *s, pw_err *err)
@@ -155,7 +176,7 @@ int pw_gate_source_poll(pw_gate_source *s, int timeout_ms, pw_err *err)
     g_atomic_int_set(&s->stop, 0);
     if (s->lib) {
         int rc = pw_subscriber_run(s->lib, timeout_ms);
-        return rc < 0 ? pw_err_set(err, rc, "subscriber: %s", pw_strerror(rc)) : rc;
+        return rc < 0 ? pw_err_set(err, rc, "%s", pw_subscriber_error(s->lib)) : rc;
     }
     return plain_poll(s, timeout_ms, err);
 }
@@ -173,6 +194,7 @@ void pw_gate_source_destroy(pw_gate_source **sp)
         return;
     pw_gate_source *s = *sp;
     pw_subscriber_destroy(&s->lib);
+    pw_handshake_watch_destroy(&s->watch);
     if (s->sub)
         zmq_close(s->sub);
     g_free(s);

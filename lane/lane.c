@@ -407,6 +407,9 @@ static gpointer detect_main(gpointer data)
                 g_warning("lane %s: capture ended: %s", lane->name, err.msg[0] ? err.msg : pw_strerror(rc));
             break;
         }
+        g_mutex_lock(&lane->lock);
+        lane->counters.last_frame_us = g_get_monotonic_time();
+        g_mutex_unlock(&lane->lock);
         process_frame(lane, frame);
         pw_frame_release(&frame);
     }
@@ -644,6 +647,8 @@ void pw_lane_get_stats(pw_lane *lane, pw_lane_counters *st)
     summarise(&lane->lat_detect, &st->detect);
     summarise(&lane->lat_ocr, &st->ocr);
     summarise(&lane->lat_event, &st->capture_to_event);
+    pw_latency_histogram(&lane->lat_ocr, &st->ocr_hist);
+    pw_latency_histogram(&lane->lat_event, &st->event_hist);
     st->cpu_ms_per_frame = st->frames_done ? (cpu_ms() - lane->cpu_start_ms) / (double)st->frames_done : 0;
 }
 

@@ -26,6 +26,7 @@
 #include "ocr.h"
 #include "reader.h"
 #include "track.h"
+#include "pw_metrics.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -106,6 +107,8 @@ typedef struct {
     int ocr_queue_depth, ocr_queue_capacity;
     pw_lane_latency detect, ocr;
     pw_lane_latency capture_to_event; /* frame capture to NEW/UPDATE emitted (FINAL waits by design) */
+    pw_histogram ocr_hist, event_hist; /* the same two stages since start, seconds (/metrics) */
+    int64_t last_frame_us;    /* monotonic time the localiser last got a frame, 0 = never */
     double cpu_ms_per_frame;  /* process CPU time per processed frame so far */
     char capture_state[16];
     int64_t last_frame_real_ns; /* CLOCK_REALTIME of the newest frame, 0 before any */

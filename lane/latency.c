@@ -20,6 +20,14 @@ void pw_latency_add(pw_latency *l, double ms)
     l->samples[l->next] = ms;
     l->next = (l->next + 1) % PW_LATENCY_WINDOW;
     l->total++;
+    pw_histogram_observe(&l->hist, ms / 1000.0);
+    g_mutex_unlock(&l->lock);
+}
+
+void pw_latency_histogram(pw_latency *l, pw_histogram *out)
+{
+    g_mutex_lock(&l->lock);
+    *out = l->hist;
     g_mutex_unlock(&l->lock);
 }
 

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
 #include "pw_json.h"
+#include "pw_settings.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -46,15 +47,10 @@ static bool is_vehicle(pw_event_kind k)
            k == PW_EVENT_VEHICLE_FINAL;
 }
 
+/* The rule the configuration checks ids by: one rule for what an id may be. */
 bool pw_id_valid(const char *s)
 {
-    if (!s || !*s || strlen(s) > PW_ID_MAX)
-        return false;
-    for (const char *c = s; *c; c++) {
-        if (!g_ascii_isalnum(*c) && *c != '_' && *c != '-')
-            return false;
-    }
-    return true;
+    return s && pw_settings_check_id(s, NULL) == 0;
 }
 
 int64_t pw_wall_us(void)
@@ -277,6 +273,7 @@ static void add_stats_counters(JsonBuilder *b, const pw_lane_stats *st,
     add_int(b, "replayed_events", (int64_t)pc->replayed_events);
     add_int(b, "bad_requests", (int64_t)pc->bad_requests);
     add_int(b, "auth_denied", (int64_t)pc->auth_denied);
+    add_int(b, "handshake_failed", (int64_t)pc->handshake_failed);
     add_int(b, "last_seq", (int64_t)pc->last_seq);
     json_builder_end_object(b);
 }
@@ -593,6 +590,9 @@ int pw_event_from_json(const char *json, size_t len, pw_event *out, pw_err *err)
     memset(out, 0, sizeof *out);
     if (len > (size_t)G_MAXSSIZE)
         return pw_err_set(err, PW_EMSG, "event JSON is too large");
+    pw_err deep;
+    if (pw_json_check_depth(json, len, &deep) != 0)
+        return pw_err_set(err, PW_EMSG, "event JSON refused: %s", deep.msg);
     JsonParser *parser = json_parser_new();
     GError *gerr = NULL;
     int rc = 0;

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "pw_json.h"
 #include "subscriber.h"
 
 #include <errno.h>
@@ -252,7 +253,8 @@ static void learn_streams(pw_forwarder *fw, guint up, const char *json)
     JsonParser *parser = json_parser_new();
     JsonNode *root = NULL;
     JsonArray *streams = NULL;
-    if (json_parser_load_from_data(parser, json, -1, NULL) &&
+    if (pw_json_check_depth(json, strlen(json), NULL) == 0 &&
+        json_parser_load_from_data(parser, json, -1, NULL) &&
         (root = json_parser_get_root(parser)) && JSON_NODE_HOLDS_OBJECT(root)) {
         JsonNode *n = json_object_get_member(json_node_get_object(root), "streams");
         if (n && JSON_NODE_HOLDS_ARRAY(n))
@@ -291,11 +293,9 @@ static void forward(void *sock, GPtrArray *frames, guint from)
 static void on_upstream(pw_forwarder *fw, guint up, GPtrArray *frames)
 {
     if (frames->len >= 4 && g_bytes_get_size(g_ptr_array_index(frames, 0)) == 0) {
-        char *kind = pw_frame_strdup(frames, 1);
         char *json = pw_frame_strdup(frames, 3);
-        if (strcmp(kind, PW_REPLAY_REP_INFO) == 0)
+        if (json && pw_frame_is(frames, 1, PW_REPLAY_REP_INFO))
             learn_streams(fw, up, json);
-        g_free(kind);
         g_free(json);
         return;
     }
@@ -303,20 +303,21 @@ static void on_upstream(pw_forwarder *fw, guint up, GPtrArray *frames)
 }
 
 /* Replies to a client directly: envelope frames up to body, then kind, reqid, text. */
-static void answer(pw_forwarder *fw, GPtrArray *frames, guint body, const char *kind,
-                   const char *reqid, const char *text)
+static void answer(pw_forwarder *fw, GPtrArray *frames, const pw_replay_request *req,
+                   const char *kind, const char *text)
 {
+    guint body = req->body;
     for (guint i = 0; i < body; i++) {
         gsize n = 0;
         const void *d = g_bytes_get_data(g_ptr_array_index(frames, i), &n);
         zmq_send(fw->router, d, n, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     }
-    const void *data[] = {kind, reqid, text};
-    size_t len[] = {strlen(kind), strlen(reqid), strlen(text)};
+    const void *data[] = {kind, req->reqid, text};
+    size_t len[] = {strlen(kind), req->reqid_len, strlen(text)};
     pw_send_frames(fw->router, data, len, 3, ZMQ_DONTWAIT);
 }
 
-static void answer_info(pw_forwarder *fw, GPtrArray *frames, guint body, const char *reqid)
+static void answer_info(pw_forwarder *fw, GPtrArray *frames, const pw_replay_request *req)
 {
     GString *s = g_string_new("{\"streams\":[");
     GHashTableIter it;
@@ -328,40 +329,42 @@ static void answer_info(pw_forwarder *fw, GPtrArray *frames, guint body, const c
         first = false;
     }
     g_string_append(s, "]}");
-    answer(fw, frames, body, PW_REPLAY_REP_INFO, reqid, s->str);
+    answer(fw, frames, req, PW_REPLAY_REP_INFO, s->str);
     g_string_free(s, TRUE);
 }
 
-/* A client request: [envelope...][""][cmd][reqid][...]. */
+/* A client request: [envelope...][""][cmd][reqid][...], parsed as the publisher does. */
 static void on_client(pw_forwarder *fw, GPtrArray *frames)
 {
-    guint body = 0;
-    for (guint i = 1; i < frames->len && !body; i++)
-        if (g_bytes_get_size(g_ptr_array_index(frames, i)) == 0)
-            body = i + 1;
-    char *cmd = pw_frame_strdup(frames, body);
-    char *reqid = pw_frame_strdup(frames, body + 1);
-    char *stream = pw_frame_strdup(frames, body + 2);
-    if (!body || !cmd || !reqid) {
-        g_warning("forwarder: dropped a malformed replay request");
-    } else if (strcmp(cmd, PW_REPLAY_CMD_INFO) == 0) {
-        answer_info(fw, frames, body, reqid);
+    pw_replay_request req;
+    pw_err err;
+    pw_err_clear(&err);
+    if (pw_replay_request_parse(frames, &req, &err) != 0) {
+        if (req.body)
+            answer(fw, frames, &req, PW_REPLAY_REP_ERROR, err.msg);
+        else
+            g_warning("forwarder: dropped a malformed replay request: %s", err.msg);
+    } else if (req.cmd == PW_REPLAY_REQ_INFO) {
+        answer_info(fw, frames, &req);
     } else {
-        route *r = stream ? g_hash_table_lookup(fw->routes, stream) : NULL;
+        route *r = g_hash_table_lookup(fw->routes, req.stream_id);
         if (r)
             forward(fw->ups[r->upstream].dealer, frames, 0);
         else
-            answer(fw, frames, body, PW_REPLAY_REP_ERROR, reqid, "unknown stream");
+            answer(fw, frames, &req, PW_REPLAY_REP_ERROR, "unknown stream");
     }
-    g_free(cmd);
-    g_free(reqid);
-    g_free(stream);
 }
 
 static void drain(pw_forwarder *fw, void *sock, gint up)
 {
     GPtrArray *frames = NULL;
-    for (int i = 0; i < 1000 && pw_recv_frames(sock, &frames, ZMQ_DONTWAIT) == 0; i++) {
+    int rc = 0;
+    for (int i = 0; i < 1000 && (rc = pw_recv_frames(sock, &frames, ZMQ_DONTWAIT)) != -EAGAIN;
+         i++) {
+        if (rc == PW_EMSG)
+            continue; /* more than PW_MAX_FRAMES frames: read and dropped */
+        if (rc != 0)
+            break;
         if (up < 0)
             on_client(fw, frames);
         else

@@ -176,7 +176,9 @@ typedef struct {
     uint64_t replayed_events;  /* events sent through the replay endpoint */
     uint64_t bad_requests;     /* malformed replay requests */
     uint64_t auth_denied;      /* CURVE clients refused by the allow-list */
+    uint64_t handshake_failed; /* security handshakes that failed on PUB or replay (any cause) */
     uint64_t last_seq;
+    uint64_t subscribers;      /* TCP connections to the PUB open now (a refused one briefly) */
 } pw_publisher_counters;
 
 /*

@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "publish_internal.h"
+#include "subscriber.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +47,9 @@ struct pw_publisher {
     int64_t last_prune_us;    /* under lock */
 
     pw_journal *reader;       /* service thread only */
+    /* Handshakes on PUB and ROUTER (service thread only once it runs). */
+    pw_handshake_watch *watch[2];
+    gint handshake_failed;    /* atomic */
 };
 
 /* ---- Set-up ---- */
@@ -139,11 +143,16 @@ int pw_publisher_new(const pw_publisher_config *cfg, pw_publisher **out, pw_err 
     p->heartbeat_ms = cfg->heartbeat_ms ? cfg->heartbeat_ms : 1000;
     p->ctx = zmq_ctx_new();
     p->pub = make_socket(p->ctx, ZMQ_PUB, cfg->sndhwm ? cfg->sndhwm : 10000, 200);
-    p->router = make_socket(p->ctx, ZMQ_ROUTER, 100000, 0);
+    p->router = make_socket(p->ctx, ZMQ_ROUTER, PW_REPLAY_QUEUE_MSGS, 0);
+    int mandatory = 1;
+    if (p->router)
+        zmq_setsockopt(p->router, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory);
     if (!p->pub || !p->router)
         rc = pw_err_set(err, -zmq_errno(), "cannot create ZeroMQ sockets: %s",
                         zmq_strerror(zmq_errno()));
     if (rc || (rc = open_journal(p, cfg, err)) || (rc = setup_security(p, cfg, err)) ||
+        (rc = pw_handshake_watch_new(p->ctx, p->pub, "PUB", &p->watch[0], err)) ||
+        (rc = pw_handshake_watch_new(p->ctx, p->router, "replay", &p->watch[1], err)) ||
         (rc = pw_sock_bind(p->pub, cfg->pub_endpoint, "PUB", p->pub_ep, sizeof p->pub_ep, err)) ||
         (rc = pw_sock_bind(p->router, cfg->replay_endpoint, "replay", p->replay_ep,
                            sizeof p->replay_ep, err))) {
@@ -164,10 +173,13 @@ void pw_publisher_destroy(pw_publisher **pp)
         return;
     pw_publisher *p = *pp;
     g_atomic_int_set(&p->stopping, 1);
-    if (p->service)
+    if (p->service) {
         g_thread_join(p->service);
-    else if (p->router)
+    } else if (p->router) {
+        pw_handshake_watch_destroy(&p->watch[1]);
         zmq_close(p->router);
+    }
+    pw_handshake_watch_destroy(&p->watch[0]);
     if (p->pub)
         zmq_close(p->pub);
     /* Terminating the context wakes the ZAP thread with ETERM. */
@@ -342,6 +354,35 @@ void pw_publisher_get_counters(pw_publisher *p, pw_publisher_counters *out)
     *out = p->counters;
     g_mutex_unlock(&p->lock);
     out->auth_denied = pw_zap_denied(p->zap);
+    out->handshake_failed = (uint64_t)(guint)g_atomic_int_get(&p->handshake_failed);
+}
+
+/*
+ * Logs the clients whose security handshake failed: a wrong server key on
+ * the client's side shows only here (ZAP is never asked). A client retries
+ * every few hundred ms, so after the first 10 the log is sampled.
+ */
+static void watch_handshakes(pw_publisher *p)
+{
+    for (int i = 0; i < 2; i++) {
+        pw_err why;
+        pw_err_clear(&why);
+        int n = pw_handshake_watch_poll(p->watch[i], &why);
+        if (i == 0) {
+            /* The PUB's watch also counts its connections: a socket has one monitor. */
+            int connections = pw_handshake_watch_connections(p->watch[0]);
+            g_mutex_lock(&p->lock);
+            p->counters.subscribers = (uint64_t)connections;
+            g_mutex_unlock(&p->lock);
+        }
+        if (n <= 0)
+            continue;
+        int before = g_atomic_int_add(&p->handshake_failed, n);
+        int total = before + n;
+        if (before < 10 || total / 100 != before / 100)
+            g_warning("publisher %s/%s: %s (%d failed handshakes so far)", p->site, p->lane,
+                      why.msg, total);
+    }
 }
 
 /* ---- Service thread: heartbeat and replay ---- */
@@ -366,49 +407,81 @@ static void send_heartbeat(pw_publisher *p)
     g_free(json);
 }
 
-/* A replay request split into its envelope (frames before the empty one) and body. */
+/*
+ * How long one request may wait, in all, for its client's reply queue to
+ * drain: long enough for a client that reads, short enough that one that
+ * does not cannot hold up heartbeats and other clients.
+ */
+#define REPLAY_STALL_US (100 * 1000)
+
+/* A parsed replay request and the message it came in (for its envelope). */
 typedef struct {
     GPtrArray *frames;
-    guint body;    /* index of the first body frame */
-    char *reqid;
+    pw_replay_request r;
+    int64_t deadline;     /* monotonic: give up on a full queue after this */
 } request;
 
-/* Sends the envelope of req, the empty delimiter, then n reply frames. */
-static void reply(pw_publisher *p, const request *req, const void *const *data,
-                  const size_t *len, int n)
+/*
+ * Sends the envelope of req (through its empty delimiter), then n reply
+ * frames. The ROUTER is ZMQ_ROUTER_MANDATORY with a high-water mark of
+ * PW_REPLAY_QUEUE_MSGS: a client that does not read gets -EAGAIN on the
+ * routing-id frame (nothing of the message is queued) instead of growing our
+ * memory; the send is retried until the request's deadline.
+ */
+static int reply(pw_publisher *p, const request *req, const void *const *data,
+                 const size_t *len, int n)
 {
-    for (guint i = 0; i < req->body; i++) {
+    for (guint i = 0; i < req->r.body; i++) {
         gsize sz = 0;
         const void *d = g_bytes_get_data(g_ptr_array_index(req->frames, i), &sz);
-        zmq_send(p->router, d, sz, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        while (zmq_send(p->router, d, sz, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            if (i > 0 || zmq_errno() != EAGAIN || g_get_monotonic_time() >= req->deadline)
+                return -zmq_errno();
+            g_usleep(1000);
+        }
     }
-    pw_send_frames(p->router, data, len, n, ZMQ_DONTWAIT);
+    return pw_send_frames(p->router, data, len, n, ZMQ_DONTWAIT);
 }
 
 static void reply_text(pw_publisher *p, const request *req, const char *kind, const char *text)
 {
-    const void *data[] = {kind, req->reqid, text};
-    size_t len[] = {strlen(kind), strlen(req->reqid), strlen(text)};
+    const void *data[] = {kind, req->r.reqid, text};
+    size_t len[] = {strlen(kind), req->r.reqid_len, strlen(text)};
     reply(p, req, data, len, 3);
+}
+
+static void count_bad_request(pw_publisher *p)
+{
+    g_mutex_lock(&p->lock);
+    p->counters.bad_requests++;
+    g_mutex_unlock(&p->lock);
 }
 
 typedef struct {
     pw_publisher *p;
     const request *req;
     uint64_t sent;
-    uint64_t last;
+    uint64_t bytes;
+    bool stalled;     /* the client's queue is full: the rest is not sent */
 } replay_ctx;
 
 static int replay_row(uint64_t seq, const char *topic, const char *json, const void *jpeg,
                       size_t jpeg_len, void *user)
 {
+    (void)seq;
     replay_ctx *rc = user;
-    const void *data[] = {PW_REPLAY_REP_EVENT, rc->req->reqid, topic, json, jpeg};
-    size_t len[] = {strlen(PW_REPLAY_REP_EVENT), strlen(rc->req->reqid), strlen(topic),
+    /* Stop at the byte bound; the END tells the client how far it got. */
+    if (rc->sent > 0 && rc->bytes + strlen(json) + jpeg_len > PW_REPLAY_MAX_BYTES)
+        return 1;
+    const void *data[] = {PW_REPLAY_REP_EVENT, rc->req->r.reqid, topic, json, jpeg};
+    size_t len[] = {strlen(PW_REPLAY_REP_EVENT), rc->req->r.reqid_len, strlen(topic),
                     strlen(json), jpeg_len};
-    reply(rc->p, rc->req, data, len, jpeg && jpeg_len ? 5 : 4);
+    if (reply(rc->p, rc->req, data, len, jpeg && jpeg_len ? 5 : 4) != 0) {
+        rc->stalled = true;
+        return 1;
+    }
     rc->sent++;
-    rc->last = seq;
+    rc->bytes += strlen(json) + jpeg_len;
     return 0;
 }
 
@@ -422,41 +495,31 @@ static char *bounds_json(pw_publisher *p, uint64_t first, uint64_t last, const c
 
 static void handle_replay(pw_publisher *p, const request *req)
 {
-    char *stream = pw_frame_strdup(req->frames, req->body + 2);
-    char *since_s = pw_frame_strdup(req->frames, req->body + 3);
-    char *max_s = pw_frame_strdup(req->frames, req->body + 4);
-    uint64_t since = 0, max = 0, first = 0, last = 0;
+    uint64_t first = 0, last = 0;
     pw_err err;
     pw_err_clear(&err);
-    if (!stream || pw_parse_u64(since_s, &since) || pw_parse_u64(max_s, &max) || max == 0) {
-        reply_text(p, req, PW_REPLAY_REP_ERROR, "malformed REPLAY request");
-        g_mutex_lock(&p->lock);
-        p->counters.bad_requests++;
-        g_mutex_unlock(&p->lock);
-    } else if (strcmp(stream, pw_journal_stream_id(p->reader)) != 0) {
+    if (strcmp(req->r.stream_id, pw_journal_stream_id(p->reader)) != 0) {
         reply_text(p, req, PW_REPLAY_REP_ERROR, "unknown stream");
-    } else {
-        replay_ctx rc = {p, req, 0, since};
-        int n = max > PW_REPLAY_MAX_BATCH ? PW_REPLAY_MAX_BATCH : (int)max;
-        if (pw_journal_read(p->reader, since, n, replay_row, &rc, &err) != 0 ||
-            pw_journal_bounds(p->reader, &first, &last, &err) != 0) {
-            g_warning("publisher %s/%s: replay: %s", p->site, p->lane, err.msg);
-            reply_text(p, req, PW_REPLAY_REP_ERROR, "journal read failed");
-        } else {
-            char extra[96];
-            snprintf(extra, sizeof extra, ",\"sent\":%" G_GUINT64_FORMAT, rc.sent);
-            char *json = bounds_json(p, first, last, extra);
-            reply_text(p, req, PW_REPLAY_REP_END, json);
-            g_free(json);
-        }
-        g_mutex_lock(&p->lock);
-        p->counters.replay_requests++;
-        p->counters.replayed_events += rc.sent;
-        g_mutex_unlock(&p->lock);
+        return;
     }
-    g_free(stream);
-    g_free(since_s);
-    g_free(max_s);
+    replay_ctx rc = {p, req, 0, 0, false};
+    int n = req->r.max > PW_REPLAY_MAX_BATCH ? PW_REPLAY_MAX_BATCH : (int)req->r.max;
+    int jrc = pw_journal_read(p->reader, req->r.since, n, replay_row, &rc, &err);
+    /* Counted before the END, so that a client that has it sees the counts. */
+    g_mutex_lock(&p->lock);
+    p->counters.replay_requests++;
+    p->counters.replayed_events += rc.sent;
+    g_mutex_unlock(&p->lock);
+    if (jrc < 0 || pw_journal_bounds(p->reader, &first, &last, &err) != 0) {
+        g_warning("publisher %s/%s: replay: %s", p->site, p->lane, err.msg);
+        reply_text(p, req, PW_REPLAY_REP_ERROR, "journal read failed");
+    } else if (!rc.stalled) {
+        char extra[96];
+        snprintf(extra, sizeof extra, ",\"sent\":%" G_GUINT64_FORMAT, rc.sent);
+        char *json = bounds_json(p, first, last, extra);
+        reply_text(p, req, PW_REPLAY_REP_END, json);
+        g_free(json);
+    }
 }
 
 static void handle_info(pw_publisher *p, const request *req)
@@ -470,44 +533,22 @@ static void handle_info(pw_publisher *p, const request *req)
     g_free(one);
 }
 
-/* Splits frames at the first empty frame; FALSE when there is no envelope or command. */
-static bool request_split(GPtrArray *frames, request *req)
-{
-    req->frames = frames;
-    req->reqid = NULL;
-    for (guint i = 1; i < frames->len; i++) {
-        if (g_bytes_get_size(g_ptr_array_index(frames, i)) == 0) {
-            req->body = i + 1;
-            req->reqid = pw_frame_strdup(frames, i + 2);
-            return req->reqid != NULL && strlen(req->reqid) <= 64;
-        }
-    }
-    return false;
-}
-
 static void handle_request(pw_publisher *p, GPtrArray *frames)
 {
-    request req;
-    if (!request_split(frames, &req)) {
-        g_mutex_lock(&p->lock);
-        p->counters.bad_requests++;
-        g_mutex_unlock(&p->lock);
-        g_free(req.reqid);
-        return;
-    }
-    char *cmd = pw_frame_strdup(frames, req.body);
-    if (strcmp(cmd, PW_REPLAY_CMD_REPLAY) == 0) {
+    request req = {frames, {0}, g_get_monotonic_time() + REPLAY_STALL_US};
+    pw_err err;
+    pw_err_clear(&err);
+    if (pw_replay_request_parse(frames, &req.r, &err) != 0) {
+        /* Counted before the answer, so that a client that has it sees the count. */
+        count_bad_request(p);
+        /* Without an envelope there is no one to answer. */
+        if (req.r.body)
+            reply_text(p, &req, PW_REPLAY_REP_ERROR, err.msg);
+    } else if (req.r.cmd == PW_REPLAY_REQ_REPLAY) {
         handle_replay(p, &req);
-    } else if (strcmp(cmd, PW_REPLAY_CMD_INFO) == 0) {
-        handle_info(p, &req);
     } else {
-        reply_text(p, &req, PW_REPLAY_REP_ERROR, "unknown command");
-        g_mutex_lock(&p->lock);
-        p->counters.bad_requests++;
-        g_mutex_unlock(&p->lock);
+        handle_info(p, &req);
     }
-    g_free(cmd);
-    g_free(req.reqid);
 }
 
 static gpointer service_main(gpointer data)
@@ -516,24 +557,31 @@ static gpointer service_main(gpointer data)
     int64_t next_hb = g_get_monotonic_time();
     while (!g_atomic_int_get(&p->stopping)) {
         int64_t now = g_get_monotonic_time();
+        watch_handshakes(p);
         if (now >= next_hb) {
             send_heartbeat(p);
             next_hb = now + (int64_t)p->heartbeat_ms * 1000;
         }
         /* Short polls so that destroy is noticed promptly. */
         long wait_ms = (long)((next_hb - now) / 1000);
-        zmq_pollitem_t item = {p->router, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, wait_ms < 100 ? wait_ms : 100);
+        zmq_pollitem_t items[1] = {{p->router, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 1, wait_ms < 100 ? wait_ms : 100);
         if (n < 0 && zmq_errno() == ETERM)
             break;
-        while (n > 0) {
+        while (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
             GPtrArray *frames = NULL;
-            if (pw_recv_frames(p->router, &frames, ZMQ_DONTWAIT) != 0)
+            int rc = pw_recv_frames(p->router, &frames, ZMQ_DONTWAIT);
+            if (rc == PW_EMSG) {
+                count_bad_request(p); /* too many frames: read and dropped */
+                continue;
+            }
+            if (rc != 0)
                 break;
             handle_request(p, frames);
             g_ptr_array_unref(frames);
         }
     }
+    pw_handshake_watch_destroy(&p->watch[1]);
     zmq_close(p->router);
     p->router = NULL;
     return NULL;

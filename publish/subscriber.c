@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "subscriber.h"
 #include "publish_internal.h"
+#include "pw_json.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -55,6 +56,8 @@ struct pw_subscriber {
     void *ctx;
     void *sub;
     void *dealer;
+    pw_handshake_watch *watch[2];  /* handshakes of sub and dealer */
+    pw_err error;          /* why pw_subscriber_run last failed */
     GHashTable *streams;   /* id -> stream */
     pw_subscriber_counters c;
     uint64_t next_reqid;
@@ -297,7 +300,10 @@ static char *parse_event(pw_subscriber *sub, GPtrArray *frames, guint at, pw_eve
     *jpeg = n == 3 ? g_ptr_array_index(frames, at + 2) : NULL;
     char want[256];
     const char *why = NULL;
-    if (pw_event_from_json(json, strlen(json), ev, &err) != 0)
+    memset(ev, 0, sizeof *ev);
+    if (!topic || !json)
+        why = "the topic or JSON frame contains a NUL byte";
+    else if (pw_event_from_json(json, strlen(json), ev, &err) != 0)
         why = err.msg;
     else if (pw_event_topic(ev, want, sizeof want) != 0 || strcmp(want, topic) != 0)
         why = "the topic frame does not match the event's site, lane and kind";
@@ -305,7 +311,7 @@ static char *parse_event(pw_subscriber *sub, GPtrArray *frames, guint at, pw_eve
         why = "jpeg_bytes does not match the JPEG frame";
     if (why) {
         char buf[600];
-        snprintf(buf, sizeof buf, "topic \"%.64s\": %s", topic, why);
+        snprintf(buf, sizeof buf, "topic \"%.64s\": %s", topic ? topic : "?", why);
         malformed(sub, buf);
         pw_event_clear(ev);
         g_free(json);
@@ -340,15 +346,15 @@ static void on_live(pw_subscriber *sub, GPtrArray *frames)
     g_free(json);
 }
 
-/* The stream whose outstanding request is reqid, or NULL for a stale answer. */
-static stream *stream_by_reqid(pw_subscriber *sub, const char *reqid)
+/* The stream whose outstanding request id is frame i, or NULL for a stale answer. */
+static stream *stream_by_reqid(pw_subscriber *sub, GPtrArray *frames, guint i)
 {
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, sub->streams);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         stream *s = v;
-        if (s->reqid[0] && strcmp(s->reqid, reqid) == 0)
+        if (s->reqid[0] && pw_frame_is(frames, i, s->reqid))
             return s;
     }
     return NULL;
@@ -375,7 +381,8 @@ static void on_replay_end(pw_subscriber *sub, stream *s, GPtrArray *frames)
     char *text = pw_frame_strdup(frames, 3);
     uint64_t first = 0, last = 0, sent = 0;
     JsonParser *parser = json_parser_new();
-    bool ok = text && json_parser_load_from_data(parser, text, -1, NULL) &&
+    bool ok = text && pw_json_check_depth(text, strlen(text), NULL) == 0 &&
+              json_parser_load_from_data(parser, text, -1, NULL) &&
               JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser));
     if (ok) {
         JsonObject *o = json_node_get_object(json_parser_get_root(parser));
@@ -414,28 +421,33 @@ static void on_replay_end(pw_subscriber *sub, stream *s, GPtrArray *frames)
         request_replay(sub, s);
 }
 
+/* Replies are [""][kind][reqid][...]; kinds and ids are compared as bytes. */
 static void on_replay(pw_subscriber *sub, GPtrArray *frames)
 {
-    char *kind = pw_frame_strdup(frames, 1);
-    char *reqid = pw_frame_strdup(frames, 2);
-    stream *s = reqid ? stream_by_reqid(sub, reqid) : NULL;
+    stream *s = frames->len >= 4 ? stream_by_reqid(sub, frames, 2) : NULL;
     if (frames->len < 4 || g_bytes_get_size(g_ptr_array_index(frames, 0)) != 0) {
         malformed(sub, "replay reply without its empty delimiter, kind and request id");
     } else if (!s) {
         /* An answer to a request we have given up on: its events come again. */
-    } else if (strcmp(kind, PW_REPLAY_REP_EVENT) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_EVENT)) {
         on_replay_event(sub, s, frames);
-    } else if (strcmp(kind, PW_REPLAY_REP_END) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_END) && frames->len == 4) {
         on_replay_end(sub, s, frames);
-    } else if (strcmp(kind, PW_REPLAY_REP_ERROR) == 0) {
+    } else if (pw_frame_is(frames, 1, PW_REPLAY_REP_ERROR) && frames->len == 4) {
         char *text = pw_frame_strdup(frames, 3);
-        g_warning("stream %s: replay refused: %s", s->id, text);
+        g_warning("stream %s: replay refused: %s", s->id, text ? text : "(binary text)");
         g_free(text);
     } else {
-        malformed(sub, "unknown replay reply kind");
+        malformed(sub, "unknown replay reply kind or wrong frame count");
     }
-    g_free(kind);
-    g_free(reqid);
+}
+
+void pw_subscriber_handle(pw_subscriber *sub, GPtrArray *frames, bool replay)
+{
+    if (replay)
+        on_replay(sub, frames);
+    else
+        on_live(sub, frames);
 }
 
 /* ---- Life cycle ---- */
@@ -463,6 +475,12 @@ static int setup_sockets(pw_subscriber *sub, const pw_subscriber_config *cfg, pw
                               "explicitly allowed");
         g_warning("subscriber: CURVE is OFF (plain TCP explicitly allowed)");
     }
+    const char *names[] = {"subscriber: events endpoint", "subscriber: replay endpoint"};
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (socks[i])
+            rc = pw_handshake_watch_new(sub->ctx, socks[i], names[i], &sub->watch[i], err);
+    if (rc)
+        return rc;
     const char *prefix = cfg->prefix ? cfg->prefix : "plate.";
     zmq_setsockopt(sub->sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     if (zmq_connect(sub->sub, cfg->pub_endpoint) != 0)
@@ -512,6 +530,8 @@ void pw_subscriber_destroy(pw_subscriber **sp)
     if (!sp || !*sp)
         return;
     pw_subscriber *sub = *sp;
+    pw_handshake_watch_destroy(&sub->watch[0]);
+    pw_handshake_watch_destroy(&sub->watch[1]);
     if (sub->sub)
         zmq_close(sub->sub);
     if (sub->dealer)
@@ -546,6 +566,11 @@ void pw_subscriber_get_counters(const pw_subscriber *sub, pw_subscriber_counters
     *out = sub->c;
 }
 
+const char *pw_subscriber_error(const pw_subscriber *sub)
+{
+    return sub ? sub->error.msg : "";
+}
+
 void pw_subscriber_stop(pw_subscriber *sub)
 {
     if (sub)
@@ -574,12 +599,13 @@ static int drain_socket(pw_subscriber *sub, void *sock, bool replay)
         int rc = pw_recv_frames(sock, &frames, ZMQ_DONTWAIT);
         if (rc == -EAGAIN || rc == -EINTR)
             return 0;
+        if (rc == PW_EMSG) {
+            malformed(sub, "a message of more frames than any platewatch message");
+            continue;
+        }
         if (rc < 0)
             return rc;
-        if (replay)
-            on_replay(sub, frames);
-        else
-            on_live(sub, frames);
+        pw_subscriber_handle(sub, frames, replay);
         g_ptr_array_unref(frames);
     }
     return 0;
@@ -607,7 +633,12 @@ int pw_subscriber_run(pw_subscriber *sub, int timeout_ms)
             rc = drain_socket(sub, sub->sub, false);
         if (rc == 0 && n > 0 && sub->dealer && (items[1].revents & ZMQ_POLLIN))
             rc = drain_socket(sub, sub->dealer, true);
+        for (int i = 0; i < 2 && rc == 0; i++)
+            if (pw_handshake_watch_poll(sub->watch[i], &sub->error) > 0)
+                rc = PW_EHANDSHAKE;
         retry_overdue(sub);
     }
+    if (rc < 0 && rc != PW_EHANDSHAKE)
+        pw_err_set(&sub->error, rc, "subscriber: socket failure: %s", pw_strerror(rc));
     return rc ? rc : (int)(sub->c.delivered - before);
 }

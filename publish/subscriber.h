@@ -79,9 +79,14 @@ int pw_subscriber_resume(pw_subscriber *sub, const char *stream_id, uint64_t las
 /*
  * Receives, orders, replays and delivers for up to timeout_ms (< 0: until
  * pw_subscriber_stop()). Returns the number of events delivered, or a
- * negative code for a socket failure.
+ * negative code for a socket failure, or PW_EHANDSHAKE when a security
+ * handshake with the publisher failed (a wrong server public key, or a
+ * client key the publisher does not allow): libzmq would otherwise retry
+ * silently for ever. pw_subscriber_error() says which.
  */
 int pw_subscriber_run(pw_subscriber *sub, int timeout_ms);
+/* The sentence explaining the last negative return of pw_subscriber_run(), or "". */
+const char *pw_subscriber_error(const pw_subscriber *sub);
 /* Makes a running pw_subscriber_run() return soon. Thread-safe. */
 void pw_subscriber_stop(pw_subscriber *sub);
 
@@ -97,6 +102,32 @@ void pw_subscriber_get_counters(const pw_subscriber *sub, pw_subscriber_counters
  */
 int pw_sock_curve_client(void *sock, const char *server_public_file,
                          const char *client_secret_file, pw_err *err);
+
+/*
+ * Handshake watch (handshake.c): a ZeroMQ socket's security handshakes seen
+ * through libzmq's socket monitor, for the subscriber, the publisher, and
+ * consumers that keep their own socket. A CURVE client with a wrong server
+ * key, or a key the server refuses, otherwise hears nothing.
+ */
+typedef struct pw_handshake_watch pw_handshake_watch;
+/*
+ * Watches sock's security handshakes (call before it connects or binds); what
+ * names the socket in sentences ("subscriber", "PUB"). The watch is read by
+ * one thread at a time and must be destroyed before its context ends.
+ */
+int pw_handshake_watch_new(void *ctx, void *sock, const char *what, pw_handshake_watch **out,
+                           pw_err *err);
+void pw_handshake_watch_destroy(pw_handshake_watch **w);
+/* The monitor socket, to add to a zmq_poll set (NULL for a NULL watch). */
+void *pw_handshake_watch_socket(pw_handshake_watch *w);
+/*
+ * Reads what the monitor has reported without waiting. Returns the number of
+ * failed handshakes, the last one described in err (code PW_EHANDSHAKE).
+ */
+int pw_handshake_watch_poll(pw_handshake_watch *w, pw_err *err);
+
+/* Connections the watched (server) socket accepted and still has, as of the last poll. */
+int pw_handshake_watch_connections(const pw_handshake_watch *w);
 
 #ifdef __cplusplus
 }

@@ -48,20 +48,30 @@ int pw_recv_frames(void *sock, GPtrArray **out, int flags)
 {
     GPtrArray *frames = g_ptr_array_new_with_free_func(bytes_free);
     int more = 1;
+    size_t count = 0;
     while (more) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         /* Only the first frame may be non-blocking: the rest are already here. */
-        if (zmq_msg_recv(&msg, sock, frames->len == 0 ? flags : 0) < 0) {
+        if (zmq_msg_recv(&msg, sock, count == 0 ? flags : 0) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&msg);
             g_ptr_array_unref(frames);
             *out = NULL;
             return -e;
         }
-        g_ptr_array_add(frames, g_bytes_new(zmq_msg_data(&msg), zmq_msg_size(&msg)));
+        /* Frames past the limit are still read, so that the next message starts clean. */
+        if (++count <= PW_MAX_FRAMES)
+            g_ptr_array_add(frames, g_bytes_new(zmq_msg_data(&msg), zmq_msg_size(&msg)));
+        else if (frames->len)
+            g_ptr_array_set_size(frames, 0);
         more = zmq_msg_more(&msg);
         zmq_msg_close(&msg);
+    }
+    if (count > PW_MAX_FRAMES) {
+        g_ptr_array_unref(frames);
+        *out = NULL;
+        return PW_EMSG;
     }
     *out = frames;
     return 0;
@@ -73,7 +83,24 @@ char *pw_frame_strdup(GPtrArray *frames, guint i)
         return NULL;
     gsize n = 0;
     const char *d = g_bytes_get_data(g_ptr_array_index(frames, i), &n);
+    /* Text with a NUL inside would be read as its first part only: refuse it whole. */
+    if (n && memchr(d, '\0', n))
+        return NULL;
     return g_strndup(d ? d : "", n);
+}
+
+bool pw_frame_equals(GPtrArray *frames, guint i, const void *data, size_t len)
+{
+    if (!frames || i >= frames->len)
+        return false;
+    gsize n = 0;
+    const void *d = g_bytes_get_data(g_ptr_array_index(frames, i), &n);
+    return n == len && (len == 0 || memcmp(d, data, len) == 0);
+}
+
+bool pw_frame_is(GPtrArray *frames, guint i, const char *text)
+{
+    return pw_frame_equals(frames, i, text, strlen(text));
 }
 
 int pw_parse_u64(const char *s, uint64_t *out)

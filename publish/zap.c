@@ -36,12 +36,12 @@ static void zap_handle(pw_zap *zap, GPtrArray *req)
         g_warning("ZAP: dropped a request of %u frames", req->len);
         return;
     }
-    char *mechanism = pw_frame_strdup(req, 5);
+    const char *mechanism = pw_frame_is(req, 5, "CURVE") ? "CURVE" : "non-CURVE";
     char *address = pw_frame_strdup(req, 3);
     gsize klen = 0;
     const void *key = req->len >= 7 ? g_bytes_get_data(g_ptr_array_index(req, 6), &klen) : NULL;
     char z85[41] = "";
-    if (strcmp(mechanism, "CURVE") == 0 && klen == 32)
+    if (pw_frame_is(req, 5, "CURVE") && klen == 32)
         zmq_z85_encode(z85, key, 32);
     if (z85[0] && g_hash_table_contains(zap->allow, z85)) {
         zap_reply(zap->sock, req, "200", "OK", z85);
@@ -51,10 +51,9 @@ static void zap_handle(pw_zap *zap, GPtrArray *req)
         /* A refused client reconnects every few hundred ms: sample the log after 10. */
         if (n <= 10 || n % 100 == 0)
             g_warning("ZAP: refused %s client from %s (key %s not in the allow-list; %d "
-                      "refusals so far)", mechanism, address, z85[0] ? z85 : "none", n);
+                      "refusals so far)", mechanism, address ? address : "?", z85[0] ? z85 : "none", n);
         zap_reply(zap->sock, req, "400", "key not allowed", "");
     }
-    g_free(mechanism);
     g_free(address);
 }
 
@@ -66,7 +65,7 @@ static gpointer zap_main(gpointer data)
         int rc = pw_recv_frames(zap->sock, &req, 0);
         if (rc == -ETERM)
             break;
-        if (rc == -EINTR)
+        if (rc == -EINTR || rc == PW_EMSG)
             continue;
         if (rc < 0) {
             g_warning("ZAP: receive failed: %s", zmq_strerror(-rc));

@@ -5,6 +5,9 @@
 #
 #   scripts/setup.sh run      install, build, run the lane daemon on a generated
 #                             recording and print the events a subscriber receives
+#   scripts/setup.sh console  install, build, run the lane daemon on the recording
+#                             (looped) and platewatch-gate with its web console on
+#                             http://127.0.0.1:8080 (officer / sample-officer) until Ctrl-C
 #   scripts/setup.sh test     install, build, run every test suite
 #   scripts/setup.sh asan     the same tests built with ASan + UBSan
 #   scripts/setup.sh gate     a lane-controller host's build: platewatch-gate
@@ -82,12 +85,12 @@ gate_only_links() {
 # The main job: the lane daemon on a generated drive-by recording, and a
 # subscriber that prints the plate events it receives (CURVE-encrypted).
 run_main() {
-    local out="$build/sample" pw="$build/cli/platewatch" pid status=0
+    local out="$build/sample" pw="$build/apps/platewatch/platewatch" pid status=0
     mkdir -p "$out/clients"
     rm -f "$out"/lane.journal*
     if [ ! -f "$out/lane.webm" ]; then
         log "generating a sample recording of three vehicles passing ($out/lane.webm)"
-        "$build/synth/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
+        "$build/apps/pw-synth" drive --out "$out/lane.webm" --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
     fi
     [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
     [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
@@ -108,7 +111,7 @@ final_after_ms = 800
 pace = true
 CONF
     log "starting platewatchd on the recording (log: $out/platewatchd.log); the subscriber prints each event"
-    OMP_THREAD_LIMIT=1 "$build/daemon/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
+    OMP_THREAD_LIMIT=1 "$build/apps/platewatchd" --config "$out/platewatchd.conf" 2>"$out/platewatchd.log" &
     pid=$!
     "$pw" tail --connect tcp://127.0.0.1:17700 --replay tcp://127.0.0.1:17701 --from-start \
         --server-key "$out/server.pub" --key "$out/clients/controller.key" \
@@ -119,8 +122,71 @@ CONF
     return $status
 }
 
+# The officer's console on the sample recording: the lane daemon (looped,
+# with JPEG crops) publishes to platewatch-gate, which decides against three
+# sample declarations (one matches, one is a near miss for an officer to
+# look at, one plate is not declared) and serves the console.
+run_console() {
+    local out="$build/sample" pw="$build/apps/platewatch/platewatch" gate="$build/apps/platewatch-gate/platewatch-gate"
+    local port=${PW_CONSOLE_PORT:-8080} pid status=0
+    mkdir -p "$out/clients"
+    rm -f "$out"/console.journal* "$out"/console-gate.db*
+    [ -f "$out/lane.webm" ] || "$build/apps/pw-synth" drive --out "$out/lane.webm" \
+        --plates "AB-123-CD:FR,WX 48213:PL,7FKM294:US" >/dev/null
+    [ -f "$out/server.key" ] || "$pw" keygen "$out/server" >/dev/null
+    [ -f "$out/clients/controller.key" ] || "$pw" keygen "$out/clients/controller" >/dev/null
+    cat >"$out/console-platewatchd.conf" <<CONF
+[site]
+id = sample
+[security]
+secret_key = $out/server.key
+allow_list = $out/clients
+[lane l01]
+source = file://$here/$out/lane.webm
+camera = cam-l01
+countries = FR,PL,US
+publish = tcp://127.0.0.1:17710
+replay = tcp://127.0.0.1:17711
+journal = $out/console.journal
+final_after_ms = 800
+pace = true
+loop = true
+jpeg_crops = true
+CONF
+    cat >"$out/console-gate.conf" <<CONF
+[gate]
+store = $out/console-gate.db
+[events]
+endpoint = tcp://127.0.0.1:17710
+replay_endpoint = tcp://127.0.0.1:17711
+server_public_key = $out/server.pub
+client_secret_key = $out/clients/controller.key
+backfill = true
+[console]
+listen = 127.0.0.1:$port
+[metrics]
+listen = 127.0.0.1:$((port + 1))
+CONF
+    local from until
+    from=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+    until=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+    "$gate" -C "$out/console-gate.conf" add -r SAMPLE-AB123CD -v AB123CD -c FR --from "$from" --until "$until"
+    "$gate" -C "$out/console-gate.conf" add -r SAMPLE-WX48218 -v WX48218 -c PL --from "$from" --until "$until"
+    echo "sample-officer" | "$gate" -C "$out/console-gate.conf" user add officer
+    log "starting platewatchd on the looped recording (log: $out/console-platewatchd.log)"
+    OMP_THREAD_LIMIT=1 "$build/apps/platewatchd" --config "$out/console-platewatchd.conf" \
+        2>"$out/console-platewatchd.log" &
+    pid=$!
+    log "console: http://127.0.0.1:$port (officer / sample-officer); metrics: http://127.0.0.1:$((port + 1))/metrics; Ctrl-C stops"
+    "$gate" -C "$out/console-gate.conf" run >"$out/console-decisions.jsonl" || status=$?
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    return $status
+}
+
 case "${1:-}" in
 deps) install_deps ;;
+console) install_deps && build_tree && run_console ;;
 run) install_deps && build_tree && run_main ;;
 test) install_deps && build_tree && run_tests "$build" ;;
 asan)
@@ -140,10 +206,10 @@ gate)
     log "building the gate alone in $build (-Dlanes=disabled)"
     configure "$build" -Dlanes=disabled
     ninja -C "$build" >/dev/null
-    gate_only_links "$build/gate/platewatch-gate" && run_tests "$build"
+    gate_only_links "$build/apps/platewatch-gate/platewatch-gate" && run_tests "$build"
     ;;
 *)
-    echo "usage: scripts/setup.sh run|test|asan|gate|deps" >&2
+    echo "usage: scripts/setup.sh run|console|test|asan|gate|deps" >&2
     exit 2
     ;;
 esac

@@ -276,6 +276,21 @@ static int check_spec(const pw_drive_spec *s, size_t n, pw_err *err)
     return 0;
 }
 
+/* A plate or country the ground truth cannot hold whole is refused rather than cut. */
+static int check_passages(const pw_passage *passages, size_t n, pw_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char chars[64];
+        if (pw_plate_chars(passages[i].printed, chars, sizeof chars) > PW_PLATE_MAX)
+            return pw_err_set(err, -EINVAL, "plate '%s' has more than %d characters", passages[i].printed,
+                              PW_PLATE_MAX);
+        if (passages[i].country && strlen(passages[i].country) >= PW_COUNTRY_MAX)
+            return pw_err_set(err, -EINVAL, "country '%s' of plate '%s' is longer than %d characters",
+                              passages[i].country, passages[i].printed, PW_COUNTRY_MAX - 1);
+    }
+    return 0;
+}
+
 int pw_drive_write(const pw_drive_spec *s, const pw_passage *passages, size_t n, const char *path,
                    pw_passage_truth *truth, pw_err *err)
 {
@@ -288,6 +303,8 @@ int pw_drive_write_boxes(const pw_drive_spec *s, const pw_passage *passages, siz
     if (!s || !passages || !path)
         return pw_err_set(err, -EINVAL, "no spec, passages or path");
     int rc = check_spec(s, n, err);
+    if (rc == 0)
+        rc = check_passages(passages, n, err);
     if (rc < 0)
         return rc;
     gst_init(NULL, NULL);

@@ -56,8 +56,8 @@ void pw_drive_spec_defaults(pw_drive_spec *spec);
 
 /* Ground truth of one passage, in frames from 0 and in stream milliseconds. */
 typedef struct {
-    char plate[24];         /* label, A-Z 0-9 */
-    char country[4];
+    char plate[PW_PLATE_MAX + 1]; /* label, A-Z 0-9 */
+    char country[PW_COUNTRY_MAX];
     int first_frame, last_frame;
     int64_t first_ms, last_ms;
 } pw_passage_truth;

@@ -28,7 +28,7 @@ train_fold() { # train_fold K: the model that never saw fold K, and its table on
     mkdir -p "$work/model$k"
     PW_TRAIN_WORK="$work/train$k" PW_TRAIN_FOLDS="$others" PW_TRAIN_EVAL_FOLDS="$k" \
         PW_TRAIN_OUTPUT="$work/model$k/plate.traineddata" "$here/train.sh" >"$work/train$k.log" 2>&1
-    OMP_THREAD_LIMIT=1 "$build/cli/platewatch" bench images --folds "$k" --tessdata "$work/model$k" \
+    OMP_THREAD_LIMIT=1 "$build/apps/platewatch/platewatch" bench images --folds "$k" --tessdata "$work/model$k" \
         "$plates" >"$work/fold$k.txt"
     echo "fold $k: trained on $others, measured on $k"
 }

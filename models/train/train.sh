@@ -34,6 +34,8 @@
 #   PW_TRAIN_PREPS       preparations written per crop (default adaptive,plain)
 #   PW_TRAIN_CHARSET     base (the base model's characters) or plate (A-Z 0-9 only); default base
 #   PW_TRAIN_OUTPUT      where the integer model goes (default models/plate.traineddata)
+#   PW_TRAIN_CORRECTIONS a folder written by `platewatch-gate export-corrections` (a site's
+#                        officer-checked crops): learnt from as real lines (docs/console.md)
 #   PW_BUILD_DIR         the build folder with pw-train-lines (default build)
 set -euo pipefail
 
@@ -153,6 +155,11 @@ else
     make_lines held "$plates" --folds "$eval_folds"
     crops_manifest "$data/train/br-crops" br-crops > manifests/br.csv
     make_lines br manifests/br.csv
+    : > lines/corrections.list
+    if [ -n "${PW_TRAIN_CORRECTIONS:-}" ]; then
+        crops_manifest "$PW_TRAIN_CORRECTIONS" corrections > manifests/corrections.csv
+        make_lines corrections manifests/corrections.csv
+    fi
     : > lines/synth.list
     if ((synth > 0)); then
         log "rendering $synth synthetic plates"
@@ -174,7 +181,7 @@ else
     # Real lines are listed several times: they are fewer than the synthetic
     # ones and they are what the model must read.
     : > lines/train.list
-    for ((k = 0; k < real_weight; k++)); do cat lines/photos.list lines/br.list >> lines/train.list; done
+    for ((k = 0; k < real_weight; k++)); do cat lines/photos.list lines/br.list lines/corrections.list >> lines/train.list; done
     cat lines/synth.list >> lines/train.list
     # lstmtraining reads its list in order; a fixed shuffle mixes the sources.
     /usr/bin/python3 -c 'import random,sys; l=open(sys.argv[1]).read().split(); random.Random(5).shuffle(l); print("\n".join(l))' \

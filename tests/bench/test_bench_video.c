@@ -218,3 +218,21 @@ Test(bench_video, bad_input_is_named)
     expect_usage_error(missing, "/nonexistent/clip.webm");
     g_free(conf), g_free(clip), g_free(bad);
 }
+
+/* A drive-by plate or country its ground truth could not hold whole is refused, not cut. */
+Test(bench_video, pw_synth_refuses_plates_its_truth_cannot_hold)
+{
+    gchar *clip = g_build_filename(tmpdir, "long.webm", NULL);
+    const char *too_long[] = {"drive", "--out", clip, "--plates", "ABCDEFGHI-12345678:FR", NULL};
+    run_result r = run("PW_SYNTH", too_long);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "more than 16 characters"), "%s", r.err);
+    pwtest_run_free(&r);
+    const char *long_country[] = {"drive", "--out", clip, "--plates", "AB-123-CD:FRANCE", NULL};
+    r = run("PW_SYNTH", long_country);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "longer than 3 characters"), "%s", r.err);
+    pwtest_run_free(&r);
+    cr_expect(!g_file_test(clip, G_FILE_TEST_EXISTS), "nothing is written");
+    g_free(clip);
+}

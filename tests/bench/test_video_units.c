@@ -85,6 +85,11 @@ Test(truth, bad_lines_are_named)
     expect_error("recording,plate_text,country,first_frame,last_frame,first_ms,last_ms\na.webm,AB1,FR,,,,\n",
                  "first_frame,last_frame or first_ms,last_ms");
     expect_error("recording,plate_text,country,first_frame,last_frame\na.webm,--,FR,1,4\n", "empty");
+    /* Labels that would not fit a plate or a country code are refused, not cut. */
+    expect_error("recording,plate_text,country,first_frame,last_frame\na.webm,ABCDEFGHIJ12345678,FR,1,4\n",
+                 "more than 16 characters");
+    expect_error("recording,plate_text,country,first_frame,last_frame\na.webm,AB123CD,FRANCE,1,4\n",
+                 "longer than 3 characters");
 }
 
 Test(truth, boxes_give_heights)

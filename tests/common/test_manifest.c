@@ -76,3 +76,16 @@ Test(manifest, missing_file_is_named)
     cr_assert_eq(pw_manifest_load("/nonexistent/manifest.csv", &m, &err), -ENOENT);
     cr_assert(strstr(err.msg, "/nonexistent/manifest.csv") != NULL);
 }
+
+/* Found by fuzz-manifest: an empty file read past the end of its line list. */
+Test(manifest, empty_file_is_refused_with_a_reason)
+{
+    gchar *path = write_temp("");
+    pw_manifest *m = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_manifest_load(path, &m, &err), PW_EMANIFEST);
+    cr_assert_null(m);
+    cr_assert(strstr(err.msg, "empty file"), "%s", err.msg);
+    g_unlink(path);
+    g_free(path);
+}

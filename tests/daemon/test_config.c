@@ -345,3 +345,20 @@ Test(config, variant_keys_come_from_the_table)
     cr_expect_eq(pw_daemon_lane_vary(&lc, "ocr_queue", "0", &err), PW_ECONFIG);
     cr_expect(strstr(err.msg, "ocr_queue=0") != NULL && strstr(err.msg, "from 1 to 256"), "%s", err.msg);
 }
+
+/* [metrics] is a group of the table: its key is typed, checked and named like any other. */
+Test(config, metrics_listen_is_a_table_key_named_with_its_line, .init = setup, .fini = teardown)
+{
+    pw_daemon_config *cfg = NULL;
+    pw_err err = {0};
+    cr_assert_eq(load_with("[metrics]\nlisten = 127.0.0.1:9750\n", &cfg, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(cfg->metrics_listen, "127.0.0.1:9750");
+    pw_daemon_config_destroy(&cfg);
+    cr_assert_eq(load_with("[metrics]\nlisten =\n", &cfg, &err), 0, "%s", err.msg);
+    cr_expect_null(cfg->metrics_listen, "an empty value leaves the metrics off");
+    pw_daemon_config_destroy(&cfg);
+    expect_refused("[metrics]\nlisten = somewhere\n",
+                   (const char *const[]){"d.conf:11: [metrics] listen", "somewhere", NULL});
+    expect_refused("[metrics]\nlisen = 127.0.0.1:9750\n",
+                   (const char *const[]){"d.conf:11: [metrics] lisen", "did you mean listen?", NULL});
+}

@@ -20,6 +20,7 @@
 #include "publish.h"
 #include "pwtest.h"
 #include "subscriber.h"
+#include <libsoup/soup.h>
 
 #define PLATES "AB-123-CD:FR,WX 48213:PL,7FKM294:US"
 static const char *const labels[] = {"AB123CD", "WX48213", "7FKM294"};
@@ -763,4 +764,104 @@ Test(daemon, check_probes_endpoints_journals_keys_and_model, .init = setup, .fin
     text = g_strconcat(plain_site, lane, NULL);
     expect_check_refuses(text, (const char *const[]){"check.conf:6: [lane a] source", "none.avi", NULL});
     g_free(text), g_free(lane), g_free(a), g_free(journal);
+}
+
+/* ---- /metrics and /healthz ---- */
+
+/* GET http://127.0.0.1:port/path; returns the status and sets *body (g_free). */
+static unsigned http_get(SoupSession *s, int port, const char *path, gchar **body)
+{
+    gchar *uri = g_strdup_printf("http://127.0.0.1:%d%s", port, path);
+    SoupMessage *m = soup_message_new("GET", uri);
+    GBytes *b = soup_session_send_and_read(s, m, NULL, NULL);
+    unsigned status = b ? soup_message_get_status(m) : 0;
+    gsize n = 0;
+    const char *data = b ? g_bytes_get_data(b, &n) : NULL;
+    *body = g_strndup(data ? data : "", n);
+    if (b)
+        g_bytes_unref(b);
+    g_object_unref(m);
+    g_free(uri);
+    return status;
+}
+
+/* The value of one sample line "NAME{LABELS} VALUE" in a metrics page, or -1. */
+static double sample(const char *page, const char *series)
+{
+    gchar *needle = g_strconcat("\n", series, " ", NULL);
+    const char *p = strstr(page, needle);
+    double v = p ? g_ascii_strtod(p + strlen(needle), NULL) : -1;
+    g_free(needle);
+    return v;
+}
+
+Test(daemon, metrics_count_the_lane_and_health_follows_its_frames, .init = setup, .fini = teardown,
+     .timeout = 240)
+{
+    gchar *clip = make_clip("lane.avi");
+    gchar *uri = g_strconcat("file://", clip, NULL);
+    int mport = free_port();
+    gchar *extra = g_strdup_printf("jpeg_crops = true\nstall_timeout_ms = 1000\n\n[metrics]\n"
+                                   "listen = 127.0.0.1:%d\n", mport);
+    lane_spec l = {free_port(), free_port(), uri, 1, extra};
+    gchar *config = write_config("m.conf", &l, NULL);
+    GSubprocess *d = start_daemon(config, "m.log", FALSE);
+    SoupSession *http = soup_session_new_with_options("timeout", 10, NULL);
+    inbox in;
+    inbox_init(&in);
+    pw_subscriber *sub = subscribe(&l, &in, NULL, NULL);
+    /* While the recording plays, frames keep coming: healthy. */
+    gchar *body = NULL;
+    unsigned status = 0;
+    gint64 end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while ((status = http_get(http, mport, "/healthz", &body)) != 200 && g_get_monotonic_time() < end) {
+        g_free(body);
+        pw_subscriber_run(sub, 100);
+    }
+    cr_assert_eq(status, 200, "healthz while frames come: %u %s", status, body);
+    g_free(body);
+    run_until_finals(sub, &in, 3, 90);
+    cr_assert_eq(http_get(http, mport, "/metrics", &body), 200);
+    const char *families[] = {"# TYPE platewatch_lane_frames_total counter",
+                              "# TYPE platewatch_lane_ocr_latency_seconds histogram",
+                              "# TYPE platewatch_lane_capture_to_event_latency_seconds histogram",
+                              "platewatch_lane_ocr_latency_seconds_bucket{lane=\"l01\",le=\"+Inf\"}",
+                              "platewatch_lane_camera_state{lane=\"l01\",state=\""};
+    for (size_t i = 0; i < G_N_ELEMENTS(families); i++)
+        cr_assert(strstr(body, families[i]), "no \"%s\" in\n%s", families[i], body);
+    cr_assert_eq(sample(body, "platewatch_lane_vehicles_total{lane=\"l01\"}"), 3, "%s", body);
+    cr_assert_gt(sample(body, "platewatch_lane_frames_total{lane=\"l01\"}"), 0);
+    cr_assert_gt(sample(body, "platewatch_lane_ocr_latency_seconds_count{lane=\"l01\"}"), 0);
+    cr_assert_geq(sample(body, "platewatch_lane_events_published_total{lane=\"l01\"}"), in.kinds->len);
+    cr_assert_gt(sample(body, "platewatch_lane_journal_size_bytes{lane=\"l01\"}"), 0);
+    cr_assert_geq(sample(body, "platewatch_lane_subscribers{lane=\"l01\"}"), 1, "the test's subscriber");
+    g_free(body);
+    /* The recording has ended: no frame within the stall timeout is unhealthy. */
+    end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while ((status = http_get(http, mport, "/healthz", &body)) == 200 && g_get_monotonic_time() < end) {
+        g_free(body);
+        g_usleep(200 * 1000);
+    }
+    cr_assert_eq(status, 503, "healthz after the frames stopped: %u", status);
+    cr_assert(strstr(body, "lane l01"), "%s", body);
+    g_free(body);
+    cr_assert_eq(http_get(http, mport, "/nothing", &body), 404);
+    g_free(body);
+    g_subprocess_send_signal(d, SIGTERM);
+    cr_assert_eq(wait_exit(d), 0);
+    pw_subscriber_destroy(&sub);
+    inbox_clear(&in);
+    g_object_unref(http);
+    g_object_unref(d);
+    g_free(config), g_free(extra), g_free(uri), g_free(clip);
+}
+
+Test(daemon, a_bad_metrics_address_is_named, .init = setup, .fini = teardown, .timeout = 60)
+{
+    gchar *log = NULL;
+    cr_assert_eq(run_config("[site]\nid = t\n[security]\nallow_plain = true\n[metrics]\nlisten = somewhere\n"
+                            "[lane a]\nsource = testsrc://\npublish = tcp://127.0.0.1:1\n"
+                            "replay = tcp://127.0.0.1:2\njournal = /tmp/x\n", &log), 2);
+    cr_assert(strstr(log, "[metrics]") && strstr(log, "somewhere"), "%s", log);
+    g_free(log);
 }

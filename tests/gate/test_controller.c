@@ -250,6 +250,38 @@ static char *key_value(const char *path, const char *name)
     return v;
 }
 
+/*
+ * Makes the rig's PUB a CURVE server with server_key on a fresh endpoint and
+ * returns a plain-input gate configuration that connects to it with the given
+ * key files. *secret and *path are the caller's to g_free.
+ */
+static pw_gate_config curve_rig(rig *r, const char *server_key, const char *server_pub,
+                                const char *client_key, char **secret, char **path)
+{
+    zmq_close(r->pub);
+    r->pub = zmq_socket(r->ctx, ZMQ_PUB);
+    int one = 1, linger = 0;
+    *secret = key_value(server_key, "secret-key");
+    zmq_setsockopt(r->pub, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_setsockopt(r->pub, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
+    cr_assert_eq(zmq_setsockopt(r->pub, ZMQ_CURVE_SECRETKEY, *secret, 40), 0);
+    cr_assert_eq(zmq_bind(r->pub, "tcp://127.0.0.1:*"), 0);
+    size_t n = sizeof r->pub_ep;
+    zmq_getsockopt(r->pub, ZMQ_LAST_ENDPOINT, r->pub_ep, &n);
+    pw_gate_config cfg;
+    pw_gate_config_defaults(&cfg);
+    *path = g_build_filename(r->dir, "gate.db", NULL);
+    cfg.store_path = *path;
+    cfg.decision_endpoint = "tcp://127.0.0.1:*";
+    cfg.events_endpoint = r->pub_ep;
+    cfg.plain_input = true;
+    cfg.server_public_key_file = server_pub;
+    cfg.client_secret_key_file = client_key;
+    cfg.on_decision = on_decision;
+    cfg.user = &r->t;
+    return cfg;
+}
+
 Test(controller, plain_input_over_curve_uses_the_publisher_key_files)
 {
     rig r;
@@ -259,29 +291,8 @@ Test(controller, plain_input_over_curve_uses_the_publisher_key_files)
     cr_assert_eq(pw_keygen(client, NULL), 0);
     char *server_key = g_strconcat(server, ".key", NULL), *server_pub = g_strconcat(server, ".pub", NULL);
     char *client_key = g_strconcat(client, ".key", NULL);
-    /* The rig's PUB becomes a CURVE server on a fresh endpoint. */
-    zmq_close(r.pub);
-    r.pub = zmq_socket(r.ctx, ZMQ_PUB);
-    int one = 1, linger = 0;
-    char *secret = key_value(server_key, "secret-key");
-    zmq_setsockopt(r.pub, ZMQ_LINGER, &linger, sizeof linger);
-    cr_assert_eq(zmq_setsockopt(r.pub, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
-    cr_assert_eq(zmq_setsockopt(r.pub, ZMQ_CURVE_SECRETKEY, secret, 40), 0);
-    cr_assert_eq(zmq_bind(r.pub, "tcp://127.0.0.1:*"), 0);
-    size_t n = sizeof r.pub_ep;
-    zmq_getsockopt(r.pub, ZMQ_LAST_ENDPOINT, r.pub_ep, &n);
-
-    pw_gate_config cfg;
-    pw_gate_config_defaults(&cfg);
-    char *path = g_build_filename(r.dir, "gate.db", NULL);
-    cfg.store_path = path;
-    cfg.decision_endpoint = "tcp://127.0.0.1:*";
-    cfg.events_endpoint = r.pub_ep;
-    cfg.plain_input = true;
-    cfg.server_public_key_file = server_pub;
-    cfg.client_secret_key_file = client_key;
-    cfg.on_decision = on_decision;
-    cfg.user = &r.t;
+    char *secret = NULL, *path = NULL;
+    pw_gate_config cfg = curve_rig(&r, server_key, server_pub, client_key, &secret, &path);
     pw_gate *g = NULL;
     pw_err err = {0};
     /* A secret key others may read is refused, as everywhere else. */
@@ -296,6 +307,36 @@ Test(controller, plain_input_over_curve_uses_the_publisher_key_files)
     g_free(secret);
     g_free(path);
     g_free(server), g_free(client), g_free(server_key), g_free(server_pub), g_free(client_key);
+    rig_fini(&r);
+}
+
+/* A wrong server key on the plain input is an error from pw_gate_run, not silence. */
+Test(controller, plain_input_with_a_wrong_server_key_fails_with_the_reason)
+{
+    rig r;
+    rig_init(&r);
+    char *server = g_build_filename(r.dir, "server", NULL), *client = g_build_filename(r.dir, "client", NULL);
+    char *other = g_build_filename(r.dir, "other", NULL);
+    cr_assert_eq(pw_keygen(server, NULL), 0);
+    cr_assert_eq(pw_keygen(client, NULL), 0);
+    cr_assert_eq(pw_keygen(other, NULL), 0);
+    char *server_key = g_strconcat(server, ".key", NULL), *other_pub = g_strconcat(other, ".pub", NULL);
+    char *client_key = g_strconcat(client, ".key", NULL);
+    char *secret = NULL, *path = NULL;
+    pw_gate_config cfg = curve_rig(&r, server_key, other_pub, client_key, &secret, &path);
+    pw_gate *g = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_gate_new(&cfg, &g, &err), 0, "%s", err.msg);
+    int rc = 0;
+    for (int i = 0; i < 100 && rc >= 0; i++)
+        rc = pw_gate_run(g, 100, &err);
+    cr_expect_eq(rc, PW_EHANDSHAKE, "pw_gate_run returned %d: %s", rc, err.msg);
+    cr_expect(strstr(err.msg, "security handshake failed"), "%s", err.msg);
+    pw_gate_destroy(&g);
+    g_free(secret);
+    g_free(path);
+    g_free(server), g_free(client), g_free(other), g_free(server_key), g_free(other_pub);
+    g_free(client_key);
     rig_fini(&r);
 }
 

@@ -245,7 +245,7 @@ Test(lane_gate, a_declaration_matching_only_an_alternative_is_released, .init = 
     pw_err err = {0};
     cr_assert_eq(pw_gate_new(&cfg, &g, &err), 0, "%s", err.msg);
     pw_gate_result res;
-    cr_assert_eq(pw_gate_handle_event(g, &bare, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(pw_gate_handle_event(g, &bare, NULL, 0, &res, &err), 0, "%s", err.msg);
     cr_expect_neq(res.verdict, PW_GATE_RELEASE, "released without the alternative: %s", res.json);
     pw_gate_result_clear(&res);
     pw_gate_destroy(&g);

@@ -1,5 +1,5 @@
 /*
- * test_cli.c - the keygen, tail and stats commands (cli/cmd_publish.c),
+ * test_cli.c - the keygen, tail and stats commands (apps/platewatch/cmd_publish.c),
  * run as processes through the platewatch command.
  */
 #define _POSIX_C_SOURCE 200809L

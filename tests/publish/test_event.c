@@ -139,6 +139,20 @@ Test(event, malformed_json_is_refused_with_a_reason, .timeout = 30)
     cr_expect_eq(pw_event_from_json("{}garbage", 2, &(pw_event){0}, NULL), PW_EMSG);
 }
 
+/* Nesting beyond the bound is refused before json-glib's recursive parser sees it. */
+Test(event, deeply_nested_json_is_refused_with_a_reason, .timeout = 30)
+{
+    GString *s = g_string_new("{\"schema_version\":1,\"kind\":\"stats\",\"counters\":");
+    for (int i = 0; i < 60000; i++)
+        g_string_append(s, "[");
+    pw_event ev;
+    pw_err err;
+    pw_err_clear(&err);
+    cr_assert_eq(pw_event_from_json(s->str, s->len, &ev, &err), PW_EMSG);
+    cr_expect(strstr(err.msg, "nest deeper than"), "%s", err.msg);
+    g_string_free(s, TRUE);
+}
+
 /* Real events of every kind, as a subscriber receives them, validate. */
 Test(event, published_events_match_the_schema, .timeout = 60)
 {

@@ -232,20 +232,28 @@ Test(pubsub, config_errors_are_named, .timeout = 30)
     g_free(journal);
 }
 
+/* A plain PUB of the test's own on a loopback port, and a subscriber to it without replay. */
+static pw_subscriber *rogue_pub_and_subscriber(void *ctx, collector *c, void **rogue)
+{
+    *rogue = zmq_socket(ctx, ZMQ_PUB);
+    cr_assert_eq(zmq_bind(*rogue, "tcp://127.0.0.1:*"), 0);
+    char ep[256];
+    size_t n = sizeof ep;
+    zmq_getsockopt(*rogue, ZMQ_LAST_ENDPOINT, ep, &n);
+    pw_subscriber_config cfg = plain_sub_config(ep, NULL);
+    pw_subscriber *sub = NULL;
+    cr_assert_eq(pw_subscriber_new(&cfg, collector_cb, c, &sub, NULL), 0);
+    return sub;
+}
+
 /* A rogue plain PUB sends garbage: every message is counted, none delivered. */
 Test(pubsub, malformed_messages_are_counted_not_fatal, .timeout = 60)
 {
     void *ctx = zmq_ctx_new();
-    void *rogue = zmq_socket(ctx, ZMQ_PUB);
-    cr_assert_eq(zmq_bind(rogue, "tcp://127.0.0.1:*"), 0);
-    char ep[256];
-    size_t n = sizeof ep;
-    zmq_getsockopt(rogue, ZMQ_LAST_ENDPOINT, ep, &n);
+    void *rogue = NULL;
     collector c;
     collector_init(&c);
-    pw_subscriber_config cfg = plain_sub_config(ep, NULL);
-    pw_subscriber *sub = NULL;
-    cr_assert_eq(pw_subscriber_new(&cfg, collector_cb, &c, &sub, NULL), 0);
+    pw_subscriber *sub = rogue_pub_and_subscriber(ctx, &c, &rogue);
     /* Wait for the subscription to reach the PUB before sending. */
     pw_subscriber_counters sc = {0};
     const char *bad[][3] = {
@@ -274,6 +282,38 @@ Test(pubsub, malformed_messages_are_counted_not_fatal, .timeout = 60)
     cr_expect_eq(sc.streams, 0);
     pw_subscriber_destroy(&sub);
     collector_clear(&c);
+    zmq_close(rogue);
+    zmq_ctx_term(ctx);
+}
+
+/*
+ * A 120 KB event of nested objects once crashed every subscriber (json-glib
+ * recursed off the stack): it is now counted as a malformed message.
+ */
+Test(pubsub, deeply_nested_event_is_malformed_not_a_crash, .timeout = 60)
+{
+    void *ctx = zmq_ctx_new();
+    void *rogue = NULL;
+    collector c;
+    collector_init(&c);
+    pw_subscriber *sub = rogue_pub_and_subscriber(ctx, &c, &rogue);
+    GString *deep = g_string_new("{\"schema_version\":1,\"kind\":\"vehicle.new\",\"x\":");
+    while (deep->len < 120 * 1024)
+        g_string_append_c(deep, '[');
+    const char *topic = "plate.dover.l03.vehicle.new";
+    pw_subscriber_counters sc = {0};
+    int64_t end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (sc.malformed == 0 && g_get_monotonic_time() < end) {
+        zmq_send(rogue, topic, strlen(topic), ZMQ_SNDMORE);
+        zmq_send(rogue, deep->str, deep->len, 0);
+        pw_subscriber_run(sub, 200);
+        pw_subscriber_get_counters(sub, &sc);
+    }
+    cr_expect_geq(sc.malformed, 1);
+    cr_expect_eq(sc.delivered, 0);
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    g_string_free(deep, TRUE);
     zmq_close(rogue);
     zmq_ctx_term(ctx);
 }
@@ -520,5 +560,40 @@ Test(pubsub, a_trigger_time_from_a_wrong_clock_gives_a_valid_event, .timeout = 6
     cr_assert_eq(c.seqs->len, 1);
     pw_subscriber_destroy(&sub);
     collector_clear(&c);
+    fixture_close(&f);
+}
+
+static uint64_t subscribers_of(pw_publisher *pub, uint64_t want)
+{
+    pw_publisher_counters pc = {0};
+    /* The monitor reports connections asynchronously: wait for the count (liveness limit). */
+    int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    do {
+        pw_publisher_get_counters(pub, &pc);
+        if (pc.subscribers == want)
+            break;
+        g_usleep(20 * 1000);
+    } while (g_get_monotonic_time() < end);
+    return pc.subscribers;
+}
+
+Test(pubsub, the_publisher_counts_its_connections, .timeout = 60)
+{
+    fixture f;
+    fixture_open(&f, 0);
+    cr_assert_eq(subscribers_of(f.pub, 0), 0);
+    void *ctx = zmq_ctx_new();
+    void *a = zmq_socket(ctx, ZMQ_SUB), *b = zmq_socket(ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(a, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(b, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(a, pw_publisher_endpoint(f.pub, "pub")), 0);
+    cr_assert_eq(zmq_connect(b, pw_publisher_endpoint(f.pub, "pub")), 0);
+    cr_assert_eq(subscribers_of(f.pub, 2), 2);
+    zmq_close(a);
+    cr_assert_eq(subscribers_of(f.pub, 1), 1);
+    zmq_close(b);
+    cr_assert_eq(subscribers_of(f.pub, 0), 0);
+    zmq_ctx_term(ctx);
     fixture_close(&f);
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 typedef struct {
     char *dir;
@@ -135,17 +136,18 @@ Test(security, missing_and_malformed_key_files, .timeout = 30)
     keys_free(&k);
 }
 
-static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const char *client,
-                                       collector *c)
+/* A subscriber with server key server_base.pub and client key client_base.key. */
+static pw_subscriber *keyed_subscriber(pw_publisher *pub, const char *server_base,
+                                       const char *client_base, collector *c, bool backfill)
 {
-    char *server_pub = path_of(k->server, ".pub");
-    char *client_sec = path_of(client, ".key");
+    char *server_pub = path_of(server_base, ".pub");
+    char *client_sec = path_of(client_base, ".key");
     pw_subscriber_config cfg = plain_sub_config(pw_publisher_endpoint(pub, "pub"),
                                                 pw_publisher_endpoint(pub, "replay"));
     cfg.allow_plain = false;
     cfg.server_public_key_file = server_pub;
     cfg.client_secret_key_file = client_sec;
-    cfg.backfill_new_streams = true;
+    cfg.backfill_new_streams = backfill;
     pw_subscriber *sub = NULL;
     pw_err err;
     pw_err_clear(&err);
@@ -153,6 +155,12 @@ static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const c
     g_free(server_pub);
     g_free(client_sec);
     return sub;
+}
+
+static pw_subscriber *curve_subscriber(pw_publisher *pub, const keys *k, const char *client,
+                                       collector *c)
+{
+    return keyed_subscriber(pub, k->server, client, c, true);
 }
 
 Test(security, allowed_key_receives_unknown_key_nothing, .timeout = 60)
@@ -244,5 +252,123 @@ Test(security, subscriber_refuses_loose_client_key, .timeout = 30)
     collector_clear(&c);
     g_free(server_pub);
     g_free(client_sec);
+    keys_free(&k);
+}
+
+/* ---- Failed handshakes are errors, not silence (issue 14, item 6) ---- */
+
+/* Runs sub until it returns an error or 10 s pass; returns that error (0 for none). */
+static int run_until_error(pw_subscriber *sub)
+{
+    int64_t end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        int rc = pw_subscriber_run(sub, 200);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static pw_publisher *curve_publisher(const keys *k, const char *journal, char *sec)
+{
+    pw_publisher_config cfg = curve_pub_config(k, journal, sec);
+    pw_publisher *pub = NULL;
+    pw_err err;
+    pw_err_clear(&err);
+    cr_assert_eq(pw_publisher_new(&cfg, &pub, &err), 0, "%s", err.msg);
+    return pub;
+}
+
+/* The publisher's count of failed handshakes, after its service thread has looked. */
+static uint64_t handshakes_failed(pw_publisher *pub)
+{
+    pw_publisher_counters pc = {0};
+    for (int i = 0; i < 50 && pc.handshake_failed == 0; i++) {
+        g_usleep(100 * 1000);
+        pw_publisher_get_counters(pub, &pc);
+    }
+    return pc.handshake_failed;
+}
+
+/*
+ * Runs a subscriber with the server's public key (or, wrong_server, the
+ * stranger's taken for it) and the client's secret key (or the stranger's,
+ * which the publisher does not allow): it must fail with PW_EHANDSHAKE and a
+ * sentence containing says, and the publisher must have counted the failure.
+ */
+static void expect_refused(bool wrong_server, bool wrong_client, const char *says)
+{
+    keys k;
+    keys_make(&k);
+    char *sec = path_of(k.server, ".key");
+    char *journal = g_build_filename(k.dir, "j.db", NULL);
+    pw_publisher *pub = curve_publisher(&k, journal, sec);
+    collector c;
+    collector_init(&c);
+    pw_subscriber *sub = keyed_subscriber(pub, wrong_server ? k.stranger : k.server,
+                                          wrong_client ? k.stranger : k.client, &c, false);
+    int rc = run_until_error(sub);
+    cr_expect_eq(rc, PW_EHANDSHAKE, "run returned %d (%s)", rc, pw_strerror(rc));
+    cr_expect(strstr(pw_subscriber_error(sub), "security handshake failed"), "%s",
+              pw_subscriber_error(sub));
+    cr_expect(strstr(pw_subscriber_error(sub), says), "%s", pw_subscriber_error(sub));
+    cr_expect_eq(c.seqs->len, 0);
+    cr_expect_gt(handshakes_failed(pub), 0, "the publisher saw the failed handshake");
+    pw_subscriber_destroy(&sub);
+    collector_clear(&c);
+    pw_publisher_destroy(&pub);
+    g_free(sec);
+    g_free(journal);
+    keys_free(&k);
+}
+
+/* An allowed client key, but the stranger's public key taken for the server's. */
+Test(security, a_wrong_server_key_is_an_error_on_both_ends, .timeout = 60)
+{
+    expect_refused(true, false, "server public key");
+}
+
+Test(security, a_client_key_not_allowed_is_an_error_on_both_ends, .timeout = 60)
+{
+    expect_refused(false, true, "refused this client's key");
+}
+
+/* `platewatch tail` exits non-zero naming the problem instead of printing nothing. */
+Test(security, tail_with_a_wrong_key_fails_with_a_message, .timeout = 60)
+{
+    keys k;
+    keys_make(&k);
+    char *sec = path_of(k.server, ".key");
+    char *journal = g_build_filename(k.dir, "j.db", NULL);
+    pw_publisher *pub = curve_publisher(&k, journal, sec);
+    char *wrong_server = path_of(k.stranger, ".pub");
+    char *right_server = path_of(k.server, ".pub");
+    char *client = path_of(k.client, ".key");
+    char *stranger = path_of(k.stranger, ".key");
+    struct {
+        char *server, *key;
+        const char *says;
+    } cases[] = {{wrong_server, client, "server public key"},
+                 {right_server, stranger, "refused this client's key"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *argv[] = {PW_PLATEWATCH_EXE, "tail", "-c", (char *)pw_publisher_endpoint(pub, "pub"),
+                        "--server-key", cases[i].server, "-k", cases[i].key, "-t", "15", NULL};
+        char *out = NULL, *errout = NULL;
+        int status = 0;
+        cr_assert(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errout,
+                               &status, NULL));
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0, "case %zu: tail exited 0", i);
+        cr_expect(strstr(errout, cases[i].says), "case %zu: stderr lacks \"%s\": %s", i,
+                  cases[i].says, errout);
+        g_free(out);
+        g_free(errout);
+    }
+    pw_publisher_destroy(&pub);
+    g_free(wrong_server);
+    g_free(right_server);
+    g_free(client);
+    g_free(stranger);
+    g_free(sec);
+    g_free(journal);
     keys_free(&k);
 }

@@ -165,7 +165,7 @@ static int run_loop(run_ctx *rc, int seconds)
         if (sigtimedwait(&set, NULL, &zero) > 0)
             break;
         if (pw_subscriber_run(rc->sub, 200) < 0) {
-            fprintf(stderr, "platewatch: the subscriber's sockets failed\n");
+            fprintf(stderr, "platewatch: %s\n", pw_subscriber_error(rc->sub));
             status = 1;
             break;
         }

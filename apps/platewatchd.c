@@ -5,6 +5,8 @@
  *   SIGHUP    re-reads the configuration; changed lanes restart, others run on
  *   SIGTERM   (or SIGINT) drains every lane, publishes what is in flight,
  *             closes the journals and exits 0
+ *
+ * With [metrics] listen, /metrics and /healthz are served on the main loop.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <glib-unix.h>
@@ -87,6 +89,16 @@ static int parse_options(int *argc, char ***argv, gchar **config, gboolean *chec
 static int run(app *a)
 {
     a->loop = g_main_loop_new(NULL, FALSE);
+    pw_daemon_http *http = NULL;
+    const char *listen = pw_daemon_metrics_listen(a->daemon);
+    pw_err err = {0};
+    if (listen && pw_daemon_http_new(a->daemon, listen, &http, &err) < 0) {
+        fprintf(stderr, "platewatchd: %s\n", err.msg);
+        g_main_loop_unref(a->loop);
+        return 1;
+    }
+    if (http)
+        g_message("metrics on http://%s (port %d)", listen, pw_daemon_http_port(http));
     guint ids[6] = {
         g_unix_signal_add(SIGTERM, on_terminate, a),
         g_unix_signal_add(SIGINT, on_terminate, a),
@@ -99,6 +111,7 @@ static int run(app *a)
     for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
         if (ids[i])
             g_source_remove(ids[i]);
+    pw_daemon_http_destroy(&http);
     pw_daemon_stop(a->daemon);
     g_main_loop_unref(a->loop);
     return 0;

@@ -3,11 +3,14 @@
  *
  *   platewatch-gate [--config FILE] [--store PATH] COMMAND [OPTIONS]
  *
- * Commands: import, add, amend, cancel, list (the declarations store) and
- * run (decide events until SIGINT or SIGTERM). docs/gate.md has examples.
+ * Commands: import, add, amend, cancel, list (the declarations store), user
+ * (console accounts) and run (decide events until SIGINT or SIGTERM, with
+ * the web console when configured). docs/gate.md and docs/console.md have
+ * examples.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "commands.h"
+#include "console.h"
 #include "gate.h"
 
 #include <glib.h>
@@ -16,12 +19,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every decision, the gate's and the officers', is printed and shown live. */
 static void print_decision(pw_gate_verdict v, const char *json, void *user)
 {
     (void)v;
-    (void)user;
+    pw_web **web = user;
     printf("%s\n", json);
     fflush(stdout);
+    if (*web)
+        pw_web_notify(*web, json);
 }
 
 typedef struct {
@@ -58,7 +64,9 @@ static int cmd_run(pw_gate_config *cfg, int argc, char **argv)
         g_error_free(gerr);
         return 2;
     }
+    pw_web *web = NULL;
     cfg->on_decision = print_decision;
+    cfg->user = &web;
     signal_waiter w = {0};
     sigemptyset(&w.set);
     sigaddset(&w.set, SIGINT);
@@ -73,6 +81,19 @@ static int cmd_run(pw_gate_config *cfg, int argc, char **argv)
     }
     if (pw_gate_endpoint(w.gate))
         g_message("platewatch-gate: decisions on %s", pw_gate_endpoint(w.gate));
+    if ((cfg->console.listen || cfg->console.metrics_listen) &&
+        pw_web_new(&cfg->console, cfg, w.gate, &web, &err)) {
+        fprintf(stderr, "platewatch-gate: %s\n", err.msg);
+        pw_gate_destroy(&w.gate);
+        return 2;
+    }
+    if (web && cfg->console.listen)
+        g_message("platewatch-gate: console on %s://%s (port %d)",
+                  cfg->console.certificate ? "https" : "http", cfg->console.listen,
+                  pw_web_port(web));
+    if (web && cfg->console.metrics_listen)
+        g_message("platewatch-gate: metrics on http://%s (port %d)",
+                  cfg->console.metrics_listen, pw_web_metrics_port(web));
     pthread_t th;
     pthread_create(&th, NULL, wait_signal, &w);
     rc = pw_gate_run(w.gate, duration_ms, &err);
@@ -84,6 +105,7 @@ static int cmd_run(pw_gate_config *cfg, int argc, char **argv)
     g_message("platewatch-gate: %" G_GUINT64_FORMAT " events, %" G_GUINT64_FORMAT
               " decisions, %" G_GUINT64_FORMAT " duplicates, %" G_GUINT64_FORMAT " malformed",
               c.events, c.decisions, c.duplicates, c.malformed);
+    pw_web_destroy(&web);
     pw_gate_destroy(&w.gate);
     if (rc < 0) {
         fprintf(stderr, "platewatch-gate: %s\n", err.msg);
@@ -112,8 +134,12 @@ static int dispatch(pw_gate_config *cfg, int argc, char **argv)
         return pw_cmd_cancel(cfg->store_path, argc, argv);
     if (strcmp(cmd, "list") == 0)
         return pw_cmd_list(cfg->store_path, argc, argv);
+    if (strcmp(cmd, "user") == 0)
+        return pw_cmd_user(cfg->store_path, argc, argv);
+    if (strcmp(cmd, "export-corrections") == 0)
+        return pw_cmd_export_corrections(cfg->store_path, argc, argv);
     fprintf(stderr, "platewatch-gate: unknown command \"%s\" (import, add, amend, cancel, "
-                    "list, run)\n", cmd);
+                    "list, user, export-corrections, run)\n", cmd);
     return 2;
 }
 
@@ -126,7 +152,7 @@ int main(int argc, char **argv)
          "declarations store (overrides [gate] store)", "PATH"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("COMMAND [OPTIONS] - lane controller\n\n"
-        "Commands: import FILE..., add, amend, cancel REF, list, run");
+        "Commands: import FILE..., add, amend, cancel REF, list, user, export-corrections DIR, run");
     g_option_context_add_main_entries(ctx, entries, NULL);
     /* Stops at the command name so that its options are left to the command. */
     g_option_context_set_strict_posix(ctx, TRUE);

@@ -12,5 +12,7 @@ int pw_cmd_add(const char *store, int argc, char **argv);
 int pw_cmd_amend(const char *store, int argc, char **argv);
 int pw_cmd_cancel(const char *store, int argc, char **argv);
 int pw_cmd_list(const char *store, int argc, char **argv);
+int pw_cmd_user(const char *store, int argc, char **argv);
+int pw_cmd_export_corrections(const char *store, int argc, char **argv);
 
 #endif
