@@ -71,6 +71,8 @@ struct pw_lane {
      * or are dropped under load are not a silence (see live_now()).
      */
     int64_t seen_clock, last_take_mono;
+    /* The live clock (see advance_live_clock()), touched by the localiser thread only. */
+    int64_t live_clock, live_clock_mono;
     pw_latency lat_detect, lat_ocr, lat_event;
     double cpu_start_ms;
 };
@@ -258,12 +260,35 @@ static int offline(const pw_lane_config *cfg)
     return g_str_has_prefix(s, "file://") || !strstr(s, "://") ? !g_str_has_prefix(s, "gst:") : 0;
 }
 
-/* The tracking clock: stream time for recordings run offline, else the monotonic clock. */
-static int64_t frame_clock(const pw_lane *lane, const pw_frame_info *info)
+/* The tracking clock of a recording run offline: its stream time; 0 for the live clock. */
+static int64_t stream_clock_of(const pw_lane *lane, const pw_frame_info *info)
 {
     if (offline(&lane->cfg) && info->pts_ns >= 0)
-        return info->pts_ns + 1; /* never 0, which means "use the monotonic time" */
-    return info->monotonic_ns;
+        return info->pts_ns + 1; /* never 0 */
+    return 0;
+}
+
+/*
+ * The longest step the live clock takes between two frames the lane looks
+ * at. A longer interval is not time the lane watched the lane: the frames
+ * were late (a camera, network or decoder stall) or dropped under load.
+ */
+#define LIVE_CLOCK_MAX_STEP_NS (250 * 1000000LL)
+
+/*
+ * Live sources are tracked on a clock that runs with the monotonic clock
+ * between the frames the lane looks at in full, by at most
+ * LIVE_CLOCK_MAX_STEP_NS a frame, and not at all for frames it drops: a
+ * passage's silence is then time the lane watched without reading the
+ * plate, and a stall or an overload cannot split one vehicle into two.
+ * Called from the localiser thread when a frame is looked at.
+ */
+static int64_t advance_live_clock(pw_lane *lane, const pw_frame_info *info)
+{
+    int64_t step = lane->live_clock_mono ? info->monotonic_ns - lane->live_clock_mono : 0;
+    lane->live_clock += CLAMP(step, 0, LIVE_CLOCK_MAX_STEP_NS);
+    lane->live_clock_mono = info->monotonic_ns;
+    return lane->live_clock + 1; /* never 0 */
 }
 
 /* Makes slot i's crop buffer w x h, reusing it when the size is unchanged. */
@@ -309,7 +334,11 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
     return rc;
 }
 
-/* Queues the frame's best crops for OCR, or drops the frame when the OCR queue is full. */
+/*
+ * Queues the frame's best crops for OCR, or drops the frame when the OCR
+ * queue is full. clock is the stream clock offline, 0 live (the live clock
+ * then advances for a frame looked at, not for one dropped).
+ */
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
                         int64_t clock)
 {
@@ -321,6 +350,8 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
     lane->counters.frames_done++;
     if (limit == 0) {
         lane->counters.frames_without_candidates++;
+        if (!clock)
+            clock = advance_live_clock(lane, info);
         lane->seen_clock = MAX(lane->seen_clock, clock);
     } else if (g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue) {
         /* Dropped, and not looked at: no evidence that a plate in view has gone. */
@@ -329,6 +360,8 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
         limit = 0;
     } else {
         lane->counters.ocr_frames++;
+        if (!clock)
+            clock = advance_live_clock(lane, info);
     }
     g_mutex_unlock(&lane->lock);
     if (limit == 0)
@@ -345,7 +378,9 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     const pw_frame_info *info = pw_frame_get_info(frame);
     const pw_candidate *cands = NULL;
     size_t n = 0;
-    int64_t clock = frame_clock(lane, info);
+    /* Live, the frame's clock is known once it is looked at; until then it holds the current one. */
+    int64_t stream = stream_clock_of(lane, info);
+    int64_t clock = stream ? stream : lane->live_clock + 1;
     inflight_add(lane, clock); /* the frame itself, until its crops are queued */
     g_mutex_lock(&lane->lock);
     lane->last_take_mono = g_get_monotonic_time() * 1000;
@@ -354,7 +389,7 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     int rc = lane->haar ? haar_candidates(lane, &info->grey, &cands, &n)
                         : pw_detector_run(lane->det, &info->grey, &cands, &n);
     pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
-    queue_crops(lane, info, cands, rc == 0 ? n : 0, clock);
+    queue_crops(lane, info, cands, rc == 0 ? n : 0, stream);
     inflight_remove(lane, clock);
 }
 
@@ -410,11 +445,10 @@ static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
 }
 
 /*
- * The tracking time up to which a live lane has looked: the newest frame
- * seen in full, so that frames delayed on their way (a decoder or network
- * stall) or dropped under load do not count as a silence and split one
- * passage in two. When no frame at all has come for stall_timeout_ms the
- * camera is gone, and the wall clock ends the passages.
+ * The live clock up to which the lane has looked: the newest frame seen in
+ * full (see advance_live_clock()). When no frame at all has come for
+ * stall_timeout_ms the camera is gone: the clock then runs on with the
+ * wall clock from the last frame taken, and passages end.
  */
 static int64_t live_now(pw_lane *lane)
 {
@@ -422,9 +456,9 @@ static int64_t live_now(pw_lane *lane)
     g_mutex_lock(&lane->lock);
     int64_t seen = lane->seen_clock, taken = lane->last_take_mono;
     g_mutex_unlock(&lane->lock);
-    if (wall - taken > (int64_t)lane->cfg.capture.stall_timeout_ms * 1000000)
-        return wall;
-    return MIN(wall, seen);
+    if (taken && wall - taken > (int64_t)lane->cfg.capture.stall_timeout_ms * 1000000)
+        return seen + (wall - taken);
+    return seen;
 }
 
 static gpointer tracker_main(gpointer data)

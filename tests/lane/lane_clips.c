@@ -36,6 +36,7 @@ static void on_read(const pw_lane_read *rd, void *user)
     lane_log *log = user;
     g_mutex_lock(&log->lock);
     log->reads++;
+    log->reads_before_split += rd->frame_seq < log->split_seq;
     g_mutex_unlock(&log->lock);
 }
 
@@ -59,7 +60,7 @@ pw_lane_sink lane_log_sink(lane_log *log)
     return (pw_lane_sink){.on_event = on_event, .on_read = on_read, .user = log};
 }
 
-static void suite_spec(pw_drive_spec *s)
+void lane_clip_spec(pw_drive_spec *s)
 {
     pw_drive_spec_defaults(s);
     s->width = 800;
@@ -79,7 +80,7 @@ int lane_clip_frames(const pw_drive_spec *spec, size_t n)
 gchar *lane_clip(const char *dir, const char *name, const char *plates, void (*spec_edit)(pw_drive_spec *))
 {
     pw_drive_spec spec;
-    suite_spec(&spec);
+    lane_clip_spec(&spec);
     if (spec_edit)
         spec_edit(&spec);
     gchar **texts = g_strsplit(plates, ",", -1);

@@ -22,6 +22,8 @@ typedef struct {
     uint64_t final_frames;  /* reads combined by every FINAL */
     GPtrArray *final_texts; /* consensus of each FINAL */
     GHashTable *open;       /* track ids with a NEW and no FINAL yet */
+    uint64_t split_seq;     /* set by the test: reads of frames before it are counted apart */
+    uint64_t reads_before_split;
 } lane_log;
 
 void lane_log_init(lane_log *log);
@@ -35,6 +37,9 @@ pw_lane_sink lane_log_sink(lane_log *log);
  * 25 fps, 30 frames a passage) before it is written.
  */
 gchar *lane_clip(const char *dir, const char *name, const char *plates, void (*spec_edit)(pw_drive_spec *));
+
+/* The suites' drive-by defaults, before a test's spec_edit. */
+void lane_clip_spec(pw_drive_spec *spec);
 
 /* Frames in a clip of n passages made with spec. */
 int lane_clip_frames(const pw_drive_spec *spec, size_t n);

@@ -108,8 +108,7 @@ Test(threads, a_full_ocr_queue_drops_frames_and_counts_them_exactly)
     gchar *clip = lane_clip(tmpdir, "drops.webm", PLATES, fast_clip);
     gchar *uri = g_filename_to_uri(clip, NULL, NULL);
     pw_drive_spec spec;
-    pw_drive_spec_defaults(&spec);
-    spec.gap_frames = 15;
+    lane_clip_spec(&spec);
     fast_clip(&spec);
     int total = lane_clip_frames(&spec, 3);
     pw_lane_config cfg;
