@@ -266,6 +266,10 @@ static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_
  */
 static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
 {
+    /* A read after the passage's silence is a new vehicle, however alike, even before the tick ends it. */
+    int64_t clock = r->clock_ns ? r->clock_ns : r->capture_mono_ns;
+    if (clock - t->last_clock > tr->cfg.final_after_ns)
+        return -1.0f;
     float cx, cy, w;
     read_geometry(r, &cx, &cy, &w);
     float dist = hypotf(cx - t->cx, cy - t->cy) / fmaxf(fmaxf(w, t->width), 1.0f);

@@ -308,3 +308,26 @@ Test(track, the_vehicle_s_country_is_that_of_its_consensus)
     cr_expect_str_eq(fin->country, "", "no read of AB123CD matched a format");
     pw_tracker_destroy(&t);
 }
+
+/*
+ * Stills of a manifest, or two trucks minutes apart at one gate: a read after
+ * the passage's silence starts a vehicle of its own, even when its text is
+ * close to the old one and no tick has ended the old passage yet.
+ */
+Test(track, a_read_after_the_silence_is_a_new_vehicle_however_alike)
+{
+    pw_tracker *t = new_tracker();
+    sink s = {0};
+    pw_track_read first = make_read("RK019AF", 90, 300, 400, 0);
+    cr_assert_eq(pw_tracker_add(t, &first, collect, &s), 0);
+    pw_track_read later = make_read("RK026AJ", 90, 300, 400, 30000);
+    cr_assert_eq(pw_tracker_add(t, &later, collect, &s), 0);
+    pw_tracker_flush(t, collect, &s);
+    int finals = 0;
+    for (int i = 0; i < s.n; i++)
+        if (s.ev[i].kind == PW_TRACK_FINAL)
+            finals++;
+    cr_expect_eq(finals, 2, "two vehicles, not one voted from both");
+    cr_expect_str_eq(s.ev[s.n - 1].text, "RK026AJ");
+    pw_tracker_destroy(&t);
+}
