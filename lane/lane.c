@@ -15,9 +15,11 @@
  * from overlapping candidates are merged before tracking.
  */
 typedef struct {
-    size_t n;
-    pw_image *crops[PW_DETECT_MAX_CANDIDATES];
-    pw_candidate cands[PW_DETECT_MAX_CANDIDATES]; /* each crop plane points into crops[i] */
+    size_t n;                /* crops held: the ranked candidates, then the whole frame when has_whole */
+    size_t n_ranked;
+    int has_whole;
+    pw_image *crops[PW_DETECT_MAX_CANDIDATES + 1];
+    pw_candidate cands[PW_DETECT_MAX_CANDIDATES + 1]; /* each crop plane points into crops[i] */
     uint64_t seq;
     int64_t pts_ns, real_ns, mono_ns, clock_ns;
 } ocr_job;
@@ -45,6 +47,7 @@ struct pw_lane {
     pw_cv_cascade *haar;                             /* the baseline, when configured */
     pw_candidate haar_cands[PW_DETECT_MAX_CANDIDATES];
     pw_image *haar_crops[PW_DETECT_MAX_CANDIDATES];  /* reused between frames */
+    pw_image *whole;      /* the localiser thread's whole-frame crop, reused between frames */
     GThreadPool *pool;    /* owned by the localiser thread once started */
     gint waiting;         /* frames queued and not yet taken by a worker (atomic) */
     GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
@@ -206,10 +209,11 @@ static void ocr_worker(gpointer data, gpointer user)
     pw_lane *lane = user;
     g_atomic_int_add(&lane->waiting, -1);
     pw_ocr *engine = g_async_queue_pop(lane->engines);
-    pw_plate plates[PW_DETECT_MAX_CANDIDATES];
-    size_t crop_of[PW_DETECT_MAX_CANDIDATES], n = 0;
+    pw_plate plates[PW_DETECT_MAX_CANDIDATES + 1];
+    size_t crop_of[PW_DETECT_MAX_CANDIDATES + 1], n = 0;
     double t0 = pw_now_ms();
-    int rc = pw_read_candidates(engine, &lane->cfg.read, job->cands, job->n,
+    int rc = pw_read_candidates(engine, &lane->cfg.read, job->cands, job->n_ranked,
+                                job->has_whole ? &job->cands[job->n_ranked] : NULL,
                                 (const char (*)[PW_COUNTRY_MAX])lane->cfg.countries, lane->cfg.n_countries, plates,
                                 G_N_ELEMENTS(plates), &n, crop_of);
     pw_latency_add(&lane->lat_ocr, pw_now_ms() - t0);
@@ -223,21 +227,32 @@ static void ocr_worker(gpointer data, gpointer user)
     free_job(job);
 }
 
-/* Copies the best candidates into a job; the detector's crops are only valid until its next run. */
-static ocr_job *make_job(const pw_candidate *cands, size_t n, const pw_frame_info *info, int64_t clock_ns)
+/* Copies candidate c into the job's next slot; 0, or -1 when no memory. */
+static int copy_candidate(ocr_job *job, const pw_candidate *c)
+{
+    if (pw_image_new(c->crop.width, c->crop.height, 1, &job->crops[job->n]) < 0)
+        return -1;
+    pw_plane dst = pw_image_plane(job->crops[job->n]);
+    for (int y = 0; y < dst.height; y++)
+        memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
+    job->cands[job->n] = *c;
+    job->cands[job->n].crop = dst;
+    job->n++;
+    return 0;
+}
+
+/*
+ * Copies the best candidates, and the whole frame when it is a plate crop,
+ * into a job; the detector's crops are only valid until its next run.
+ */
+static ocr_job *make_job(const pw_candidate *cands, size_t n, const pw_candidate *whole, const pw_frame_info *info,
+                         int64_t clock_ns)
 {
     ocr_job *job = g_new0(ocr_job, 1);
-    for (size_t i = 0; i < n; i++) {
-        const pw_candidate *c = &cands[i];
-        if (pw_image_new(c->crop.width, c->crop.height, 1, &job->crops[job->n]) < 0)
-            continue;
-        pw_plane dst = pw_image_plane(job->crops[job->n]);
-        for (int y = 0; y < dst.height; y++)
-            memcpy(pw_plane_at(&dst, 0, y), pw_plane_at(&c->crop, 0, y), (size_t)dst.width);
-        job->cands[job->n] = *c;
-        job->cands[job->n].crop = dst;
-        job->n++;
-    }
+    for (size_t i = 0; i < n; i++)
+        copy_candidate(job, &cands[i]);
+    job->n_ranked = job->n;
+    job->has_whole = whole && copy_candidate(job, whole) == 0;
     job->seq = info->seq;
     job->pts_ns = info->pts_ns;
     job->real_ns = info->realtime_ns;
@@ -340,9 +355,9 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
  * then advances for a frame looked at, not for one dropped).
  */
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
-                        int64_t clock)
+                        const pw_candidate *whole, int64_t clock)
 {
-    size_t limit = MIN(n, (size_t)lane->cfg.read.candidates);
+    size_t ranked = MIN(n, (size_t)lane->cfg.read.candidates), limit = ranked + (whole ? 1 : 0);
     /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
     while (limit && offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
         g_usleep(500);
@@ -366,7 +381,7 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
     g_mutex_unlock(&lane->lock);
     if (limit == 0)
         return;
-    ocr_job *job = make_job(cands, limit, info, clock);
+    ocr_job *job = make_job(cands, ranked, whole, info, clock);
     COUNT(lane, candidates, job->n);
     inflight_add(lane, clock);
     g_atomic_int_inc(&lane->waiting);
@@ -389,7 +404,9 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     int rc = lane->haar ? haar_candidates(lane, &info->grey, &cands, &n)
                         : pw_detector_run(lane->det, &info->grey, &cands, &n);
     pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
-    queue_crops(lane, info, cands, rc == 0 ? n : 0, stream);
+    pw_candidate whole;
+    int has_whole = pw_whole_frame_candidate(&info->grey, lane->cfg.detect.crop_height, &lane->whole, &whole);
+    queue_crops(lane, info, cands, rc == 0 ? n : 0, has_whole > 0 ? &whole : NULL, stream);
     inflight_remove(lane, clock);
 }
 
@@ -670,6 +687,7 @@ void pw_lane_destroy(pw_lane **lp)
     pw_cv_cascade_destroy(&lane->haar);
     for (size_t i = 0; i < PW_DETECT_MAX_CANDIDATES; i++)
         pw_image_destroy(&lane->haar_crops[i]);
+    pw_image_destroy(&lane->whole);
     pw_capture_destroy(&lane->cap);
     pw_latency_clear(&lane->lat_detect);
     pw_latency_clear(&lane->lat_ocr);

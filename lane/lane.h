@@ -5,7 +5,8 @@
  *
  * Threads and queues: one thread takes frames from the capture (whose own
  * latest-frame-wins queue drops frames when this thread falls behind) and
- * runs the localiser; it copies a frame's best candidate crops into one job
+ * runs the localiser; it copies a frame's best candidate crops (and the
+ * whole frame when it is a plate crop, as pw_whole_frame_candidate says) into one job
  * it hands to a GThreadPool of OCR workers, the job owned by the queue
  * until a worker takes it. The pool's queue is bounded: a frame that finds
  * it full is dropped and its crops counted. A worker merges the reads of

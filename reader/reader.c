@@ -96,19 +96,31 @@ static int plate_shaped(const pw_plane *grey)
     return grey->width <= 800 && grey->height <= 400 && aspect >= 1.6 && aspect <= 6.0;
 }
 
-static int whole_image_crop(pw_reader *r, const pw_plane *grey, pw_plane *crop)
+int pw_whole_frame_candidate(const pw_plane *grey, int crop_height, pw_image **buf, pw_candidate *cand)
 {
-    int h = r->cfg.detect.crop_height > 0 ? r->cfg.detect.crop_height : 64;
+    if (!plate_shaped(grey))
+        return 0;
+    int h = crop_height > 0 ? crop_height : 64;
     int w = (int)((double)grey->width * h / grey->height + 0.5);
-    pw_plane cur = r->whole ? pw_image_plane(r->whole) : (pw_plane){0};
-    if (!r->whole || cur.width != w || cur.height != h) {
-        pw_image_destroy(&r->whole);
-        int rc = pw_image_new(w, h, 1, &r->whole);
+    pw_plane cur = *buf ? pw_image_plane(*buf) : (pw_plane){0};
+    if (!*buf || cur.width != w || cur.height != h) {
+        pw_image_destroy(buf);
+        int rc = pw_image_new(w, h, 1, buf);
         if (rc < 0)
             return rc;
     }
-    *crop = pw_image_plane(r->whole);
-    return pw_cv_resize(grey, crop);
+    memset(cand, 0, sizeof *cand);
+    cand->crop = pw_image_plane(*buf);
+    int rc = pw_cv_resize(grey, &cand->crop);
+    if (rc < 0)
+        return rc;
+    float fw = (float)grey->width, fh = (float)grey->height;
+    const float corners[4][2] = {{0, 0}, {fw, 0}, {fw, fh}, {0, fh}};
+    memcpy(cand->corners, corners, sizeof corners);
+    cand->box = (pw_rect){0, 0, grey->width, grey->height};
+    cand->dark_on_light = 1;
+    cand->crop_scale = fh / (float)h;
+    return 1;
 }
 
 /* Overlap of two boxes relative to the smaller one: 1 when one lies inside the other. */
@@ -249,39 +261,32 @@ static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
 }
 
 int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidate *cands, size_t n_cands,
-                       const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, pw_plate *plates,
-                       size_t max, size_t *n, size_t *from)
+                       const pw_candidate *whole, const char (*countries)[PW_COUNTRY_MAX], size_t n_countries,
+                       pw_plate *plates, size_t max, size_t *n, size_t *from)
 {
     size_t limit = MIN(n_cands, (size_t)s->candidates), n_settled = 0;
-    pw_rect settled[PW_DETECT_MAX_CANDIDATES];
+    pw_rect settled[PW_DETECT_MAX_CANDIDATES + 1];
     int rc = 0;
-    for (size_t i = 0; i < limit && rc >= 0; i++) {
-        if (of_settled(settled, n_settled, cands[i].box))
+    for (size_t i = 0; i <= limit && rc >= 0; i++) {
+        /* The ranked candidates, then the whole frame when it is a plate crop. */
+        const pw_candidate *c = i < limit ? &cands[i] : whole;
+        if (!c || of_settled(settled, n_settled, c->box))
             continue;
         pw_plate p = {0};
-        memcpy(p.corners, cands[i].corners, sizeof p.corners);
-        p.box = cands[i].box;
-        p.detector_score = cands[i].score;
-        rc = read_candidate(ocr, s, &cands[i].crop, &p, countries, n_countries);
+        memcpy(p.corners, c->corners, sizeof p.corners);
+        p.box = c->box;
+        p.detector_score = c->score;
+        rc = read_candidate(ocr, s, &c->crop, &p, countries, n_countries);
         if (rc <= 0)
             continue;
-        p.char_px = p.read.char_height * (float)cands[i].crop.height * cands[i].crop_scale;
+        p.char_px = p.read.char_height * (float)c->crop.height * c->crop_scale;
         int at = pw_plates_merge(plates, n, max, &p, s->merge_contained);
         if (at >= 0 && from)
-            from[at] = i;
+            from[at] = i < limit ? i : n_cands;
         if (settles(s, &p))
             settled[n_settled++] = p.box;
     }
     return rc < 0 ? rc : 0;
-}
-
-static void whole_image_plate(const pw_plane *grey, pw_plate *p)
-{
-    memset(p, 0, sizeof *p);
-    float w = (float)grey->width, h = (float)grey->height;
-    const float corners[4][2] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
-    memcpy(p->corners, corners, sizeof corners);
-    p->box = (pw_rect){0, 0, grey->width, grey->height};
 }
 
 int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countries)[PW_COUNTRY_MAX],
@@ -302,19 +307,14 @@ int pw_reader_read_plane(pw_reader *r, const pw_plane *grey, const char (*countr
     res->detect_ms = t1 - t0;
     if (rc < 0)
         return rc;
-    rc = pw_read_candidates(r->ocr, &r->cfg.read, cands, res->n_candidates, countries, n_countries, res->plates,
-                            PW_READER_MAX_PLATES, &res->n_plates, NULL);
-    if (rc >= 0 && r->cfg.whole_image_candidate && plate_shaped(grey)) {
-        pw_plate p;
-        pw_plane crop;
-        whole_image_plate(grey, &p);
-        rc = whole_image_crop(r, grey, &crop);
-        if (rc == 0)
-            rc = read_candidate(r->ocr, &r->cfg.read, &crop, &p, countries, n_countries);
-        p.char_px = p.read.char_height * (float)grey->height;
-        if (rc > 0)
-            pw_plates_merge(res->plates, &res->n_plates, PW_READER_MAX_PLATES, &p, r->cfg.read.merge_contained);
-    }
+    pw_candidate whole;
+    int has_whole = r->cfg.whole_image_candidate
+                        ? pw_whole_frame_candidate(grey, r->cfg.detect.crop_height, &r->whole, &whole)
+                        : 0;
+    if (has_whole < 0)
+        return has_whole;
+    rc = pw_read_candidates(r->ocr, &r->cfg.read, cands, res->n_candidates, has_whole ? &whole : NULL, countries,
+                            n_countries, res->plates, PW_READER_MAX_PLATES, &res->n_plates, NULL);
     res->ocr_ms = pw_now_ms() - t1;
     qsort(res->plates, res->n_plates, sizeof res->plates[0], by_confidence);
     return rc < 0 ? rc : 0;

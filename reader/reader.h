@@ -102,14 +102,24 @@ int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, 
 
 /*
  * Reads one frame's candidates (best first, as the localiser ranks them)
- * with one engine, as the settings say, and merges the reads of one plate
- * into plates[0..*n) (max at most PW_DETECT_MAX_CANDIDATES). from[k], when
- * from is given, receives the candidate index plate k was read from.
- * Returns 0, or a negative code when the engine failed.
+ * with one engine, as the settings say, then whole (NULL for none: see
+ * pw_whole_frame_candidate), and merges the reads of one plate into
+ * plates[0..*n) (max at most PW_DETECT_MAX_CANDIDATES + 1). from[k], when
+ * from is given, receives the candidate index plate k was read from (n_cands
+ * for whole). Returns 0, or a negative code when the engine failed.
  */
 int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidate *cands, size_t n_cands,
-                       const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, pw_plate *plates,
-                       size_t max, size_t *n, size_t *from);
+                       const pw_candidate *whole, const char (*countries)[PW_COUNTRY_MAX], size_t n_countries,
+                       pw_plate *plates, size_t max, size_t *n, size_t *from);
+
+/*
+ * A frame that is small and shaped like a plate is a crop from a camera
+ * that cuts out plates: the whole of it is then read as one more candidate,
+ * in photographs and lanes alike. Fills cand with the frame scaled to
+ * crop_height rows in *buf (made or reused; the caller destroys it) and
+ * returns 1; returns 0 for other frames, or a negative code.
+ */
+int pw_whole_frame_candidate(const pw_plane *grey, int crop_height, pw_image **buf, pw_candidate *cand);
 
 typedef struct pw_reader pw_reader;
 

@@ -36,6 +36,7 @@ def skip(reason):
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -159,6 +160,18 @@ def shot(browser, out, name):
     print("screenshot: " + path)
 
 
+
+def resolved_in_queue(browser):
+    """The MANUAL item shows its RELEASE, or has left the queue. The live
+    updates re-render the list, so an element found before the click may be
+    gone: it is looked up again each time."""
+    try:
+        items = [i for i in browser.find_elements(By.CSS_SELECTOR, ".manual-item")
+                 if "WX48213" in i.text]
+        return not items or any("RELEASE recorded" in i.text for i in items)
+    except StaleElementReferenceException:
+        return False
+
 def drive(browser, base, out):
     wait = WebDriverWait(browser, LIVENESS_S)
     browser.get(base + "/")
@@ -182,8 +195,7 @@ def drive(browser, base, out):
     item.find_element(By.CSS_SELECTOR, "input.reason").send_keys("plate checked at the booth")
     shot(browser, out, "manual")
     item.find_element(By.CSS_SELECTOR, "button.release").click()
-    wait.until(lambda b: "RELEASE recorded" in item.find_element(By.CSS_SELECTOR,
-                                                                 ".result").text)
+    wait.until(resolved_in_queue)
     shot(browser, out, "resolved")
     browser.find_element(By.ID, "tab-search").click()
     browser.find_element(By.ID, "search-plate").send_keys("WX482I3")   # I for 1: folded
