@@ -92,10 +92,9 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     /* Two frames waiting keep latency low: a lane that falls behind drops frames, not seconds. */
     cfg->ocr_queue = 2;
     pw_read_settings_defaults(&cfg->read);
+    pw_tracker_config_defaults(&cfg->tracker);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;
-    cfg->tracker.new_min_confidence = 70.0f;
-    cfg->tracker.final_after_ns = 1500 * 1000000LL;
 }
 
 static double cpu_ms(void)

@@ -69,23 +69,34 @@ static void track_free(gpointer p)
     g_free(t);
 }
 
+void pw_tracker_config_defaults(pw_tracker_config *cfg)
+{
+    *cfg = (pw_tracker_config){.new_min_confidence = 70.0f,
+                               .new_min_frames = 1,
+                               .final_after_ns = 1500 * 1000000LL,
+                               .max_jump = 3.0f,
+                               .max_tracks = 16};
+}
+
 int pw_tracker_new(const pw_tracker_config *cfg, pw_tracker **out)
 {
     if (!out)
         return -EINVAL;
     pw_tracker *t = g_new0(pw_tracker, 1);
+    pw_tracker_config d;
+    pw_tracker_config_defaults(&d);
     if (cfg)
         t->cfg = *cfg;
     if (t->cfg.new_min_confidence <= 0)
-        t->cfg.new_min_confidence = 70.0f;
+        t->cfg.new_min_confidence = d.new_min_confidence;
     if (t->cfg.new_min_frames <= 0)
-        t->cfg.new_min_frames = 1;
+        t->cfg.new_min_frames = d.new_min_frames;
     if (t->cfg.final_after_ns <= 0)
-        t->cfg.final_after_ns = 1500 * 1000000LL;
+        t->cfg.final_after_ns = d.final_after_ns;
     if (t->cfg.max_jump <= 0)
-        t->cfg.max_jump = 3.0f;
+        t->cfg.max_jump = d.max_jump;
     if (t->cfg.max_tracks <= 0)
-        t->cfg.max_tracks = 16;
+        t->cfg.max_tracks = d.max_tracks;
     t->tracks = g_ptr_array_new_with_free_func(track_free);
     t->next_id = 1;
     *out = t;

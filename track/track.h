@@ -23,14 +23,18 @@
 extern "C" {
 #endif
 
+/* A field left 0 takes its value from pw_tracker_config_defaults(). */
 typedef struct {
-    float new_min_confidence;  /* consensus confidence (0-100) that makes a NEW; 0 means 70 */
-    int new_min_frames;        /* reads needed before NEW; 0 means 1 */
-    int64_t final_after_ns;    /* silence that ends a passage; 0 means 1.5 s */
-    float max_jump;            /* largest centre move between reads, in plate widths; 0 means 3 */
-    int max_tracks;            /* passages followed at once; 0 means 16 */
+    float new_min_confidence;  /* consensus confidence (0-100) that makes a NEW */
+    int new_min_frames;        /* reads needed before NEW */
+    int64_t final_after_ns;    /* silence that ends a passage */
+    float max_jump;            /* largest centre move between reads, in plate widths */
+    int max_tracks;            /* passages followed at once */
     int disable_voting;        /* 1: the most confident single read is the consensus (for comparison) */
 } pw_tracker_config;
+
+/* The one set of tracker defaults: NEW at 70 after 1 read, FINAL after 1.5 s of silence, jumps of 3 widths, 16 passages. */
+void pw_tracker_config_defaults(pw_tracker_config *cfg);
 
 typedef struct {
     const char *text;          /* A-Z 0-9 */
