@@ -54,6 +54,22 @@ static int count_fds(void)
     return n - 1; /* the directory itself */
 }
 
+/*
+ * The fewest descriptors seen over about 100 ms. A looping recording is
+ * restarted between two samples now and then, and a pipeline starting up
+ * holds a few descriptors for a moment; a leak raises the floor for good.
+ */
+static int fd_floor(void)
+{
+    int least = count_fds();
+    for (int i = 0; i < 50; i++) {
+        g_usleep(2000);
+        int n = count_fds();
+        least = n < least ? n : least;
+    }
+    return least;
+}
+
 static void list_fds(const char *when)
 {
     char cmd[128];
@@ -108,19 +124,24 @@ Test(restarts, a_recording_looping_50_times_keeps_the_descriptors)
     int before = 0;
     for (int i = 0; i < ROUNDS * FRAMES; i++) {
         if (i == WARMUP * FRAMES)
-            before = count_fds();
+            before = fd_floor();
         pw_frame *f = NULL;
         int rc = pw_capture_next(cap, 10000, &f, &err);
         cr_assert_eq(rc, 0, "frame %d: %s", i, pw_strerror(rc));
         pw_frame_release(&f);
     }
-    int after = count_fds();
+    int after = fd_floor();
     if (after > before)
         list_fds("after the loops");
     pw_capture_stats st;
     pw_capture_get_stats(cap, &st);
     pw_capture_destroy(&cap);
     cr_assert_geq(st.frames, (uint64_t)(ROUNDS * FRAMES));
-    cr_assert_leq(after, before, "%d descriptors after %d loops, %d after %d", before, WARMUP, after,
+    /*
+     * GLib and GStreamer open a few descriptors lazily (thread pools, wake-up
+     * pipes) while the loops go on; the leak this guards against added four a
+     * loop, 180 over these 45.
+     */
+    cr_assert_leq(after, before + 4, "%d descriptors after %d loops, %d after %d", before, WARMUP, after,
                   ROUNDS);
 }
