@@ -124,11 +124,14 @@ int pw_whole_frame_candidate(const pw_plane *grey, int crop_height, pw_image **b
 }
 
 /* Overlap of two boxes relative to the smaller one: 1 when one lies inside the other. */
+static float box_area(pw_rect r)
+{
+    return (float)r.w * (float)r.h;
+}
+
 static float box_containment(pw_rect a, pw_rect b)
 {
-    pw_rect i = pw_rect_intersect(a, b);
-    float inter = (float)i.w * (float)i.h;
-    return inter / MAX(1.0f, MIN((float)a.w * a.h, (float)b.w * b.h));
+    return box_area(pw_rect_intersect(a, b)) / MAX(1.0f, MIN(box_area(a), box_area(b)));
 }
 
 /*
@@ -156,16 +159,12 @@ static int same_plate(const pw_plate *p, const pw_plate *q, int contained)
  */
 #define SMALL_LINE_SHARE 0.25f
 
-static float box_area(pw_rect r)
-{
-    return (float)r.w * (float)r.h;
-}
-
 /* p is a smaller line of text inside q's box: q's characters are much taller. */
 static int inner_line(const pw_plate *p, const pw_plate *q)
 {
     return p->char_px > 0 && q->char_px >= REGISTRATION_HEIGHT_RATIO * p->char_px &&
-           p->char_px <= SMALL_LINE_SHARE * (float)q->box.h && box_area(p->box) < box_area(q->box) && box_containment(p->box, q->box) > 0.5f;
+           p->char_px <= SMALL_LINE_SHARE * (float)q->box.h && box_area(p->box) < box_area(q->box) &&
+           box_containment(p->box, q->box) > 0.5f;
 }
 
 /* Removes the plates that are smaller lines inside p's box. */
