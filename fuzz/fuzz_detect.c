@@ -44,6 +44,48 @@ static pw_detector *make_detector(const uint8_t **p, size_t *n, int w, int h)
     return d;
 }
 
+/*
+ * Fills the frame with the input's pixel bytes, repeated, by doubling memcpy:
+ * a byte-by-byte loop spent a tenth of every execution in the fuzzer's own
+ * comparison hooks, on frames of up to two megapixels.
+ */
+static void fill_pixels(uint8_t *px, size_t bytes, const uint8_t *p, size_t n)
+{
+    if (n == 0) {
+        for (size_t i = 0; i < bytes && i < 256; i++)
+            px[i] = (uint8_t)(i * 31u);
+        n = bytes < 256 ? bytes : 256;
+        p = px;
+    }
+    size_t done = n < bytes ? n : bytes;
+    memmove(px, p, done);
+    while (done < bytes) {
+        size_t more = done < bytes - done ? done : bytes - done;
+        memcpy(px + done, px, more);
+        done += more;
+    }
+}
+
+/*
+ * Reads every row of a crop through memcpy, which AddressSanitizer checks as
+ * one range: a crop that points outside its buffer is caught as surely as by
+ * touching each pixel, without a comparison hook per pixel.
+ */
+static void touch_crop(const pw_plane *crop)
+{
+    static const size_t row_max = 1u << 16;
+    if ((size_t)crop->width > row_max)
+        abort(); /* no frame fuzzed here is that wide: the crop's geometry is corrupt */
+    if (crop->width <= 0 || crop->height <= 0)
+        return;
+    uint8_t *row = malloc((size_t)crop->width);
+    if (!row)
+        abort();
+    for (int y = 0; y < crop->height; y++)
+        memcpy(row, crop->data + (size_t)y * (size_t)crop->stride, (size_t)crop->width);
+    free(row);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *p = data;
@@ -56,8 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *px = malloc(bytes);
     if (!px)
         abort();
-    for (size_t i = 0; i < bytes; i++)
-        px[i] = n ? p[i % n] : (uint8_t)(i * 31u);
+    fill_pixels(px, bytes, p, n);
     pw_plane frame = {px, w, h, stride, 1};
     const pw_candidate *c = NULL;
     size_t nc = 0;
@@ -66,14 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((bad && rc == 0) || (!bad && rc != 0) || nc > PW_DETECT_MAX_CANDIDATES)
         abort();
     for (size_t i = 0; i < nc; i++) {
-        /* Touch every crop pixel so that a crop pointing outside its buffer is caught. */
-        unsigned sum = 0;
-        for (int y = 0; y < c[i].crop.height; y++)
-            for (int x = 0; x < c[i].crop.width; x++)
-                sum += c[i].crop.data[(size_t)y * (size_t)c[i].crop.stride + (size_t)x];
+        touch_crop(&c[i].crop);
         if (c[i].box.x < 0 || c[i].box.y < 0 || c[i].box.x + c[i].box.w > w || c[i].box.y + c[i].box.h > h)
             abort();
-        (void)sum;
     }
     free(px);
     pw_detector_destroy(&d);
