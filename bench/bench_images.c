@@ -27,6 +27,7 @@ typedef struct {
     gdouble stop_confidence;
     gint candidates;
     gint merge_contained;  /* -1 keeps the default */
+    gint rank_candidates;  /* -1 keeps the default */
     gint jobs;
     gint top;
     gboolean verbose;
@@ -130,6 +131,8 @@ static gpointer worker(gpointer data)
         cfg.read.stop_confidence = (float)job->opt->stop_confidence;
     if (job->opt->merge_contained >= 0)
         cfg.read.merge_contained = job->opt->merge_contained;
+    if (job->opt->rank_candidates >= 0)
+        cfg.read.rank_candidates = job->opt->rank_candidates;
     pw_reader *reader = NULL;
     pw_err err = {0};
     if (pw_reader_new(&cfg, &reader, &err) < 0) {
@@ -225,6 +228,8 @@ static int parse_options(int *argc, char ***argv, bench_options *o)
          "A format match this confident ends an image's reading (0: read every candidate)", "C"},
         {"merge-contained", 0, 0, G_OPTION_ARG_INT, &o->merge_contained,
          "1 merges reads whose box lies inside another's, 0 keeps them", "0|1"},
+        {"rank-candidates", 0, 0, G_OPTION_ARG_INT, &o->rank_candidates,
+         "Localiser boxes ranked by their character rows before reading (0: the localiser's order)", "N"},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Worker threads, one reader each (default 1)", "N"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o->top, "N of label-in-top-N (default 5)", "N"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "List every image not read exactly", NULL},
@@ -278,7 +283,7 @@ static int run_bench(pw_manifest *m, const bench_options *o)
 
 int pw_bench_images_main(int argc, char **argv)
 {
-    bench_options o = {.stop_confidence = -1, .merge_contained = -1};
+    bench_options o = {.stop_confidence = -1, .merge_contained = -1, .rank_candidates = -1};
     pw_manifest *m = NULL;
     pw_err err = {0};
     int status = 2;

@@ -322,6 +322,26 @@ int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line)
     return rc;
 }
 
+int pw_ocr_count_chars(const pw_plane *crop, int *chars)
+{
+    if (!crop || !chars)
+        return -EINVAL;
+    *chars = 0;
+    pw_image *norm_img = NULL;
+    int rc = normalised(crop, &norm_img);
+    if (rc < 0)
+        return rc == PW_ENOPLATE ? 0 : rc; /* a blank crop holds no characters: it is no plate, not an error */
+    pw_plane norm = pw_image_plane(norm_img);
+    pw_image *line = NULL;
+    pw_prep_info info = {0};
+    rc = pw_prep_line(&norm, PW_BIN_ADAPTIVE, -1, &line, &info);
+    if (rc == 0)
+        *chars = info.chars;
+    pw_image_destroy(&line);
+    pw_image_destroy(&norm_img);
+    return rc == PW_ENOPLATE ? 0 : rc;
+}
+
 int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
                 size_t n_countries, pw_plate_read *out)
 {

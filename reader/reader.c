@@ -34,6 +34,7 @@ void pw_read_settings_defaults(pw_read_settings *s)
     s->min_chars = 4;
     s->stop_confidence = 0;
     s->merge_contained = 1;
+    s->rank_candidates = 10;
 }
 
 int pw_read_settings_check(const pw_read_settings *s, pw_err *err)
@@ -45,6 +46,9 @@ int pw_read_settings_check(const pw_read_settings *s, pw_err *err)
         return pw_err_set(err, PW_ECONFIG, "read min_confidence %g is outside 0..100", s->min_confidence);
     if (s->min_chars < 1 || s->min_chars > PW_PLATE_MAX)
         return pw_err_set(err, PW_ECONFIG, "read min_chars %d is outside 1..%d", s->min_chars, PW_PLATE_MAX);
+    if (s->rank_candidates < 0 || s->rank_candidates > PW_DETECT_MAX_CANDIDATES)
+        return pw_err_set(err, PW_ECONFIG, "read rank_candidates %d is outside 0..%d", s->rank_candidates,
+                          PW_DETECT_MAX_CANDIDATES);
     if (!(s->stop_confidence >= 0 && s->stop_confidence <= 100))
         return pw_err_set(err, PW_ECONFIG, "read stop_confidence %g is outside 0..100", s->stop_confidence);
     return 0;
@@ -259,16 +263,52 @@ static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
     return 0;
 }
 
+/* Character rows this long make a box plate-like: shorter ones are fragments, longer ones signs or grilles. */
+#define PLATE_CHARS_MIN 4
+#define PLATE_CHARS_MAX 10
+
+/*
+ * The order in which the candidates are read: the localiser's, except that
+ * of its first s->rank_candidates boxes those whose crop holds a row of
+ * plate-like characters come first. The localiser judges edges, and a
+ * grille, a lamp or a badge can outrank the plate; the character row
+ * separates them cheaply, so that the candidates read are the likeliest.
+ */
+static int read_order(const pw_read_settings *s, const pw_candidate *cands, size_t n_cands, size_t *order)
+{
+    size_t limit = MIN(n_cands, (size_t)s->candidates), pool = MIN(n_cands, (size_t)s->rank_candidates), k = 0;
+    if (pool <= limit) {
+        for (k = 0; k < limit; k++)
+            order[k] = k;
+        return (int)limit;
+    }
+    int plate_like[PW_DETECT_MAX_CANDIDATES];
+    for (size_t i = 0; i < pool; i++) {
+        int chars = 0, rc = pw_ocr_count_chars(&cands[i].crop, &chars);
+        if (rc < 0)
+            return rc;
+        plate_like[i] = chars >= PLATE_CHARS_MIN && chars <= PLATE_CHARS_MAX;
+    }
+    for (int pass = 1; pass >= 0; pass--)
+        for (size_t i = 0; i < pool && k < limit; i++)
+            if (plate_like[i] == pass)
+                order[k++] = i;
+    return (int)k;
+}
+
 int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidate *cands, size_t n_cands,
                        const pw_candidate *whole, const char (*countries)[PW_COUNTRY_MAX], size_t n_countries,
                        pw_plate *plates, size_t max, size_t *n, size_t *from)
 {
-    size_t limit = MIN(n_cands, (size_t)s->candidates), n_settled = 0;
+    size_t order[PW_DETECT_MAX_CANDIDATES], n_settled = 0;
+    int rc = read_order(s, cands, MIN(n_cands, (size_t)PW_DETECT_MAX_CANDIDATES), order);
+    size_t limit = rc > 0 ? (size_t)rc : 0;
     pw_rect settled[PW_DETECT_MAX_CANDIDATES + 1];
-    int rc = 0;
-    for (size_t i = 0; i <= limit && rc >= 0; i++) {
+    rc = MIN(rc, 0);
+    for (size_t j = 0; j <= limit && rc >= 0; j++) {
         /* The ranked candidates, then the whole frame when it is a plate crop. */
-        const pw_candidate *c = i < limit ? &cands[i] : whole;
+        size_t i = j < limit ? order[j] : n_cands;
+        const pw_candidate *c = j < limit ? &cands[i] : whole;
         if (!c || of_settled(settled, n_settled, c->box))
             continue;
         pw_plate p = {0};
@@ -281,7 +321,7 @@ int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidat
         p.char_px = p.read.char_height * (float)c->crop.height * c->crop_scale;
         int at = pw_plates_merge(plates, n, max, &p, s->merge_contained);
         if (at >= 0 && from)
-            from[at] = i < limit ? i : n_cands;
+            from[at] = i;
         if (settles(s, &p))
             settled[n_settled++] = p.box;
     }

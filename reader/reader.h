@@ -45,6 +45,13 @@ typedef struct {
      * the us dev set).
      */
     int merge_contained;
+    /*
+     * Of the localiser's first rank_candidates boxes, those whose crop
+     * holds a row of plate-like characters are read first (up to
+     * candidates in all); 0 or at most candidates reads the localiser's
+     * order as it is.
+     */
+    int rank_candidates;
 } pw_read_settings;
 
 void pw_read_settings_defaults(pw_read_settings *s);

@@ -4,7 +4,8 @@
  * time, so that the plate model learns from what it will be asked to read.
  *
  *   pw-train-lines --manifest FILE --out DIR [--folds 1,2,3,4] [--sets eu,us]
- *                  [--preps adaptive,otsu,clahe,plain] [--label-box] [--prefix P]
+ *                  [--preps adaptive,otsu,clahe,plain] [--label-box] [--jitter N]
+ *                  [--seed N] [--prefix P]
  *   pw-train-lines --synth-texts FILE --seed N --out DIR [...]
  *
  * FILE is in the dev set's manifest format (image,plate_text,x,y,w,h,
@@ -22,6 +23,13 @@
  * With --synth-texts, each line of FILE (a plate text as printed) is
  * rendered by synth/ in a street-like scene of random style and found by
  * the localiser like a photograph's plate.
+ *
+ * --jitter N adds N variations of each labelled plate (a photograph's box
+ * or a whole crop): its corners moved at random, as a localiser's box and
+ * the camera's angle vary, then blurred or cut to a lower resolution at
+ * random. A few hundred real photographs show the model a few hundred
+ * crops; their variations show it the same real glyphs as reading meets
+ * them. The variations depend only on --seed and the row's position.
  *
  * --folds keeps only the images whose sha1 % 5 is listed, so that a model
  * can be trained on some folds and measured on the others.
@@ -45,7 +53,7 @@
 
 typedef struct {
     char *manifest, *out, *folds, *sets, *preps, *prefix, *tessdata, *synth_texts;
-    int label_box, seed;
+    int label_box, seed, jitter;
 } options;
 
 typedef struct {
@@ -57,6 +65,7 @@ typedef struct {
     TessBaseAPI *layout; /* set up as the reader's engine: finds the text line as reading does */
     unsigned serial;
     unsigned rows, located, crops, lines, failed;
+    GRand *jitter_rng;  /* seeded by --seed: the variations are the same on every run */
 } tool;
 
 static const char *const PREP_NAMES[PW_OCR_N_PREPS] = {"adaptive", "otsu", "clahe", "plain"};
@@ -202,6 +211,64 @@ static int label_crop(const pw_plane *g, pw_rect b, int crop_height, pw_image **
     return pw_cv_resize(&src, &dst);
 }
 
+/* Largest corner move of a variation, in parts of the box's width and height. */
+#define JITTER_X 0.06
+#define JITTER_Y 0.15
+
+/* One variation of box b in g: corners moved, warped to crop_height rows, degraded. */
+static int jitter_crop(const pw_plane *g, pw_rect b, GRand *rng, int crop_height, pw_image **out)
+{
+    const float corner[4][2] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+    float q[8];
+    for (int i = 0; i < 4; i++) {
+        /* Outward moves are likelier than inward ones: a box that cuts a character teaches nothing. */
+        double dx = g_rand_double_range(rng, -0.4, 1.0) * JITTER_X * b.w;
+        double dy = g_rand_double_range(rng, -0.4, 1.0) * JITTER_Y * b.h;
+        q[2 * i] = (float)(b.x + corner[i][0] * b.w + (corner[i][0] > 0 ? dx : -dx));
+        q[2 * i + 1] = (float)(b.y + corner[i][1] * b.h + (corner[i][1] > 0 ? dy : -dy));
+        q[2 * i] = CLAMP(q[2 * i], 0.0f, (float)(g->width - 1));
+        q[2 * i + 1] = CLAMP(q[2 * i + 1], 0.0f, (float)(g->height - 1));
+    }
+    double qw = (q[2] - q[0] + q[4] - q[6]) / 2, qh = (q[7] - q[1] + q[5] - q[3]) / 2;
+    if (qw < 4 || qh < 4)
+        return PW_ENOPLATE;
+    int w = MAX(1, (int)(qw * crop_height / qh + 0.5));
+    int rc = pw_image_new(w, crop_height, 1, out);
+    pw_plane dst = rc == 0 ? pw_image_plane(*out) : (pw_plane){0};
+    if (rc == 0)
+        rc = pw_cv_warp_quad(g, q, &dst);
+    double low = g_rand_double(rng);
+    if (rc == 0 && low < 0.4) {
+        /* A plate seen from further away: fewer rows of detail, scaled back up as the reader scales it. */
+        pw_image *small = NULL;
+        int sh = g_rand_int_range(rng, crop_height / 3, crop_height * 3 / 4);
+        rc = pw_image_new(MAX(1, w * sh / crop_height), sh, 1, &small);
+        pw_plane sp = rc == 0 ? pw_image_plane(small) : (pw_plane){0};
+        if (rc == 0)
+            rc = pw_cv_resize(&dst, &sp);
+        if (rc == 0)
+            rc = pw_cv_resize(&sp, &dst);
+        pw_image_destroy(&small);
+    } else if (rc == 0 && low < 0.7) {
+        rc = pw_cv_gaussian_blur(&dst, g_rand_double_range(rng, 0.5, 1.5));
+    }
+    if (rc < 0)
+        pw_image_destroy(out);
+    return rc;
+}
+
+static void jitter_crops(tool *t, const pw_plane *g, pw_rect b, const char *text)
+{
+    for (int k = 0; k < t->opt.jitter; k++) {
+        pw_image *crop = NULL;
+        if (jitter_crop(g, b, t->jitter_rng, 64, &crop) == 0) {
+            pw_plane cp = pw_image_plane(crop);
+            write_crop(t, &cp, text);
+        }
+        pw_image_destroy(&crop);
+    }
+}
+
 static void photo_crops(tool *t, const pw_plane *g, const pw_manifest_row *row)
 {
     const pw_candidate *cands = NULL;
@@ -227,6 +294,7 @@ static void photo_crops(tool *t, const pw_plane *g, const pw_manifest_row *row)
         }
         pw_image_destroy(&crop);
     }
+    jitter_crops(t, g, row->box, row->plate);
 }
 
 static void read_row(tool *t, const pw_manifest_row *row)
@@ -254,6 +322,7 @@ static void read_row(tool *t, const pw_manifest_row *row)
             write_crop(t, &cp, row->plate);
         }
         pw_image_destroy(&crop);
+        jitter_crops(t, &g, (pw_rect){0, 0, g.width, g.height}, row->plate);
     }
     pw_image_destroy(&grey);
 }
@@ -341,7 +410,9 @@ static int parse_options(int argc, char **argv, options *o)
         {"prefix", 0, 0, G_OPTION_ARG_STRING, &o->prefix, "file name prefix", "P"},
         {"synth-texts", 0, 0, G_OPTION_ARG_FILENAME, &o->synth_texts,
          "instead of a manifest: render each text of FILE in a scene (synth/)", "FILE"},
-        {"seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "seed of the rendered scenes' styles", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT, &o->seed, "seed of the rendered scenes' styles and of the variations",
+         "N"},
+        {"jitter", 0, 0, G_OPTION_ARG_INT, &o->jitter, "also write N variations of each labelled plate", "N"},
         {"tessdata", 0, 0, G_OPTION_ARG_FILENAME, &o->tessdata, "folder with eng.traineddata and configs/",
          "DIR"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -357,6 +428,10 @@ static int parse_options(int argc, char **argv, options *o)
     }
     if ((!o->manifest == !o->synth_texts) || !o->out) {
         g_printerr("pw-train-lines: --out and one of --manifest and --synth-texts are required\n");
+        return -EINVAL;
+    }
+    if (o->jitter < 0 || o->jitter > 100) {
+        g_printerr("pw-train-lines: --jitter %d: give 0 to 100 variations a plate\n", o->jitter);
         return -EINVAL;
     }
     if (!o->prefix)
@@ -401,6 +476,7 @@ int main(int argc, char **argv)
     tool t = {0};
     pw_err err = {0};
     int rc = parse_options(argc, argv, &t.opt);
+    t.jitter_rng = g_rand_new_with_seed((guint32)t.opt.seed);
     if (rc == 0)
         rc = run(&t, &err);
     if (rc < 0 && err.msg[0])
@@ -414,6 +490,7 @@ int main(int argc, char **argv)
             TessBaseAPIDelete(*api);
         }
     pw_detector_destroy(&t.det);
+    g_rand_free(t.jitter_rng);
     g_free(t.opt.manifest), g_free(t.opt.out), g_free(t.opt.folds), g_free(t.opt.sets);
     g_free(t.opt.preps), g_free(t.opt.prefix), g_free(t.opt.tessdata), g_free(t.opt.synth_texts);
     return rc < 0 || t.failed ? 1 : 0;

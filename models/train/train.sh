@@ -28,11 +28,16 @@
 #   PW_TRAIN_EVAL_FOLDS  photograph folds lstmtraining reports on (default 1)
 #   PW_TRAIN_SYNTH       synthetic plates rendered by render.py (default 8000)
 #   PW_TRAIN_SCENES      plates rendered by synth/ in scenes (default 3000)
+#   PW_TRAIN_JITTER      variations of each training photograph's plate (pw-train-lines --jitter;
+#                        default 0)
 #   PW_TRAIN_REAL_WEIGHT times each real line is listed, to weigh it against synthetic ones (default 3)
 #   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 20000)
 #   PW_TRAIN_RATE        learning rate (default 0.0005)
 #   PW_TRAIN_PREPS       preparations written per crop (default adaptive,plain)
 #   PW_TRAIN_CHARSET     base (the base model's characters) or plate (A-Z 0-9 only); default base
+#   PW_TRAIN_HEAD        full (the base's whole network, default) or INDEX:SPEC, e.g. 5:[O1c1]:
+#                        the network is cut after layer INDEX and SPEC's layers are appended
+#                        (lstmtraining --append_index), a smaller and faster head
 #   PW_TRAIN_OUTPUT      where the integer model goes (default models/plate.traineddata)
 #   PW_TRAIN_CORRECTIONS a folder written by `platewatch-gate export-corrections` (a site's
 #                        officer-checked crops): learnt from as real lines (docs/console.md)
@@ -48,10 +53,12 @@ eval_folds=${PW_TRAIN_EVAL_FOLDS:-1}
 synth=${PW_TRAIN_SYNTH:-8000}
 scenes=${PW_TRAIN_SCENES:-3000}
 real_weight=${PW_TRAIN_REAL_WEIGHT:-3}
+jitter=${PW_TRAIN_JITTER:-0}
 iterations=${PW_TRAIN_ITERATIONS:-20000}
 rate=${PW_TRAIN_RATE:-0.0005}
 preps=${PW_TRAIN_PREPS:-adaptive,plain}
 charset=${PW_TRAIN_CHARSET:-base}
+head=${PW_TRAIN_HEAD:-full}
 output=${PW_TRAIN_OUTPUT:-$root/models/plate.traineddata}
 build=${PW_BUILD_DIR:-$root/build}
 tessdata=/usr/share/tesseract-ocr/5/tessdata
@@ -151,7 +158,7 @@ if ((smoke)); then
     train_list=lines/smoke.list eval_list=lines/smoke.list iterations=${PW_TRAIN_ITERATIONS:-20}
 else
     plates=$data/plates/manifest.csv
-    make_lines photos "$plates" --folds "$folds" --label-box
+    make_lines photos "$plates" --folds "$folds" --label-box --jitter "$jitter" --seed 2
     make_lines held "$plates" --folds "$eval_folds"
     crops_manifest "$data/train/br-crops" br-crops > manifests/br.csv
     make_lines br manifests/br.csv
@@ -196,6 +203,10 @@ log "$(wc -l < "$train_list") training lines, $(wc -l < "$eval_list") evaluation
 rm -f ckpt/plate*
 old=()
 [[ $charset == plate ]] && old=(--old_traineddata base/fra.traineddata)
+if [[ $head != full ]]; then
+    [[ $head =~ ^([0-9]+):(\[.*\])$ ]] || { echo "train.sh: PW_TRAIN_HEAD is INDEX:[SPEC], not $head" >&2; exit 2; }
+    old+=(--append_index "${BASH_REMATCH[1]}" --net_spec "${BASH_REMATCH[2]}")
+fi
 lstmtraining --continue_from base/fra.lstm "${old[@]}" --traineddata "$traineddata" --model_output ckpt/plate \
     --learning_rate "$rate" --train_listfile "$train_list" --eval_listfile "$eval_list" \
     --max_iterations "$iterations" --target_error_rate 0.001 --debug_interval 0 >ckpt/train.log 2>&1 || {

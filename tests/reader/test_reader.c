@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "pw_build_config.h"
 #include "pwtest.h"
 #include "reader.h"
 #include "synth.h"
@@ -338,4 +339,60 @@ Test(reader, a_plate_inside_a_larger_box_is_not_taken_for_a_small_line)
     cr_assert_eq(pw_plates_merge(plates, &n, 4, &bumper, 1), -1, "the more confident plate read stays");
     cr_assert_eq(n, 1);
     cr_expect_str_eq(plates[0].read.text, "DB999EM");
+}
+
+/* A crop of evenly spaced bars, as a grille gives the localiser: strong edges, no row of characters. */
+static pw_image *grille(int w, int h)
+{
+    pw_image *img = NULL;
+    cr_assert_eq(pw_image_new(w, h, 1, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            p.data[(size_t)y * p.stride + (size_t)x] = (x / 6) % 2 ? 30 : 220;
+    return img;
+}
+
+static pw_candidate candidate_of(const pw_image *crop, int x, float score)
+{
+    pw_candidate c = {.score = score, .crop = pw_image_plane((pw_image *)crop), .crop_scale = 1.f};
+    c.box = (pw_rect){x, 10, c.crop.width, c.crop.height};
+    float xs[4] = {(float)x, (float)(x + c.crop.width), (float)(x + c.crop.width), (float)x};
+    float ys[4] = {10.f, 10.f, (float)(10 + c.crop.height), (float)(10 + c.crop.height)};
+    for (int i = 0; i < 4; i++)
+        c.corners[i][0] = xs[i], c.corners[i][1] = ys[i];
+    return c;
+}
+
+/*
+ * The localiser ranks a grille above the plate and one candidate is read:
+ * ranking by character rows reads the plate; the localiser's own order
+ * (rank_candidates 0) reads the grille and finds nothing.
+ */
+Test(reader, candidates_with_a_row_of_characters_are_read_before_higher_ranked_grilles, .timeout = 60)
+{
+    pw_formats *formats = NULL;
+    pw_ocr *ocr = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
+    pw_ocr_config ocfg;
+    pw_ocr_config_defaults(&ocfg);
+    cr_assert_eq(pw_ocr_new(&ocfg, formats, &ocr, &err), 0, "%s", err.msg);
+    pw_image *bars = grille(240, 64), *plate = rendered("AB 123 CD", 40);
+    pw_candidate cands[2] = {candidate_of(bars, 0, 9.f), candidate_of(plate, 400, 1.f)};
+    pw_read_settings s;
+    pw_read_settings_defaults(&s);
+    s.candidates = 1;
+    pw_plate plates[PW_DETECT_MAX_CANDIDATES + 1];
+    size_t n = 0;
+    cr_assert_eq(pw_read_candidates(ocr, &s, cands, 2, NULL, NULL, 0, plates, PW_DETECT_MAX_CANDIDATES, &n, NULL), 0);
+    cr_assert_eq(n, 1, "the plate is read");
+    cr_expect_str_eq(plates[0].read.text, "AB123CD");
+    s.rank_candidates = 0;
+    n = 0;
+    cr_assert_eq(pw_read_candidates(ocr, &s, cands, 2, NULL, NULL, 0, plates, PW_DETECT_MAX_CANDIDATES, &n, NULL), 0);
+    cr_expect_eq(n, 0, "in the localiser's order only the grille is read (%s)", n ? plates[0].read.text : "");
+    pw_image_destroy(&bars), pw_image_destroy(&plate);
+    pw_ocr_destroy(&ocr);
+    pw_formats_destroy(&formats);
 }
