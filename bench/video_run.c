@@ -134,6 +134,8 @@ static void stats_json(JsonObject *o, const pw_lane_counters *st, double wall_ms
     json_object_set_int_member(o, "frames_dropped", (gint64)st->capture_dropped);
     json_object_set_int_member(o, "crops_dropped", (gint64)st->ocr_dropped);
     json_object_set_int_member(o, "candidates", (gint64)st->candidates);
+    json_object_set_int_member(o, "candidates_skipped", (gint64)st->candidates_skipped);
+    json_object_set_int_member(o, "frames_still", (gint64)st->frames_still);
     json_object_set_double_member(o, "wall_ms", wall_ms);
     json_object_set_double_member(o, "cpu_ms", cpu);
     latency_json(o, "detect", &st->detect);
@@ -191,7 +193,7 @@ static void add_totals(JsonObject *tot, JsonObject *rec)
     static const char *const counts[] = {"passages", "exact", "one_edit", "missed", "finals", "false_vehicles",
                                          "truth_frames", "frames_exact", "frames_one_edit", "reads", "reads_exact",
                                          "reads_outside_passages", "frames", "frames_in", "frames_dropped",
-                                         "crops_dropped", "candidates"};
+                                         "crops_dropped", "candidates", "candidates_skipped", "frames_still"};
     for (size_t i = 0; i < G_N_ELEMENTS(counts); i++)
         json_object_set_int_member(tot, counts[i], (gint64)(pw_vjson_num(tot, counts[i]) +
                                                             pw_vjson_num(rec, counts[i])));

@@ -7,6 +7,7 @@
 
 #include "cvshim.h"
 #include "latency.h"
+#include "motion.h"
 #include "reader.h"
 
 /*
@@ -52,7 +53,23 @@ struct pw_lane {
     gint waiting;         /* frames queued and not yet taken by a worker (atomic) */
     GAsyncQueue *engines; /* idle pw_ocr engines, one per worker */
     GAsyncQueue *results; /* track_item, to the tracker thread */
+    /*
+     * Owned by the tracker thread, but the localiser thread asks it which
+     * candidates lie on settled passages (pw_tracker_seen): track_lock
+     * serialises the two around it.
+     */
     pw_tracker *tracker;
+    GMutex track_lock;
+    /*
+     * Motion gating (localiser thread only): the cell means of the frame
+     * last searched, that search's candidates (they stay valid in the
+     * detector until its next run) and the frames since everything was last
+     * read (motion_refresh).
+     */
+    pw_motion *motion;
+    const pw_candidate *last_cands;
+    size_t last_n;
+    int since_refresh;
     GThread *detect_thread, *tracker_thread;
     gint stopping;
     GMutex lock;
@@ -95,6 +112,14 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_tracker_config_defaults(&cfg->tracker);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;
+    /*
+     * Grey levels in 16x16 cell means: compression and sensor noise stay
+     * below 2 on the benchmarks' recordings, a passing vehicle changes
+     * dozens of cells by tens (docs/BENCHMARKS.md section 7). A search
+     * every second at 25 fps bounds what a missed change can cost.
+     */
+    cfg->motion_threshold = 4;
+    cfg->motion_refresh = 25;
 }
 
 static double cpu_ms(void)
@@ -305,6 +330,13 @@ static int64_t advance_live_clock(pw_lane *lane, const pw_frame_info *info)
     return lane->live_clock + 1; /* never 0 */
 }
 
+/* The clock advance_live_clock() would give the frame, without advancing it. */
+static int64_t peek_live_clock(const pw_lane *lane, const pw_frame_info *info)
+{
+    int64_t step = lane->live_clock_mono ? info->monotonic_ns - lane->live_clock_mono : 0;
+    return lane->live_clock + CLAMP(step, 0, LIVE_CLOCK_MAX_STEP_NS) + 1;
+}
+
 /* Makes slot i's crop buffer w x h, reusing it when the size is unchanged. */
 static int haar_crop_buffer(pw_lane *lane, size_t i, int w, int h, pw_plane *out)
 {
@@ -387,6 +419,80 @@ static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candi
     g_thread_pool_push(lane->pool, job, NULL);
 }
 
+/*
+ * Motion gating for one frame (see lane.h): *search is 0 when nothing moved
+ * since the last search and no refresh is due; *skip_static is 1 when the
+ * candidates whose region did not change since the last search may go
+ * unread (not on a refresh, when everything is read again).
+ */
+static void gate_frame(pw_lane *lane, const pw_frame_info *info, int *search, int *skip_static)
+{
+    *search = 1, *skip_static = 0;
+    if (lane->cfg.motion_threshold <= 0 || !lane->motion)
+        return;
+    int moved = pw_motion_check(lane->motion, &info->grey, lane->cfg.detect.roi, lane->cfg.motion_threshold);
+    int refresh = ++lane->since_refresh >= lane->cfg.motion_refresh;
+    if (refresh)
+        lane->since_refresh = 0;
+    *search = moved != 0 || refresh;
+    *skip_static = moved >= 0 && !refresh;
+    if (*search && moved >= 0)
+        pw_motion_keep(lane->motion);
+}
+
+/*
+ * The frame's candidates: a new search, or on a still frame the last
+ * search's (the scene has not changed, and the detector still holds them).
+ */
+static int frame_candidates(pw_lane *lane, const pw_frame_info *info, const pw_candidate **cands, size_t *n,
+                            int *skip_static)
+{
+    int search;
+    gate_frame(lane, info, &search, skip_static);
+    if (!search) {
+        COUNT(lane, frames_still, 1);
+        *cands = lane->last_cands;
+        *n = lane->last_n;
+        return 0;
+    }
+    double t0 = pw_now_ms();
+    int rc = lane->haar ? haar_candidates(lane, &info->grey, cands, n)
+                        : pw_detector_run(lane->det, &info->grey, cands, n);
+    pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
+    lane->last_cands = rc == 0 ? *cands : NULL;
+    lane->last_n = rc == 0 ? *n : 0;
+    return rc;
+}
+
+/*
+ * Keeps in kept the ranked candidates worth reading: not those on a settled
+ * passage (the tracker counts the passage present instead), and with
+ * skip_static not those on no passage whose region has not changed since
+ * the last search (the same pixels were read then, and no passage followed).
+ * Returns how many were kept.
+ */
+static size_t candidates_to_read(pw_lane *lane, const pw_frame_info *info, int64_t clock, int skip_static,
+                                 const pw_candidate *cands, size_t n, pw_candidate *kept)
+{
+    n = MIN(n, (size_t)lane->cfg.read.candidates);
+    float corners[PW_DETECT_MAX_CANDIDATES][4][2];
+    pw_seen seen[PW_DETECT_MAX_CANDIDATES];
+    for (size_t i = 0; i < n; i++)
+        memcpy(corners[i], cands[i].corners, sizeof corners[i]);
+    g_mutex_lock(&lane->track_lock);
+    int rc = pw_tracker_seen(lane->tracker, (const float (*)[4][2])corners, n, clock, info->realtime_ns, seen);
+    g_mutex_unlock(&lane->track_lock);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int read = rc < 0 || seen[i] == PW_SEEN_FOLLOWED ||
+                   (seen[i] == PW_SEEN_NONE && (!skip_static || pw_motion_changed_in(lane->motion, cands[i].box)));
+        if (read)
+            kept[k++] = cands[i];
+    }
+    COUNT(lane, candidates_skipped, n - k);
+    return k;
+}
+
 static void process_frame(pw_lane *lane, pw_frame *frame)
 {
     const pw_frame_info *info = pw_frame_get_info(frame);
@@ -399,13 +505,14 @@ static void process_frame(pw_lane *lane, pw_frame *frame)
     g_mutex_lock(&lane->lock);
     lane->last_take_mono = g_get_monotonic_time() * 1000;
     g_mutex_unlock(&lane->lock);
-    double t0 = pw_now_ms();
-    int rc = lane->haar ? haar_candidates(lane, &info->grey, &cands, &n)
-                        : pw_detector_run(lane->det, &info->grey, &cands, &n);
-    pw_latency_add(&lane->lat_detect, pw_now_ms() - t0);
+    int skip_static = 0;
+    int rc = frame_candidates(lane, info, &cands, &n, &skip_static);
+    pw_candidate kept[PW_DETECT_MAX_CANDIDATES];
+    n = rc == 0 ? candidates_to_read(lane, info, stream ? stream : peek_live_clock(lane, info), skip_static, cands, n, kept)
+                : 0;
     pw_candidate whole;
     int has_whole = pw_whole_frame_candidate(&info->grey, lane->cfg.detect.crop_height, &lane->whole, &whole);
-    queue_crops(lane, info, cands, rc == 0 ? n : 0, has_whole > 0 ? &whole : NULL, stream);
+    queue_crops(lane, info, kept, n, has_whole > 0 ? &whole : NULL, stream);
     inflight_remove(lane, clock);
 }
 
@@ -455,7 +562,9 @@ static void track_read(pw_lane *lane, const track_item *it, int64_t *clock_now)
                        .alts = it->alts, .n_alts = it->n_alts, .country = it->country, .capture_real_ns = it->real_ns,
                        .capture_mono_ns = it->mono_ns, .clock_ns = it->clock_ns, .jpeg = it->jpeg};
     memcpy(r.corners, it->corners, sizeof r.corners);
+    g_mutex_lock(&lane->track_lock);
     pw_tracker_add(lane->tracker, &r, on_track_event, lane);
+    g_mutex_unlock(&lane->track_lock);
     if (it->clock_ns > *clock_now)
         *clock_now = it->clock_ns;
 }
@@ -496,9 +605,14 @@ static gpointer tracker_main(gpointer data)
         int64_t now = stream_clock ? stream_now : live_now(lane);
         if (!stream_clock && g_async_queue_length(lane->results) > 0)
             continue;
-        pw_tracker_tick(lane->tracker, settled_until(lane, now), on_track_event, lane);
+        int64_t until = settled_until(lane, now);
+        g_mutex_lock(&lane->track_lock);
+        pw_tracker_tick(lane->tracker, until, on_track_event, lane);
+        g_mutex_unlock(&lane->track_lock);
     }
+    g_mutex_lock(&lane->track_lock);
     pw_tracker_flush(lane->tracker, on_track_event, lane);
+    g_mutex_unlock(&lane->track_lock);
     g_mutex_lock(&lane->lock);
     lane->done = 1;
     g_cond_broadcast(&lane->done_cond);
@@ -544,6 +658,9 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     int rc = pw_read_settings_check(&cfg->read, err);
     if (rc < 0)
         return rc;
+    if (cfg->motion_threshold < 0 || cfg->motion_threshold > 255 || cfg->motion_refresh < 1)
+        return pw_err_set(err, PW_ECONFIG, "lane: motion_threshold %d must be 0-255 and motion_refresh %d at least 1",
+                          cfg->motion_threshold, cfg->motion_refresh);
     if (cfg->ocr_workers < 1 || cfg->ocr_queue < 1)
         return pw_err_set(err, PW_ECONFIG, "lane: ocr_workers %d and ocr_queue %d must be at least 1 "
                           "(pw_lane_config_defaults gives 1 and 2)", cfg->ocr_workers, cfg->ocr_queue);
@@ -552,6 +669,7 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
     if (sink)
         lane->sink = *sink;
     g_mutex_init(&lane->lock);
+    g_mutex_init(&lane->track_lock);
     g_cond_init(&lane->done_cond);
     pw_latency_init(&lane->lat_detect);
     pw_latency_init(&lane->lat_ocr);
@@ -567,6 +685,8 @@ int pw_lane_new(const pw_lane_config *cfg, const pw_lane_sink *sink, pw_lane **o
         rc = create_engines(lane, err);
     if (rc == 0)
         rc = pw_tracker_new(&lane->cfg.tracker, &lane->tracker);
+    if (rc == 0)
+        rc = pw_motion_new(&lane->motion);
     if (rc < 0) {
         pw_lane_destroy(&lane);
         return rc;
@@ -682,6 +802,7 @@ void pw_lane_destroy(pw_lane **lp)
     }
     g_async_queue_unref(lane->results);
     pw_tracker_destroy(&lane->tracker);
+    pw_motion_destroy(&lane->motion);
     pw_detector_destroy(&lane->det);
     pw_cv_cascade_destroy(&lane->haar);
     for (size_t i = 0; i < PW_DETECT_MAX_CANDIDATES; i++)
@@ -693,6 +814,7 @@ void pw_lane_destroy(pw_lane **lp)
     pw_latency_clear(&lane->lat_event);
     g_array_free(lane->inflight, TRUE);
     g_mutex_clear(&lane->lock);
+    g_mutex_clear(&lane->track_lock);
     g_cond_clear(&lane->done_cond);
     g_free(lane->name), g_free(lane->camera), g_free(lane->source), g_free(lane->tessdata), g_free(lane->language);
     g_free(lane->haar_path);

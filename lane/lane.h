@@ -58,7 +58,24 @@ typedef struct {
      * the baseline in benchmarks; NULL (the default) uses the localiser.
      */
     const char *haar_cascade;
+    /*
+     * Settling (track.h): tracker.settle_reads, reread_frames and
+     * reread_size_change decide which candidates on a settled passage are
+     * not read; pw_tracker_seen() keeps such a passage present meanwhile.
+     */
     pw_tracker_config tracker;
+    /*
+     * Motion gating (motion.h): a frame whose region of interest differs
+     * from the last frame searched by no more than motion_threshold grey
+     * levels is not searched, the last search's candidates standing for it;
+     * on any frame a candidate on no passage whose cells did not change
+     * since the last search is not read (the same pixels gave nothing).
+     * Candidates on a passage are read (or, settled, kept present). 0 turns
+     * gating off. Every motion_refresh frames the frame is searched and
+     * every candidate read, whatever the motion.
+     */
+    int motion_threshold;
+    int motion_refresh;
 } pw_lane_config;
 
 /*
@@ -96,12 +113,14 @@ typedef struct {
     uint64_t frames_done;     /* frames the localiser processed; at every moment
                                  frames_done == frames_without_candidates + ocr_frames
                                  + ocr_frames_dropped */
-    uint64_t frames_without_candidates; /* frames the localiser found nothing on */
+    uint64_t frames_without_candidates; /* frames the localiser found nothing to read on */
     uint64_t ocr_frames;      /* frames whose crops were queued for OCR */
     uint64_t ocr_frames_dropped; /* frames whose crops found the OCR queue full */
     uint64_t capture_dropped; /* frames the capture queue dropped (consumer behind) */
     uint64_t ocr_dropped;     /* crops of the frames dropped because the OCR queue was full */
     uint64_t candidates;      /* crops sent to OCR */
+    uint64_t candidates_skipped; /* ranked candidates not read: on a settled passage, or no passage on a still frame */
+    uint64_t frames_still;    /* frames not searched: no motion since the last search (motion_threshold) */
     uint64_t reads;           /* reads accepted for tracking */
     uint64_t events;          /* vehicle events emitted */
     uint64_t reconnects;      /* capture restarts */

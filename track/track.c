@@ -45,7 +45,15 @@ typedef struct {
     int n_readings;
     char reported[PW_PLATE_MAX + 1]; /* text of the last NEW or UPDATE, "" before NEW */
     int frames;
-    float cx, cy, width;                 /* of the latest read */
+    float cx, cy, width;                 /* where the plate was last seen: latest read, or candidate when present */
+    /*
+     * Settling (see track.h): agreeing reads in a row; frames seen since
+     * the last read (seen_clock is the last frame counted); a read asked
+     * for and not yet come; the width of the last read.
+     */
+    int agree, since_read, pending;
+    int64_t seen_clock;
+    float read_width;
     int64_t first_real, last_real, last_clock, latest_mono;
     float best_conf;
     char best_text[PW_PLATE_MAX + 1];
@@ -75,7 +83,10 @@ void pw_tracker_config_defaults(pw_tracker_config *cfg)
                                .new_min_frames = 1,
                                .final_after_ns = 1500 * 1000000LL,
                                .max_jump = 3.0f,
-                               .max_tracks = 16};
+                               .max_tracks = 16,
+                               .settle_reads = 3,
+                               .reread_frames = 8,
+                               .reread_size_change = 1.25f};
 }
 
 int pw_tracker_new(const pw_tracker_config *cfg, pw_tracker **out)
@@ -97,6 +108,12 @@ int pw_tracker_new(const pw_tracker_config *cfg, pw_tracker **out)
         t->cfg.max_jump = d.max_jump;
     if (t->cfg.max_tracks <= 0)
         t->cfg.max_tracks = d.max_tracks;
+    if (t->cfg.settle_reads < 0)
+        t->cfg.settle_reads = 0;
+    if (t->cfg.reread_frames <= 0)
+        t->cfg.reread_frames = d.reread_frames;
+    if (t->cfg.reread_size_change <= 1.0f)
+        t->cfg.reread_size_change = d.reread_size_change;
     t->tracks = g_ptr_array_new_with_free_func(track_free);
     t->next_id = 1;
     *out = t;
@@ -247,18 +264,43 @@ static void remember_best(track *t, const pw_track_read *r, size_t len)
     t->best_jpeg = r->jpeg ? g_bytes_ref(r->jpeg) : NULL;
 }
 
+static int track_settled(const pw_tracker *tr, const track *t)
+{
+    return tr->cfg.settle_reads > 0 && t->agree >= tr->cfg.settle_reads;
+}
+
+/*
+ * A read that agrees with the consensus settles the passage a step more;
+ * one that does not unsettles it, so that every frame is read until the
+ * reads agree again. Either way the read answers any read asked for.
+ */
+static void count_agreement(const pw_tracker *tr, track *t, const pw_track_read *r, const char *before)
+{
+    int agrees = strcmp(r->text, before) == 0 && strcmp(r->text, t->consensus) == 0 &&
+                 r->confidence >= tr->cfg.new_min_confidence;
+    t->agree = agrees ? t->agree + 1 : 0;
+    t->since_read = 0;
+    t->pending = 0;
+}
+
 static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_t len)
 {
+    char before[PW_PLATE_MAX + 1];
+    g_strlcpy(before, t->frames ? t->consensus : r->text, sizeof before);
     add_votes(t, r, len);
     add_readings(t, r);
     remember_best(t, r, len);
     if (t->frames == 0)
         t->first_real = r->capture_real_ns;
     t->frames++;
-    t->last_real = r->capture_real_ns;
-    t->last_clock = r->clock_ns ? r->clock_ns : r->capture_mono_ns;
+    int64_t clock = r->clock_ns ? r->clock_ns : r->capture_mono_ns;
+    t->last_real = MAX(t->last_real, r->capture_real_ns);
+    t->last_clock = MAX(t->last_clock, clock);
     t->latest_mono = r->capture_mono_ns;
-    read_geometry(r, &t->cx, &t->cy, &t->width);
+    /* A read of a frame older than one the plate was since seen on does not move it back. */
+    if (clock >= t->seen_clock)
+        read_geometry(r, &t->cx, &t->cy, &t->width);
+    t->read_width = hypotf(r->corners[1][0] - r->corners[0][0], r->corners[1][1] - r->corners[0][1]);
     if (tr->cfg.disable_voting) {
         g_strlcpy(t->consensus, t->best_text, sizeof t->consensus);
         t->consensus_conf = t->best_conf;
@@ -266,6 +308,7 @@ static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_
     } else {
         update_consensus(t);
     }
+    count_agreement(tr, t, r, before);
 }
 
 /*
@@ -389,6 +432,94 @@ int pw_tracker_add(pw_tracker *tr, const pw_track_read *r, pw_track_emit emit, v
             emit_event(t, PW_TRACK_NEW, emit, user);
     } else if (strcmp(t->reported, t->consensus) != 0) {
         emit_event(t, PW_TRACK_UPDATE, emit, user);
+    }
+    return 0;
+}
+
+/*
+ * How far a candidate may lie from where a passage's plate was last seen,
+ * centre to centre in plate widths, to be that plate: a plate moves a
+ * fraction of its width between frames, and a candidate covering part of
+ * the plate has its centre within half a width of the plate's.
+ */
+#define SEEN_MAX_DIST 0.5f
+
+static void corners_geometry(const float c[4][2], float *cx, float *cy, float *width)
+{
+    *cx = (c[0][0] + c[1][0] + c[2][0] + c[3][0]) / 4.0f;
+    *cy = (c[0][1] + c[1][1] + c[2][1] + c[3][1]) / 4.0f;
+    *width = hypotf(c[1][0] - c[0][0], c[1][1] - c[0][1]);
+}
+
+/* The passage a candidate lies on (the nearest within SEEN_MAX_DIST), or -1; *dist is set for it. */
+static int nearest_track(const pw_tracker *tr, const float c[4][2], float *dist)
+{
+    float cx, cy, w;
+    corners_geometry(c, &cx, &cy, &w);
+    int best = -1;
+    for (guint i = 0; i < tr->tracks->len; i++) {
+        const track *t = g_ptr_array_index(tr->tracks, i);
+        float d = hypotf(cx - t->cx, cy - t->cy) / fmaxf(fmaxf(w, t->width), 1.0f);
+        if (d <= SEEN_MAX_DIST && (best < 0 || d < *dist))
+            best = (int)i, *dist = d;
+    }
+    return best;
+}
+
+/*
+ * A settled passage with candidates on this frame: present unless it has
+ * gone 2 * reread_frames frames without a read (a read asked for did not
+ * come); asks for a read every reread_frames frames or when the plate's
+ * width changed. Returns what its candidates are.
+ */
+static pw_seen settled_frame(const pw_tracker *tr, track *t, const float c[4][2], int64_t clock_ns, int64_t real_ns)
+{
+    if (clock_ns > t->seen_clock)
+        t->since_read++;
+    int k = tr->cfg.reread_frames;
+    if (t->since_read > 2 * k)
+        return PW_SEEN_FOLLOWED;
+    float cx, cy, w;
+    corners_geometry(c, &cx, &cy, &w);
+    t->seen_clock = MAX(t->seen_clock, clock_ns);
+    t->last_clock = MAX(t->last_clock, clock_ns);
+    t->last_real = MAX(t->last_real, real_ns);
+    t->cx = cx, t->cy = cy, t->width = w;
+    float ratio = t->read_width > 0 ? w / t->read_width : 1.0f;
+    int resized = ratio > tr->cfg.reread_size_change || ratio * tr->cfg.reread_size_change < 1.0f;
+    if (!t->pending && (t->since_read >= k || resized)) {
+        t->pending = 1;
+        return PW_SEEN_FOLLOWED;
+    }
+    return PW_SEEN_SETTLED;
+}
+
+int pw_tracker_seen(pw_tracker *tr, const float (*corners)[4][2], size_t n, int64_t clock_ns, int64_t real_ns,
+                    pw_seen *seen)
+{
+    if (!tr || (n && (!corners || !seen)))
+        return -EINVAL;
+    int owner[PW_TRACK_SEEN_MAX];
+    float dist[PW_TRACK_SEEN_MAX];
+    if (n > G_N_ELEMENTS(owner))
+        return -E2BIG;
+    /* Each passage judges its presence by its nearest candidate, then all its candidates share the verdict. */
+    for (size_t i = 0; i < n; i++)
+        owner[i] = nearest_track(tr, corners[i], &dist[i]);
+    for (size_t i = 0; i < n; i++)
+        seen[i] = owner[i] < 0 ? PW_SEEN_NONE : PW_SEEN_FOLLOWED;
+    for (guint ti = 0; ti < tr->tracks->len; ti++) {
+        track *t = g_ptr_array_index(tr->tracks, ti);
+        int nearest = -1;
+        for (size_t i = 0; i < n; i++)
+            if (owner[i] == (int)ti && (nearest < 0 || dist[i] < dist[nearest]))
+                nearest = (int)i;
+        if (nearest < 0 || !track_settled(tr, t))
+            continue;
+        pw_seen v = settled_frame(tr, t, corners[nearest], clock_ns, real_ns);
+        for (size_t i = 0; i < n; i++)
+            if (owner[i] == (int)ti)
+                seen[i] = v;
     }
     return 0;
 }

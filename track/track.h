@@ -6,7 +6,18 @@
  * gating), UPDATE when the consensus text changes, FINAL when no read came
  * for final_after_ns.
  *
- * Ownership: a pw_tracker belongs to one thread. Reads are copied in; the
+ * A passage whose reads agree (settle_reads reads in a row with the
+ * consensus text, each at least new_min_confidence) is settled: its plate
+ * need not be read on every frame. pw_tracker_seen() tells the caller which
+ * of a frame's candidates lie on a settled passage, so that their OCR is
+ * skipped, and counts the frame as the passage still present, so that
+ * skipping reads does not end it. It asks for a read again every
+ * reread_frames frames, when the plate's box changes size by more than
+ * reread_size_change, and at every frame once a read disagrees (the
+ * passage is then unsettled until its reads agree again).
+ *
+ * Ownership: a pw_tracker belongs to one thread at a time (a lane serialises
+ * its localiser and tracker threads around it with a lock). Reads are copied in; the
  * optional JPEG crop of a read is referenced (g_bytes_ref) while it is the
  * track's best read. Events passed to the callback, and the GBytes they
  * point to, are borrowed for the duration of the call.
@@ -31,9 +42,20 @@ typedef struct {
     float max_jump;            /* largest centre move between reads, in plate widths */
     int max_tracks;            /* passages followed at once */
     int disable_voting;        /* 1: the most confident single read is the consensus (for comparison) */
+    /*
+     * Agreeing reads in a row that settle a passage (see above); 0 never
+     * settles one, so that every candidate is read on every frame.
+     */
+    int settle_reads;
+    int reread_frames;         /* frames a settled passage goes without a read at most */
+    float reread_size_change;  /* box width ratio (> 1) to the last read's that asks for a read */
 } pw_tracker_config;
 
-/* The one set of tracker defaults: NEW at 70 after 1 read, FINAL after 1.5 s of silence, jumps of 3 widths, 16 passages. */
+/*
+ * The one set of tracker defaults: NEW at 70 after 1 read, FINAL after 1.5 s
+ * of silence, jumps of 3 widths, 16 passages; settled after 3 agreeing
+ * reads, then read every 8 frames or when its width changes by 1.25x.
+ */
 void pw_tracker_config_defaults(pw_tracker_config *cfg);
 
 typedef struct {
@@ -95,6 +117,28 @@ void pw_tracker_destroy(pw_tracker **t);
 
 /* Adds one read; emits NEW or UPDATE when the consensus warrants it. */
 int pw_tracker_add(pw_tracker *t, const pw_track_read *read, pw_track_emit emit, void *user);
+
+/* Candidates pw_tracker_seen() takes a frame at most (more is -E2BIG). */
+#define PW_TRACK_SEEN_MAX 64
+
+/* What pw_tracker_seen() found at a candidate. */
+typedef enum {
+    PW_SEEN_NONE = 0,  /* no passage there: read it */
+    PW_SEEN_FOLLOWED,  /* a passage whose reads have not settled, or that asks for a read: read it */
+    PW_SEEN_SETTLED    /* a settled passage, counted as present on this frame: its read may be skipped */
+} pw_seen;
+
+/*
+ * One frame's candidates, before OCR: n boxes given by their corners (frame
+ * pixels) on a frame at tracking clock clock_ns and CLOCK_REALTIME real_ns.
+ * Sets seen[i] for each. A settled passage with a candidate on it is
+ * present at clock_ns (its silence starts again, and its FINAL's
+ * last_seen_ns is real_ns) as long as it has had a read within
+ * 2 * reread_frames frames; after that it is present by reads only.
+ * Call it once a frame, frames in order.
+ */
+int pw_tracker_seen(pw_tracker *t, const float (*corners)[4][2], size_t n, int64_t clock_ns, int64_t real_ns,
+                    pw_seen *seen);
 
 /* Ends passages silent since now_ns - final_after_ns (tracking clock), emitting FINAL for each. */
 void pw_tracker_tick(pw_tracker *t, int64_t now_ns, pw_track_emit emit, void *user);

@@ -60,7 +60,9 @@ static gchar *write_config(void)
     gchar *text = g_strdup_printf("[site]\nid = bench\n[security]\nallow_plain = true\n[lane l01]\n"
                                   "source = rtsp://127.0.0.1:1/unused\ncountries = FR,PL,US\n"
                                   "publish = tcp://127.0.0.1:7700\nreplay = tcp://127.0.0.1:7701\n"
-                                  "journal = %s/l01.journal\nfinal_after_ms = 600\n", tmpdir);
+                                  "journal = %s/l01.journal\nfinal_after_ms = 600\n"
+                                  /* Every frame searched and read: the frame-level figures are what is checked. */
+                                  "settle_reads = 0\nmotion_threshold = 0\n", tmpdir);
     cr_assert(g_file_set_contents(path, text, -1, NULL));
     g_free(text);
     return path;

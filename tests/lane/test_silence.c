@@ -141,3 +141,52 @@ Test(silence, a_camera_that_stops_still_ends_the_passage)
     lane_log_clear(&log);
     g_free(uri), g_free(clip);
 }
+
+/* One plate read offline with settling as configured; fills the lane's counters. */
+static void run_settling(int settle_reads, lane_log *log, pw_lane_counters *st)
+{
+    gchar *clip = lane_clip(tmpdir, "settle.webm", "AB-123-CD", NULL);
+    gchar *uri = g_filename_to_uri(clip, NULL, NULL);
+    pw_lane_config cfg;
+    lane_test_config(&cfg, uri, &formats);
+    cfg.tracker.settle_reads = settle_reads;
+    pw_lane_sink sink = lane_log_sink(log);
+    pw_lane *lane = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_lane_new(&cfg, &sink, &lane, &err), 0, "%s", err.msg);
+    cr_assert_eq(pw_lane_start(lane, &err), 0, "%s", err.msg);
+    pw_lane_wait(lane);
+    pw_lane_get_stats(lane, st);
+    pw_lane_destroy(&lane);
+    pw_formats_destroy(&formats);
+    g_free(uri), g_free(clip);
+}
+
+Test(silence, a_settled_plate_is_read_on_few_frames_and_stays_one_vehicle)
+{
+    lane_log log;
+    lane_log_init(&log);
+    pw_lane_counters st;
+    run_settling(3, &log, &st);
+    pw_drive_spec spec;
+    lane_clip_spec(&spec);
+    cr_assert_eq(log.finals, 1, "one passage gave %lu vehicle.final", (unsigned long)log.finals);
+    cr_assert_str_eq(g_ptr_array_index(log.final_texts, 0), "AB123CD");
+    cr_assert_gt(st.candidates_skipped, 0);
+    cr_assert_lt(log.reads, (uint64_t)spec.frames_per_passage / 2, "%lu reads of %d frames with the plate",
+                 (unsigned long)log.reads, spec.frames_per_passage);
+    lane_log_clear(&log);
+}
+
+Test(silence, without_settling_every_frame_with_the_plate_is_read)
+{
+    lane_log log;
+    lane_log_init(&log);
+    pw_lane_counters st;
+    run_settling(0, &log, &st);
+    pw_drive_spec spec;
+    lane_clip_spec(&spec);
+    cr_assert_eq(log.finals, 1);
+    cr_assert_geq(log.reads, (uint64_t)spec.frames_per_passage * 3 / 4, "%lu reads", (unsigned long)log.reads);
+    lane_log_clear(&log);
+}
