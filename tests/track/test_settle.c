@@ -10,24 +10,12 @@
 #include <string.h>
 
 #include "track.h"
+#include "track_sink.h"
 
 #define MS 1000000LL
 #define FRAME_MS 40
 #define REAL0 (1700000000000LL * MS)
 
-typedef struct {
-    pw_track_event ev[32];
-    int n;
-} sink;
-
-static void collect(const pw_track_event *ev, void *user)
-{
-    sink *s = user;
-    cr_assert_lt(s->n, 32);
-    s->ev[s->n] = *ev;
-    s->ev[s->n].jpeg = NULL;
-    s->n++;
-}
 
 /* The corners of a plate box of width w centred at (cx, cy). */
 static void box(float cx, float cy, float w, float c[4][2])

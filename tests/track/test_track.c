@@ -4,22 +4,10 @@
 #include <string.h>
 
 #include "track.h"
+#include "track_sink.h"
 
 #define MS 1000000LL
 
-typedef struct {
-    pw_track_event ev[32];
-    int n;
-} sink;
-
-static void collect(const pw_track_event *ev, void *user)
-{
-    sink *s = user;
-    cr_assert_lt(s->n, 32);
-    s->ev[s->n] = *ev;
-    s->ev[s->n].jpeg = NULL; /* borrowed: not kept past the call */
-    s->n++;
-}
 
 /* A read of text at centre (cx, cy), 120 px wide, at time t ms. */
 static pw_track_read make_read(const char *text, float conf, float cx, float cy, int64_t t_ms)
