@@ -64,6 +64,11 @@ run_tests() {
     meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier "${PW_TIMEOUT_MULTIPLIER:-1}" \
         >"$dir/test-output.txt" 2>&1 || status=$?
     grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" || true
+    # A failure on a machine nobody can log into must say which assertion
+    # failed and why, so the failing tests' own lines are shown too.
+    if [ $status -ne 0 ]; then
+        grep -E '\[(FAIL|----)\]|Assertion|timed out|signal' "$dir/test-output.txt" | head -n 60 || true
+    fi
     scripts/test-summary.sh "$dir"
     return $status
 }
