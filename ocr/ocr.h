@@ -27,7 +27,7 @@ typedef enum {
     PW_OCR_PREP_ADAPTIVE,   /* local-mean binarisation, character-like components kept */
     PW_OCR_PREP_OTSU,       /* one global threshold, components kept */
     PW_OCR_PREP_CLAHE,      /* local contrast equalisation, then Otsu */
-    PW_OCR_PREP_PLAIN,      /* the whole grey crop: only when no binarisation found characters */
+    PW_OCR_PREP_PLAIN,      /* the whole grey crop: only when a binarisation found a row of characters and none was read */
     PW_OCR_N_PREPS
 } pw_ocr_prep;
 

@@ -29,7 +29,7 @@
 #   PW_TRAIN_SYNTH       synthetic plates rendered by render.py (default 8000)
 #   PW_TRAIN_SCENES      plates rendered by synth/ in scenes (default 3000)
 #   PW_TRAIN_JITTER      variations of each training photograph's plate (pw-train-lines --jitter;
-#                        default 0)
+#                        default 4: run G of docs/ocr-training.md)
 #   PW_TRAIN_REAL_WEIGHT times each real line is listed, to weigh it against synthetic ones (default 3)
 #   PW_TRAIN_ITERATIONS  lstmtraining iterations (default 20000)
 #   PW_TRAIN_RATE        learning rate (default 0.0005)
@@ -53,7 +53,7 @@ eval_folds=${PW_TRAIN_EVAL_FOLDS:-1}
 synth=${PW_TRAIN_SYNTH:-8000}
 scenes=${PW_TRAIN_SCENES:-3000}
 real_weight=${PW_TRAIN_REAL_WEIGHT:-3}
-jitter=${PW_TRAIN_JITTER:-0}
+jitter=${PW_TRAIN_JITTER:-4}
 iterations=${PW_TRAIN_ITERATIONS:-20000}
 rate=${PW_TRAIN_RATE:-0.0005}
 preps=${PW_TRAIN_PREPS:-adaptive,plain}
