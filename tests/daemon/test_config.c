@@ -101,6 +101,8 @@ Test(config, bad_value_and_missing_key_name_their_lines, .init = setup, .fini = 
 {
     expect_refused("ocr_workers = 40\n",
                    (const char *const[]){"d.conf:10: [lane a] ocr_workers", "from 1 to 16", "\"40\"", NULL});
+    expect_refused("rank_candidates = 33\n",
+                   (const char *const[]){"d.conf:10: [lane a] rank_candidates", "from 0 to 32", NULL});
     expect_refused("voting = maybe\n", (const char *const[]){"d.conf:10:", "true or false", NULL});
     expect_refused("journal_max_bytes = 12X\n", (const char *const[]){"d.conf:10:", "size in bytes", NULL});
     /* An absent required key is reported at its group's header. */
@@ -122,6 +124,7 @@ Test(config, defaults_come_from_their_owners, .init = setup, .fini = teardown)
     pw_read_settings_defaults(&rd);
     cr_expect_eq(dl->lane.read.candidates, rd.candidates);
     cr_expect_eq(dl->lane.read.min_confidence, rd.min_confidence);
+    cr_expect_eq(dl->lane.read.rank_candidates, rd.rank_candidates);
     pw_lane_config lc;
     pw_lane_config_defaults(&lc, "x");
     cr_expect_eq(dl->lane.ocr_workers, lc.ocr_workers);
@@ -140,7 +143,8 @@ Test(config, values_reach_their_fields, .init = setup, .fini = teardown)
     pw_daemon_config *cfg = NULL;
     pw_err err = {0};
     cr_assert_eq(load_with("journal_max_bytes = 64M\nfinal_after_ms = 800\nvoting = false\n"
-                           "min_read_confidence = 55.5\ndetector = haar\ncamera = cam-7\nroi = 1,2,30,40\n",
+                           "min_read_confidence = 55.5\ndetector = haar\ncamera = cam-7\nroi = 1,2,30,40\n"
+                           "rank_candidates = 0\n",
                            &cfg, &err),
                  0, "%s", err.msg);
     const pw_daemon_lane *dl = &cfg->lanes[0];
@@ -148,6 +152,7 @@ Test(config, values_reach_their_fields, .init = setup, .fini = teardown)
     cr_expect_eq(dl->lane.tracker.final_after_ns, 800LL * 1000000);
     cr_expect_eq(dl->lane.tracker.disable_voting, 1);
     cr_expect_float_eq(dl->lane.read.min_confidence, 55.5f, 1e-6);
+    cr_expect_eq(dl->lane.read.rank_candidates, 0, "0 turns the ranking off (the default is 10)");
     cr_expect_not_null(dl->lane.haar_cascade);
     cr_expect_str_eq(dl->lane.camera, "cam-7");
     cr_expect_eq(dl->lane.detect.roi.w, 30);
