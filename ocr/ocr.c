@@ -2,7 +2,9 @@
  * ocr.c - reads a plate crop: prepares it in up to four ways (three
  * binarisations with component cleaning, then the plain crop), reads each
  * with Tesseract until one gives a confident reading that fits a format of
- * the camera's countries, and ranks everything read as alternatives.
+ * the camera's countries, and ranks everything read as alternatives. The
+ * first binarisation is kept with the crop (pw_ocr_crop), so that the
+ * reader can rank candidates by it and then read them without redoing it.
  */
 #include "ocr.h"
 
@@ -212,25 +214,31 @@ static int prepare(const pw_plane *norm, int v, int *light, pw_image **line, flo
     return rc;
 }
 
-/* Reads one preparation of the crop into cs; returns 0, or a negative code on engine failure. */
+/* Reads one prepared line into cs; returns 0, or a negative code on engine failure. */
+static int read_line(pw_ocr *o, const pw_image *line, int variant, const char (*countries)[PW_COUNTRY_MAX],
+                     size_t n_countries, candidates *cs, candidate *top)
+{
+    pw_char_choices pos[MAX_POS];
+    size_t n = 0;
+    pw_plane lp = pw_image_plane(line);
+    int rc = pw_tess_read_line(o->tess, &lp, pos, MAX_POS, &n);
+    if (rc == 0)
+        add_readings(o, variant, pos, n, countries, n_countries, cs, top);
+    return rc;
+}
+
+/* Prepares and reads one further preparation of the crop into cs. */
 static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light, float *char_height,
                         const char (*countries)[PW_COUNTRY_MAX], size_t n_countries, candidates *cs,
                         candidate *top)
 {
     pw_image *line = NULL;
-    memset(top, 0, sizeof *top);
     int rc = prepare(norm, variant, light, &line, char_height);
     if (rc < 0)
         return rc == PW_ENOPLATE ? 0 : rc;
-    pw_char_choices pos[MAX_POS];
-    size_t n = 0;
-    pw_plane lp = pw_image_plane(line);
-    rc = pw_tess_read_line(o->tess, &lp, pos, MAX_POS, &n);
+    rc = read_line(o, line, variant, countries, n_countries, cs, top);
     pw_image_destroy(&line);
-    if (rc < 0)
-        return rc;
-    add_readings(o, variant, pos, n, countries, n_countries, cs, top);
-    return 0;
+    return rc;
 }
 
 /* Two preparations agree on a reading that fits a format: reading more would not change it. */
@@ -322,43 +330,64 @@ int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line)
     return rc;
 }
 
-int pw_ocr_count_chars(const pw_plane *crop, int *chars)
+struct pw_ocr_crop {
+    pw_image *norm;    /* the crop scaled, contrast-stretched and levelled; NULL when blank */
+    pw_image *line;    /* the first binarisation's line; NULL when it found no row of characters */
+    pw_prep_info info; /* what that binarisation found */
+};
+
+void pw_ocr_crop_destroy(pw_ocr_crop **c)
 {
-    if (!crop || !chars)
-        return -EINVAL;
-    *chars = 0;
-    pw_image *norm_img = NULL;
-    int rc = normalised(crop, &norm_img);
-    if (rc < 0)
-        return rc == PW_ENOPLATE ? 0 : rc; /* a blank crop holds no characters: it is no plate, not an error */
-    pw_plane norm = pw_image_plane(norm_img);
-    pw_image *line = NULL;
-    pw_prep_info info = {0};
-    rc = pw_prep_line(&norm, PW_BIN_ADAPTIVE, -1, &line, &info);
-    if (rc == 0)
-        *chars = info.chars;
-    pw_image_destroy(&line);
-    pw_image_destroy(&norm_img);
-    return rc == PW_ENOPLATE ? 0 : rc;
+    if (!c || !*c)
+        return;
+    pw_image_destroy(&(*c)->norm);
+    pw_image_destroy(&(*c)->line);
+    g_free(*c);
+    *c = NULL;
 }
 
-int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
-                size_t n_countries, pw_plate_read *out)
+int pw_ocr_crop_new(const pw_plane *crop, pw_ocr_crop **out)
 {
-    if (!o || !crop || !out || (n_countries && !countries))
+    if (!crop || !out)
         return -EINVAL;
-    memset(out, 0, sizeof *out);
-    pw_image *norm_img = NULL;
-    int rc = normalised(crop, &norm_img);
-    if (rc < 0)
+    *out = NULL;
+    pw_ocr_crop *c = g_new0(pw_ocr_crop, 1);
+    int rc = normalised(crop, &c->norm);
+    if (rc == 0) {
+        pw_plane norm = pw_image_plane(c->norm);
+        /* Both polarities are tried (-1): the one whose rows hold more characters sets it for the rest. */
+        rc = pw_prep_line(&norm, PW_BIN_ADAPTIVE, -1, &c->line, &c->info);
+        if (rc == PW_ENOPLATE)
+            rc = 0; /* no row in this binarisation: the others may still find one */
+    }
+    if (rc < 0 && rc != PW_ENOPLATE) {
+        pw_ocr_crop_destroy(&c);
         return rc;
-    pw_plane norm = pw_image_plane(norm_img);
-    candidates *cs = g_new0(candidates, 1);
-    int light = -1;
-    float char_height = 0;
-    int err = 0;
+    }
+    *out = c; /* a blank crop (PW_ENOPLATE from normalising) holds nothing, and reads as nothing */
+    return 0;
+}
+
+int pw_ocr_crop_chars(const pw_ocr_crop *c)
+{
+    return c && c->line ? c->info.chars : 0;
+}
+
+/*
+ * The search over preparations: the prepared first binarisation, then the
+ * further ones up to o->preparations, then the plain crop, until two agree
+ * on a confident format match.
+ */
+static int read_preparations(pw_ocr *o, const pw_ocr_crop *c, const char (*countries)[PW_COUNTRY_MAX],
+                             size_t n_countries, candidates *cs, float *char_height)
+{
+    pw_plane norm = pw_image_plane(c->norm);
+    int light = c->line ? c->info.light_text : -1;
+    *char_height = c->line ? (float)c->info.char_height / (float)norm.height : 0;
     candidate tops[N_VARIANTS];
-    for (int v = 0; v < N_VARIANTS && err == 0; v++) {
+    memset(tops, 0, sizeof tops);
+    int err = c->line ? read_line(o, c->line, VAR_ADAPTIVE, countries, n_countries, cs, &tops[VAR_ADAPTIVE]) : 0;
+    for (int v = VAR_ADAPTIVE + 1; v < N_VARIANTS && err == 0; v++) {
         /*
          * The plain crop is read only when a binarisation found a row of
          * characters (light is known) that Tesseract could not read. Where
@@ -369,16 +398,27 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
             break;
         if (v != VAR_PLAIN && v >= o->preparations)
             continue;
-        err = read_variant(o, &norm, v, &light, &char_height, countries, n_countries, cs, &tops[v]);
+        err = read_variant(o, &norm, v, &light, char_height, countries, n_countries, cs, &tops[v]);
         if (err == 0 && agreed(tops, v))
             break;
     }
-    pw_image_destroy(&norm_img);
-    if (err < 0)
-        rc = err;
-    else if (cs->n == 0)
+    return err;
+}
+
+int pw_ocr_read_crop(pw_ocr *o, const pw_ocr_crop *c, const char (*countries)[PW_COUNTRY_MAX],
+                     size_t n_countries, pw_plate_read *out)
+{
+    if (!o || !c || !out || (n_countries && !countries))
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!c->norm)
+        return PW_ENOPLATE;
+    candidates *cs = g_new0(candidates, 1);
+    float char_height = 0;
+    int rc = read_preparations(o, c, countries, n_countries, cs, &char_height);
+    if (rc == 0 && cs->n == 0)
         rc = PW_ENOPLATE;
-    else {
+    if (rc == 0) {
         fill_result(o, cs, out);
         out->char_height = char_height;
         if (out->confidence < NOISE_CONFIDENCE * NO_FORMAT_FACTOR || out->confidence < o->min_confidence) {
@@ -387,5 +427,19 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
         }
     }
     g_free(cs);
+    return rc;
+}
+
+int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUNTRY_MAX],
+                size_t n_countries, pw_plate_read *out)
+{
+    if (!o || !crop || !out || (n_countries && !countries))
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    pw_ocr_crop *c = NULL;
+    int rc = pw_ocr_crop_new(crop, &c);
+    if (rc == 0)
+        rc = pw_ocr_read_crop(o, c, countries, n_countries, out);
+    pw_ocr_crop_destroy(&c);
     return rc;
 }

@@ -91,12 +91,36 @@ int pw_ocr_read(pw_ocr *o, const pw_plane *crop, const char (*countries)[PW_COUN
 int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line);
 
 /*
- * How many character-like components, lined up in rows, the first
- * preparation finds in the crop (0 when none): what makes a box look like a
- * plate to the reader, at a small part of the cost of reading it. Returns 0
- * with *chars set, or a negative code for invalid input.
+ * A crop prepared for reading: normalised, levelled and put through the
+ * first binarisation, which also counts its character-like components.
+ * The reader ranks candidates by that count and then reads the chosen ones
+ * from the same preparation, so that no crop is prepared twice.
+ *
+ * Ownership: the caller owns the pw_ocr_crop (pw_ocr_crop_destroy); it
+ * holds its own copies of the images and does not borrow the crop. It has
+ * no engine and may be made on any thread.
  */
-int pw_ocr_count_chars(const pw_plane *crop, int *chars);
+typedef struct pw_ocr_crop pw_ocr_crop;
+
+/*
+ * Prepares a grey crop (channels 1). A blank or tiny crop is not an error:
+ * it gives a pw_ocr_crop with no characters that reads as PW_ENOPLATE.
+ * Returns 0, or a negative code for invalid input (zero-size, stride <
+ * width, too large, not grey) or no memory.
+ */
+int pw_ocr_crop_new(const pw_plane *crop, pw_ocr_crop **out);
+void pw_ocr_crop_destroy(pw_ocr_crop **c);
+
+/*
+ * How many character-like components, lined up in rows, the first
+ * binarisation found (0 when none): what makes a box look like a plate, at
+ * a small part of the cost of reading it.
+ */
+int pw_ocr_crop_chars(const pw_ocr_crop *c);
+
+/* Reads a prepared crop: the same reading, results and codes as pw_ocr_read. */
+int pw_ocr_read_crop(pw_ocr *o, const pw_ocr_crop *c, const char (*countries)[PW_COUNTRY_MAX],
+                     size_t n_countries, pw_plate_read *out);
 
 #ifdef __cplusplus
 }

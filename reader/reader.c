@@ -236,11 +236,19 @@ static int by_confidence(const void *a, const void *b)
     return (ca < cb) - (ca > cb);
 }
 
-/* Reads one crop; 1 when it is long and confident enough to be a plate. */
-static int read_candidate(pw_ocr *ocr, const pw_read_settings *s, const pw_plane *crop, pw_plate *plate,
-                          const char (*countries)[PW_COUNTRY_MAX], size_t n_countries)
+/* The candidate's prepared crop in *slot, made on first use: ranking and reading share it. */
+static int prepared(pw_ocr_crop **slot, const pw_plane *crop)
 {
-    int rc = pw_ocr_read(ocr, crop, countries, n_countries, &plate->read);
+    return *slot ? 0 : pw_ocr_crop_new(crop, slot);
+}
+
+/* Reads one crop; 1 when it is long and confident enough to be a plate. */
+static int read_candidate(pw_ocr *ocr, const pw_read_settings *s, pw_ocr_crop **slot, const pw_plane *crop,
+                          pw_plate *plate, const char (*countries)[PW_COUNTRY_MAX], size_t n_countries)
+{
+    int rc = prepared(slot, crop);
+    if (rc == 0)
+        rc = pw_ocr_read_crop(ocr, *slot, countries, n_countries, &plate->read);
     if (rc == PW_ENOPLATE)
         return 0;
     if (rc < 0)
@@ -274,7 +282,8 @@ static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
  * grille, a lamp or a badge can outrank the plate; the character row
  * separates them cheaply, so that the candidates read are the likeliest.
  */
-static int read_order(const pw_read_settings *s, const pw_candidate *cands, size_t n_cands, size_t *order)
+static int read_order(const pw_read_settings *s, const pw_candidate *cands, size_t n_cands, pw_ocr_crop **crops,
+                      size_t *order)
 {
     size_t limit = MIN(n_cands, (size_t)s->candidates), pool = MIN(n_cands, (size_t)s->rank_candidates), k = 0;
     if (pool <= limit) {
@@ -284,9 +293,10 @@ static int read_order(const pw_read_settings *s, const pw_candidate *cands, size
     }
     int plate_like[PW_DETECT_MAX_CANDIDATES];
     for (size_t i = 0; i < pool; i++) {
-        int chars = 0, rc = pw_ocr_count_chars(&cands[i].crop, &chars);
+        int rc = prepared(&crops[i], &cands[i].crop);
         if (rc < 0)
             return rc;
+        int chars = pw_ocr_crop_chars(crops[i]);
         plate_like[i] = chars >= PLATE_CHARS_MIN && chars <= PLATE_CHARS_MAX;
     }
     for (int pass = 1; pass >= 0; pass--)
@@ -301,7 +311,9 @@ int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidat
                        pw_plate *plates, size_t max, size_t *n, size_t *from)
 {
     size_t order[PW_DETECT_MAX_CANDIDATES], n_settled = 0;
-    int rc = read_order(s, cands, MIN(n_cands, (size_t)PW_DETECT_MAX_CANDIDATES), order);
+    /* One slot per candidate and the last for the whole frame. */
+    pw_ocr_crop *crops[PW_DETECT_MAX_CANDIDATES + 1] = {0};
+    int rc = read_order(s, cands, MIN(n_cands, (size_t)PW_DETECT_MAX_CANDIDATES), crops, order);
     size_t limit = rc > 0 ? (size_t)rc : 0;
     pw_rect settled[PW_DETECT_MAX_CANDIDATES + 1];
     rc = MIN(rc, 0);
@@ -315,7 +327,8 @@ int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidat
         memcpy(p.corners, c->corners, sizeof p.corners);
         p.box = c->box;
         p.detector_score = c->score;
-        rc = read_candidate(ocr, s, &c->crop, &p, countries, n_countries);
+        rc = read_candidate(ocr, s, &crops[j < limit ? i : PW_DETECT_MAX_CANDIDATES], &c->crop, &p, countries,
+                            n_countries);
         if (rc <= 0)
             continue;
         p.char_px = p.read.char_height * (float)c->crop.height * c->crop_scale;
@@ -325,6 +338,8 @@ int pw_read_candidates(pw_ocr *ocr, const pw_read_settings *s, const pw_candidat
         if (settles(s, &p))
             settled[n_settled++] = p.box;
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(crops); i++)
+        pw_ocr_crop_destroy(&crops[i]);
     return rc < 0 ? rc : 0;
 }
 

@@ -293,6 +293,78 @@ Test(ocr, huge_crops_are_read_or_refused_without_harm)
 
 /* ---- Configuration and model errors ------------------------------------ */
 
+/* ---- Prepared crops (pw_ocr_crop) --------------------------------------- */
+
+/* A rendered plate at the detector's crop height; the caller destroys it. */
+static pw_image *rendered_crop(const char *printed)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, printed, 30);
+    pw_image *plate = NULL;
+    cr_assert_eq(pw_synth_plate(&st, &plate), 0);
+    pw_image *crop = to_crop_height(plate, 64);
+    pw_image_destroy(&plate);
+    return crop;
+}
+
+Test(ocr, a_prepared_crop_counts_its_characters_and_reads_as_the_crop_does)
+{
+    pw_image *img = rendered_crop("AB-123-CD");
+    pw_plane p = pw_image_plane(img);
+    pw_ocr_crop *c = NULL;
+    cr_assert_eq(pw_ocr_crop_new(&p, &c), 0);
+    cr_expect_eq(pw_ocr_crop_chars(c), 7, "AB-123-CD has seven characters in its row");
+    const char codes[1][PW_COUNTRY_MAX] = {"FR"};
+    pw_plate_read once, twice, direct;
+    cr_assert_eq(pw_ocr_read_crop(ocr, c, codes, 1, &once), 0);
+    cr_assert_eq(pw_ocr_read_crop(ocr, c, codes, 1, &twice), 0, "a prepared crop can be read again");
+    cr_assert_eq(pw_ocr_read(ocr, &p, codes, 1, &direct), 0);
+    cr_expect_str_eq(once.text, "AB123CD");
+    cr_expect_str_eq(once.country, "FR");
+    cr_expect_str_eq(twice.text, once.text);
+    cr_expect_str_eq(direct.text, once.text);
+    cr_expect_float_eq(direct.confidence, once.confidence, 1e-4);
+    cr_expect_float_eq(direct.char_height, once.char_height, 1e-6);
+    cr_expect_eq(direct.n_alts, once.n_alts);
+    pw_ocr_crop_destroy(&c);
+    cr_expect_null(c, "destroy nulls the pointer");
+    pw_ocr_crop_destroy(&c);
+    pw_ocr_crop_destroy(NULL);
+    pw_image_destroy(&img);
+}
+
+Test(ocr, a_blank_prepared_crop_has_no_characters_and_no_reading)
+{
+    pw_image *img = filled(220, 64, 1, 0);
+    pw_plane p = pw_image_plane(img);
+    pw_ocr_crop *c = NULL;
+    cr_assert_eq(pw_ocr_crop_new(&p, &c), 0, "a blank crop is no plate, not an error");
+    cr_expect_eq(pw_ocr_crop_chars(c), 0);
+    pw_plate_read r;
+    cr_expect_eq(pw_ocr_read_crop(ocr, c, NULL, 0, &r), PW_ENOPLATE);
+    cr_expect_str_eq(r.text, "");
+    pw_ocr_crop_destroy(&c);
+    pw_image_destroy(&img);
+}
+
+Test(ocr, malformed_crops_are_refused_before_preparation)
+{
+    uint8_t px[64] = {0};
+    pw_ocr_crop *c = NULL;
+    pw_plane p = {px, 0, 8, 8, 1};
+    cr_expect_eq(pw_ocr_crop_new(&p, &c), PW_EEMPTYIMG);
+    p = (pw_plane){px, 8, 8, 4, 1};
+    cr_expect_eq(pw_ocr_crop_new(&p, &c), PW_EBADFRAME);
+    uint8_t bgr[8 * 8 * 3] = {0};
+    p = (pw_plane){bgr, 8, 8, 24, 3};
+    cr_expect_eq(pw_ocr_crop_new(&p, &c), -EINVAL, "colour crops are refused");
+    cr_expect_null(c);
+    cr_expect_eq(pw_ocr_crop_new(NULL, &c), -EINVAL);
+    cr_expect_eq(pw_ocr_crop_chars(NULL), 0);
+    pw_plate_read r;
+    cr_expect_eq(pw_ocr_read_crop(ocr, NULL, NULL, 0, &r), -EINVAL);
+}
+
 static int new_with(const char *dir, const char *lang, int top_n, pw_err *err)
 {
     pw_ocr_config cfg;
