@@ -152,7 +152,11 @@ extern "C" int pw_cv_decode(const uint8_t *buf, size_t len, pw_image **grey, pw_
     }
     int rc = guard([&]() -> int {
         cv::Mat raw(1, (int)len, CV_8UC1, const_cast<uint8_t *>(buf));
-        cv::Mat colour = cv::imdecode(raw, cv::IMREAD_COLOR);
+        /*
+         * Without a colour copy wanted, the decoder gives grey itself: JPEG
+         * then skips its chroma planes and colour conversion altogether.
+         */
+        cv::Mat colour = cv::imdecode(raw, bgr ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
         if (colour.empty())
             return PW_EDECODE;
         if (colour.cols > PW_MAX_IMAGE_SIDE || colour.rows > PW_MAX_IMAGE_SIDE)
@@ -162,6 +166,8 @@ extern "C" int pw_cv_decode(const uint8_t *buf, size_t len, pw_image **grey, pw_
             if (r < 0)
                 return r;
         }
+        if (grey && !bgr)
+            return copy_to_image(colour, grey);
         if (grey) {
             cv::Mat g;
             cv::cvtColor(colour, g, cv::COLOR_BGR2GRAY);

@@ -101,6 +101,55 @@ Test(decode, jpeg_and_png_round_trip)
     }
 }
 
+/* A colour picture: red, green and blue ramps, so that grey depends on every channel. */
+static void encoded_colour(const char *ext, uint8_t **buf, size_t *len)
+{
+    pw_image *img = NULL;
+    cr_assert_eq(pw_image_new(160, 90, 3, &img), 0);
+    pw_plane p = pw_image_plane(img);
+    for (int y = 0; y < p.height; y++)
+        for (int x = 0; x < p.width; x++) {
+            uint8_t *px = pw_plane_at(&p, x, y);
+            px[0] = (uint8_t)(x * 255 / 159), px[1] = (uint8_t)(y * 255 / 89), px[2] = (uint8_t)((x + y) % 256);
+        }
+    cr_assert_eq(pw_cv_encode(&p, ext, 95, buf, len), 0);
+    pw_image_destroy(&img);
+}
+
+/* Grey alone is decoded straight to grey (faster for JPEG): the same picture as the colour decode's grey. */
+Test(decode, grey_alone_matches_the_grey_of_a_colour_decode)
+{
+    const char *exts[] = {".jpg", ".png"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *buf;
+        size_t len;
+        encoded_colour(exts[i], &buf, &len);
+        pw_image *alone = NULL, *with = NULL, *bgr = NULL;
+        pw_err err = {0};
+        cr_assert_eq(pw_cv_decode(buf, len, &alone, NULL, &err), 0, "%s: %s", exts[i], err.msg);
+        cr_assert_eq(pw_cv_decode(buf, len, &with, &bgr, &err), 0, "%s: %s", exts[i], err.msg);
+        pw_plane a = pw_image_plane(alone), w = pw_image_plane(with);
+        cr_assert_eq(a.channels, 1);
+        cr_assert_eq(a.width, w.width);
+        cr_assert_eq(a.height, w.height);
+        long diff = 0;
+        int worst = 0;
+        for (int y = 0; y < a.height; y++)
+            for (int x = 0; x < a.width; x++) {
+                int d = abs((int)*pw_plane_at(&a, x, y) - (int)*pw_plane_at(&w, x, y));
+                diff += d;
+                worst = d > worst ? d : worst;
+            }
+        double mean = (double)diff / ((double)a.width * a.height);
+        cr_expect_lt(mean, 1.5, "%s: grey differs by %.2f on average", exts[i], mean);
+        cr_expect_leq(worst, 8, "%s: grey differs by up to %d", exts[i], worst);
+        pw_image_destroy(&alone);
+        pw_image_destroy(&with);
+        pw_image_destroy(&bgr);
+        free(buf);
+    }
+}
+
 Test(decode, truncated_files_are_named_truncated)
 {
     const char *exts[] = {".jpg", ".png"};
