@@ -41,7 +41,7 @@ static const figure figures[] = {
     {"capture->vehicle.new p99 ms", "capture_to_new.p99_ms", NULL, MS},
     {"frames processed", "totals.frames", NULL, INT},
     {"  not searched (no motion)", "totals.frames_still", NULL, INT},
-    {"crops read", "totals.candidates", NULL, INT},
+    {"crops sent to OCR", "totals.candidates", NULL, INT},
     {"  candidates not read (settled, still)", "totals.candidates_skipped", NULL, INT},
     {"throughput fps", "throughput_fps", NULL, MS},
     {"CPU ms per frame", "cpu_ms_per_frame", NULL, MS},

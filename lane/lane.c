@@ -388,7 +388,7 @@ static int haar_candidates(pw_lane *lane, const pw_plane *grey, const pw_candida
 static void queue_crops(pw_lane *lane, const pw_frame_info *info, const pw_candidate *cands, size_t n,
                         const pw_candidate *whole, int64_t clock)
 {
-    size_t ranked = MIN(n, (size_t)lane->cfg.read.candidates), limit = ranked + (whole ? 1 : 0);
+    size_t ranked = MIN(n, pw_read_settings_pool(&lane->cfg.read)), limit = ranked + (whole ? 1 : 0);
     /* Offline every frame is read: the recording waits for OCR instead of losing frames. */
     while (limit && offline(&lane->cfg) && g_atomic_int_get(&lane->waiting) >= lane->cfg.ocr_queue)
         g_usleep(500);
@@ -474,7 +474,7 @@ static int frame_candidates(pw_lane *lane, const pw_frame_info *info, const pw_c
 static size_t candidates_to_read(pw_lane *lane, const pw_frame_info *info, int64_t clock, int skip_static,
                                  const pw_candidate *cands, size_t n, pw_candidate *kept)
 {
-    n = MIN(n, (size_t)lane->cfg.read.candidates);
+    n = MIN(n, pw_read_settings_pool(&lane->cfg.read));
     float corners[PW_DETECT_MAX_CANDIDATES][4][2];
     pw_seen seen[PW_DETECT_MAX_CANDIDATES];
     for (size_t i = 0; i < n; i++)

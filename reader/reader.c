@@ -282,6 +282,11 @@ static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
  * grille, a lamp or a badge can outrank the plate; the character row
  * separates them cheaply, so that the candidates read are the likeliest.
  */
+size_t pw_read_settings_pool(const pw_read_settings *s)
+{
+    return (size_t)MAX(s->candidates, s->rank_candidates);
+}
+
 static int read_order(const pw_read_settings *s, const pw_candidate *cands, size_t n_cands, pw_ocr_crop **crops,
                       size_t *order)
 {

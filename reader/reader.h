@@ -108,6 +108,13 @@ typedef struct {
 int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained);
 
 /*
+ * How many of the localiser's candidates pw_read_candidates looks at: the
+ * larger of s->candidates (read) and s->rank_candidates (ranked). A lane
+ * hands it that many, so that it ranks and reads as `platewatch read` does.
+ */
+size_t pw_read_settings_pool(const pw_read_settings *s);
+
+/*
  * Reads one frame's candidates (best first, as the localiser ranks them)
  * with one engine, as the settings say, then whole (NULL for none: see
  * pw_whole_frame_candidate), and merges the reads of one plate into

@@ -59,11 +59,15 @@ static void write_still(size_t i)
     g_free(path);
 }
 
-/* The plates pw_reader reports for each still, as "frame:text" lines in a sorted list. */
-static GPtrArray *reader_plates(const char *prefix, size_t n)
+/* The plates pw_reader reports for each still, as "frame:text" lines in a sorted list; candidates 0: the default. */
+static GPtrArray *reader_plates(const char *prefix, size_t n, int candidates, int rank, size_t *handed)
 {
     pw_reader_config cfg;
     pw_reader_config_defaults(&cfg);
+    if (candidates)
+        cfg.read.candidates = candidates;
+    if (rank >= 0)
+        cfg.read.rank_candidates = rank;
     pw_reader *r = NULL;
     pw_err err = {0};
     cr_assert_eq(pw_reader_new(&cfg, &r, &err), 0, "%s", err.msg);
@@ -74,6 +78,8 @@ static GPtrArray *reader_plates(const char *prefix, size_t n)
         cr_assert_eq(pw_reader_read_file(r, path, NULL, 0, &res, &err), 0, "%s: %s", path, err.msg);
         for (size_t k = 0; k < res.n_plates; k++)
             g_ptr_array_add(out, g_strdup_printf("%zu:%s", i, res.plates[k].read.text));
+        if (handed)
+            *handed += MIN(res.n_candidates, pw_read_settings_pool(&cfg.read));
         g_free(path);
     }
     pw_reader_destroy(&r);
@@ -93,12 +99,14 @@ static void on_read(const pw_lane_read *rd, void *user)
     g_mutex_unlock(&log->lock);
 }
 
-/* The reads a lane with the default settings accepts on the folder of stills. */
-static GPtrArray *lane_reads(const char *prefix, pw_formats *formats)
+/* The reads a lane with the default settings (candidates 0) accepts on the folder of stills. */
+static GPtrArray *lane_reads(const char *prefix, pw_formats *formats, int candidates, pw_lane_counters *st)
 {
     gchar *source = g_strdup_printf("%s/%s-*.png", tmpdir, prefix);
     pw_lane_config cfg;
     pw_lane_config_defaults(&cfg, source);
+    if (candidates)
+        cfg.read.candidates = candidates;
     cfg.formats = formats;
     /* One frame per vehicle, far apart in stream time, as bench video --manifest runs stills. */
     cfg.tracker.new_min_frames = 1;
@@ -112,6 +120,8 @@ static GPtrArray *lane_reads(const char *prefix, pw_formats *formats)
     cr_assert_eq(pw_lane_new(&cfg, &sink, &lane, &err), 0, "%s", err.msg);
     cr_assert_eq(pw_lane_start(lane, &err), 0, "%s", err.msg);
     pw_lane_wait(lane);
+    if (st)
+        pw_lane_get_stats(lane, st);
     pw_lane_destroy(&lane);
     g_mutex_clear(&log.lock);
     g_free(source);
@@ -132,6 +142,30 @@ static gchar *joined(GPtrArray *a)
     return s;
 }
 
+/*
+ * The lane's reads of the stills are the reader's, with candidates read a
+ * frame (0: the default), and the lane hands the reader as many of the
+ * localiser's candidates as `platewatch read` considers (read or ranked).
+ */
+static void expect_lane_reads_as_reader(const char *prefix, size_t n, pw_formats *formats, int candidates)
+{
+    size_t handed = 0;
+    pw_lane_counters st = {0};
+    GPtrArray *by_reader = reader_plates(prefix, n, candidates, -1, &handed);
+    GPtrArray *by_lane = lane_reads(prefix, formats, candidates, &st);
+    gchar *a = joined(by_reader), *b = joined(by_lane);
+    /* Most stills must be read at all, or the comparison proves nothing. */
+    cr_assert_geq(by_reader->len, n - 1, "the reader read only: %s", a);
+    cr_expect_str_eq(b, a, "lane reads \"%s\", reader \"%s\"", b, a);
+    cr_expect_eq(st.candidates + st.candidates_skipped, handed,
+                 "the lane handed %" G_GUINT64_FORMAT " candidates to OCR and skipped %" G_GUINT64_FORMAT
+                 ", the reader considered %zu",
+                 st.candidates, st.candidates_skipped, handed);
+    g_free(a), g_free(b);
+    g_ptr_array_free(by_reader, TRUE);
+    g_ptr_array_free(by_lane, TRUE);
+}
+
 Test(lane, reads_each_frame_as_platewatch_read_reads_the_image, .init = setup, .fini = teardown, .timeout = 300)
 {
     size_t n = G_N_ELEMENTS(STILLS);
@@ -140,14 +174,47 @@ Test(lane, reads_each_frame_as_platewatch_read_reads_the_image, .init = setup, .
     pw_formats *formats = NULL;
     pw_err err = {0};
     cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
-    GPtrArray *by_reader = reader_plates("still", n), *by_lane = lane_reads("still", formats);
-    gchar *a = joined(by_reader), *b = joined(by_lane);
-    /* Most stills must be read at all, or the comparison proves nothing. */
-    cr_assert_geq(by_reader->len, n - 1, "the reader read only: %s", a);
-    cr_expect_str_eq(b, a, "lane reads \"%s\", reader \"%s\"", b, a);
-    g_free(a), g_free(b);
-    g_ptr_array_free(by_reader, TRUE);
-    g_ptr_array_free(by_lane, TRUE);
+    expect_lane_reads_as_reader("still", n, formats, 0);
+    pw_formats_destroy(&formats);
+}
+
+/*
+ * Writes still i of a varied set, as pw-synth scenes makes them: plates of
+ * 18-39 px characters anywhere in the lower frame, tilted up to 6 degrees.
+ */
+static void write_varied_still(size_t i)
+{
+    pw_scene_spec spec = {.width = 1280, .height = 720, .seed = 101u + 7u * (unsigned)i, .clutter = 40,
+                          .blur_sigma = 0.6, .noise_sigma = 3.0, .vehicle = 1};
+    pw_scene_plate plate = {.cx = 1280 * (0.3f + (float)((i * 13) % 40) / 100.0f),
+                            .cy = 720 * (0.45f + (float)((i * 7) % 30) / 100.0f),
+                            .tilt_deg = (float)((int)((i * 5) % 13) - 6)};
+    pw_plate_style_defaults(&plate.style, STILLS[i % G_N_ELEMENTS(STILLS)].printed, 18 + (int)((i * 11) % 22));
+    pw_image *img = NULL;
+    cr_assert_eq(pw_synth_scene(&spec, &plate, 1, &img, NULL), 0);
+    gchar *path = g_strdup_printf("%s/varied-%02zu.png", tmpdir, i);
+    pw_plane p = pw_image_plane(img);
+    cr_assert_eq(pw_cv_write_file(&p, path, NULL), 0);
+    pw_image_destroy(&img);
+    g_free(path);
+}
+
+#define VARIED_STILLS 20
+
+/*
+ * With one candidate read a frame, which one is read decides the result:
+ * the lane must rank the localiser's first rank_candidates boxes by their
+ * character rows as the reader does, not read the localiser's first box.
+ */
+Test(lane, ranks_candidates_as_platewatch_read_does, .init = setup, .fini = teardown, .timeout = 300)
+{
+    size_t n = VARIED_STILLS;
+    for (size_t i = 0; i < n; i++)
+        write_varied_still(i);
+    pw_formats *formats = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
+    expect_lane_reads_as_reader("varied", n, formats, 1);
     pw_formats_destroy(&formats);
 }
 
@@ -179,7 +246,7 @@ Test(lane, reads_plate_crop_frames_whole_as_platewatch_read_does, .init = setup,
     pw_formats *formats = NULL;
     pw_err err = {0};
     cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
-    GPtrArray *by_reader = reader_plates("crop", n), *by_lane = lane_reads("crop", formats);
+    GPtrArray *by_reader = reader_plates("crop", n, 0, -1, NULL), *by_lane = lane_reads("crop", formats, 0, NULL);
     gchar *a = joined(by_reader), *b = joined(by_lane);
     cr_assert(strstr(a, "FKR428"), "the reader reads the crop whole: %s", a);
     cr_expect_str_eq(b, a, "lane reads \"%s\", reader \"%s\"", b, a);
