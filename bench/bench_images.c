@@ -229,7 +229,7 @@ static int parse_options(int *argc, char ***argv, bench_options *o)
         {"merge-contained", 0, 0, G_OPTION_ARG_INT, &o->merge_contained,
          "1 merges reads whose box lies inside another's, 0 keeps them", "0|1"},
         {"rank-candidates", 0, 0, G_OPTION_ARG_INT, &o->rank_candidates,
-         "Localiser boxes ranked by their character rows before reading (0: the localiser's order)", "N"},
+         "Localiser boxes whose character rows are counted; those without a plate-like row are not read (0: the localiser's order)", "N"},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Worker threads, one reader each (default 1)", "N"},
         {"top", 'n', 0, G_OPTION_ARG_INT, &o->top, "N of label-in-top-N (default 5)", "N"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "List every image not read exactly", NULL},

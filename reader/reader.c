@@ -275,23 +275,25 @@ static int of_settled(const pw_rect *settled, size_t n, pw_rect box)
 #define PLATE_CHARS_MIN 4
 #define PLATE_CHARS_MAX 10
 
-/*
- * The order in which the candidates are read: the localiser's, except that
- * of its first s->rank_candidates boxes those whose crop holds a row of
- * plate-like characters come first. The localiser judges edges, and a
- * grille, a lamp or a badge can outrank the plate; the character row
- * separates them cheaply, so that the candidates read are the likeliest.
- */
 size_t pw_read_settings_pool(const pw_read_settings *s)
 {
     return (size_t)MAX(s->candidates, s->rank_candidates);
 }
 
+/*
+ * The candidates to read, in order: the localiser's first s->candidates,
+ * or, when s->rank_candidates is larger, those of its first
+ * s->rank_candidates boxes whose crop holds a row of plate-like characters.
+ * The localiser judges edges, and a grille, a lamp or a badge can outrank
+ * the plate; the character row separates them cheaply. A box without such
+ * a row is not read at all: on folds 0 and 1 of the dev photographs none
+ * of those reads was an exact plate, and each cost a Tesseract call.
+ */
 static int read_order(const pw_read_settings *s, const pw_candidate *cands, size_t n_cands, pw_ocr_crop **crops,
                       size_t *order)
 {
     size_t limit = MIN(n_cands, (size_t)s->candidates), pool = MIN(n_cands, (size_t)s->rank_candidates), k = 0;
-    if (pool <= limit) {
+    if (s->rank_candidates <= s->candidates) {
         for (k = 0; k < limit; k++)
             order[k] = k;
         return (int)limit;
@@ -304,10 +306,9 @@ static int read_order(const pw_read_settings *s, const pw_candidate *cands, size
         int chars = pw_ocr_crop_chars(crops[i]);
         plate_like[i] = chars >= PLATE_CHARS_MIN && chars <= PLATE_CHARS_MAX;
     }
-    for (int pass = 1; pass >= 0; pass--)
-        for (size_t i = 0; i < pool && k < limit; i++)
-            if (plate_like[i] == pass)
-                order[k++] = i;
+    for (size_t i = 0; i < pool && k < limit; i++)
+        if (plate_like[i])
+            order[k++] = i;
     return (int)k;
 }
 

@@ -46,10 +46,10 @@ typedef struct {
      */
     int merge_contained;
     /*
-     * Of the localiser's first rank_candidates boxes, those whose crop
-     * holds a row of plate-like characters are read first (up to
-     * candidates in all); 0 or at most candidates reads the localiser's
-     * order as it is.
+     * Of the localiser's first rank_candidates boxes, only those whose
+     * crop holds a row of plate-like characters are read (up to
+     * candidates, in the localiser's order); 0 or at most candidates
+     * reads the localiser's first candidates boxes as they are.
      */
     int rank_candidates;
 } pw_read_settings;

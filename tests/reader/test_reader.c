@@ -396,3 +396,39 @@ Test(reader, candidates_with_a_row_of_characters_are_read_before_higher_ranked_g
     pw_ocr_destroy(&ocr);
     pw_formats_destroy(&formats);
 }
+
+/*
+ * A box holding a long line of text (a sign, a lorry's lettering) is ranked
+ * above the plate and two candidates are read: with ranking, only the
+ * plate is read, because the line is longer than a plate's row; in the
+ * localiser's order (rank_candidates 0) the line is read too and reported.
+ */
+Test(reader, a_box_without_a_plate_like_row_is_not_read, .timeout = 60)
+{
+    pw_formats *formats = NULL;
+    pw_ocr *ocr = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_formats_load_dir(PW_MODELS_DIR "/formats", &formats, &err), 0, "%s", err.msg);
+    pw_ocr_config ocfg;
+    pw_ocr_config_defaults(&ocfg);
+    cr_assert_eq(pw_ocr_new(&ocfg, formats, &ocr, &err), 0, "%s", err.msg);
+    pw_image *sign = rendered("KLMNPRSTUVWXYZ", 30), *plate = rendered("AB 123 CD", 40);
+    pw_candidate cands[2] = {candidate_of(sign, 0, 9.f), candidate_of(plate, 1000, 1.f)};
+    pw_read_settings s;
+    pw_read_settings_defaults(&s);
+    s.candidates = 2;
+    s.merge_contained = 0;
+    pw_plate plates[PW_DETECT_MAX_CANDIDATES + 1];
+    size_t n = 0, from[PW_DETECT_MAX_CANDIDATES + 1];
+    cr_assert_eq(pw_read_candidates(ocr, &s, cands, 2, NULL, NULL, 0, plates, PW_DETECT_MAX_CANDIDATES, &n, from), 0);
+    cr_assert_eq(n, 1, "only the plate is read (%s)", n > 1 ? plates[1].read.text : "");
+    cr_expect_str_eq(plates[0].read.text, "AB123CD");
+    cr_expect_eq(from[0], 1);
+    s.rank_candidates = 0;
+    n = 0;
+    cr_assert_eq(pw_read_candidates(ocr, &s, cands, 2, NULL, NULL, 0, plates, PW_DETECT_MAX_CANDIDATES, &n, from), 0);
+    cr_expect_eq(n, 2, "in the localiser's order the line of text is read and reported too");
+    pw_image_destroy(&sign), pw_image_destroy(&plate);
+    pw_ocr_destroy(&ocr);
+    pw_formats_destroy(&formats);
+}
