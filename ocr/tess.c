@@ -59,6 +59,12 @@ static int configure(TessBaseAPI *api)
     /* Without a resolution Tesseract guesses one and warns on every crop. */
     ok = ok && TessBaseAPISetVariable(api, "user_defined_dpi", "300");
     ok = ok && TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+    /*
+     * Every line is prepared dark on light; by default Tesseract recognises
+     * each unsure line a second time inverted, which here only costs time
+     * (bench images fold 1: 51.4 -> 45.9 ms median, the same reads).
+     */
+    ok = ok && TessBaseAPISetVariable(api, "tessedit_do_invert", "0");
     TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE);
     return ok ? 0 : PW_EOCRINIT;
 }

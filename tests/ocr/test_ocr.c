@@ -15,6 +15,7 @@
 #include "ocr.h"
 #include "pw_build_config.h"
 #include "synth.h"
+#include "tess.h"
 
 static pw_formats *formats;
 static pw_ocr *ocr;
@@ -445,4 +446,43 @@ Test(ocr, bad_configuration_is_refused)
     cr_expect_eq(new_with(PW_TESSDATA_DIR, "eng", -1, &err), PW_ECONFIG);
     pw_ocr *o = NULL;
     cr_expect_eq(pw_ocr_new(NULL, formats, &o, &err), -EINVAL);
+}
+
+/* ---- The Tesseract line reader (tess.h) --------------------------------- */
+
+static void read_line_text(pw_tess *t, const pw_image *img, char *text, size_t size)
+{
+    pw_char_choices pos[32];
+    size_t n = 0;
+    pw_plane p = pw_image_plane((pw_image *)img);
+    cr_assert_eq(pw_tess_read_line(t, &p, pos, G_N_ELEMENTS(pos), &n), 0);
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < size; i++)
+        text[k++] = pos[i].ch[0];
+    text[k] = '\0';
+}
+
+/*
+ * Every line the preparation makes is dark text on light, so Tesseract must
+ * not also try each unsure line inverted (its default, a second
+ * recognition): a light-on-dark line is read as it is, which does not give
+ * its text, while the same line dark on light does.
+ */
+Test(ocr, the_line_reader_does_not_read_lines_inverted_as_well)
+{
+    pw_tess *t = NULL;
+    pw_err err = {0};
+    cr_assert_eq(pw_tess_new(PW_MODELS_DIR, PW_OCR_DEFAULT_LANGUAGE, &t, &err), 0, "%s", err.msg);
+    pw_image *img = rendered_crop("AB-123-CD");
+    char dark[33], light[33];
+    read_line_text(t, img, dark, sizeof dark);
+    pw_plane p = pw_image_plane(img);
+    for (int y = 0; y < p.height; y++)
+        for (int x = 0; x < p.width; x++)
+            p.data[(size_t)y * p.stride + (size_t)x] = (uint8_t)(255 - p.data[(size_t)y * p.stride + (size_t)x]);
+    read_line_text(t, img, light, sizeof light);
+    cr_expect_str_eq(dark, "AB123CD");
+    cr_expect_str_neq(light, "AB123CD", "the inverted line was read inverted");
+    pw_image_destroy(&img);
+    pw_tess_destroy(&t);
 }
