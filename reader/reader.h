@@ -48,8 +48,8 @@ typedef struct {
     /*
      * Of the localiser's first rank_candidates boxes, only those whose
      * crop holds a row of plate-like characters are read (up to
-     * candidates, in the localiser's order); 0 or at most candidates
-     * reads the localiser's first candidates boxes as they are.
+     * candidates, in the localiser's order); 0 reads the localiser's
+     * first candidates boxes, each of them.
      */
     int rank_candidates;
 } pw_read_settings;
@@ -108,9 +108,9 @@ typedef struct {
 int pw_plates_merge(pw_plate *plates, size_t *n, size_t max, const pw_plate *p, int contained);
 
 /*
- * How many of the localiser's candidates pw_read_candidates looks at: the
- * larger of s->candidates (read) and s->rank_candidates (ranked). A lane
- * hands it that many, so that it ranks and reads as `platewatch read` does.
+ * How many of the localiser's candidates pw_read_candidates looks at:
+ * s->rank_candidates, or s->candidates when that is 0. A lane hands it that
+ * many, so that it chooses and reads as `platewatch read` does.
  */
 size_t pw_read_settings_pool(const pw_read_settings *s);
 

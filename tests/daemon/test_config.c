@@ -152,7 +152,7 @@ Test(config, values_reach_their_fields, .init = setup, .fini = teardown)
     cr_expect_eq(dl->lane.tracker.final_after_ns, 800LL * 1000000);
     cr_expect_eq(dl->lane.tracker.disable_voting, 1);
     cr_expect_float_eq(dl->lane.read.min_confidence, 55.5f, 1e-6);
-    cr_expect_eq(dl->lane.read.rank_candidates, 0, "0 turns the ranking off (the default is 10)");
+    cr_expect_eq(dl->lane.read.rank_candidates, 0, "0 turns the ranking off (the default is not 0)");
     cr_expect_not_null(dl->lane.haar_cascade);
     cr_expect_str_eq(dl->lane.camera, "cam-7");
     cr_expect_eq(dl->lane.detect.roi.w, 30);
