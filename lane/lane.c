@@ -109,6 +109,14 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     /* Two frames waiting keep latency low: a lane that falls behind drops frames, not seconds. */
     cfg->ocr_queue = 2;
     pw_read_settings_defaults(&cfg->read);
+    /*
+     * A lane sees each plate in dozens of frames, so the localiser's later
+     * boxes add little that the next frames do not: on clips made from fold
+     * 1 of the dev photographs, 4 boxes read as many vehicles exactly as 8,
+     * missed none more and cost 0.57-0.78x the CPU (docs/BENCHMARKS.md
+     * section 7). A still has one chance, and keeps the reader's default.
+     */
+    cfg->read.rank_candidates = 4;
     pw_tracker_config_defaults(&cfg->tracker);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;

@@ -47,9 +47,10 @@ typedef struct {
     int ocr_workers;                  /* threads, one Tesseract each (at least 1) */
     int ocr_queue;                    /* frames waiting for OCR at most (at least 1) */
     /*
-     * How each frame's candidates are read (reader.h): the settings and
-     * defaults of pw_read_candidates(), the routine `platewatch read` uses
-     * too, so that what is measured on photographs is what a lane does.
+     * How each frame's candidates are read (reader.h): the settings of
+     * pw_read_candidates(), the routine `platewatch read` uses too, so that
+     * what is measured on photographs is what a lane does. The defaults are
+     * the reader's but for rank_candidates (pw_lane_config_defaults says why).
      */
     pw_read_settings read;
     int jpeg_crops;                   /* 1 encodes the crop of each read as JPEG */

@@ -124,9 +124,10 @@ Test(config, defaults_come_from_their_owners, .init = setup, .fini = teardown)
     pw_read_settings_defaults(&rd);
     cr_expect_eq(dl->lane.read.candidates, rd.candidates);
     cr_expect_eq(dl->lane.read.min_confidence, rd.min_confidence);
-    cr_expect_eq(dl->lane.read.rank_candidates, rd.rank_candidates);
     pw_lane_config lc;
     pw_lane_config_defaults(&lc, "x");
+    cr_expect_eq(dl->lane.read.rank_candidates, lc.read.rank_candidates, "the lane's own default");
+    cr_expect_lt(lc.read.rank_candidates, rd.rank_candidates, "a lane looks at fewer boxes than a still's reader");
     cr_expect_eq(dl->lane.ocr_workers, lc.ocr_workers);
     cr_expect_eq(dl->lane.ocr_queue, lc.ocr_queue);
     cr_expect_eq(dl->lane.tracker.new_min_frames, lc.tracker.new_min_frames);

@@ -143,15 +143,18 @@ static gchar *joined(GPtrArray *a)
 }
 
 /*
- * The lane's reads of the stills are the reader's, with candidates read a
- * frame (0: the default), and the lane hands the reader as many of the
- * localiser's candidates as `platewatch read` considers (read or ranked).
+ * Given the same read settings (the lane's defaults, with candidates read a
+ * frame; 0: the default), the lane's reads of the stills are the reader's,
+ * and the lane hands the reader as many of the localiser's candidates as
+ * `platewatch read` considers.
  */
 static void expect_lane_reads_as_reader(const char *prefix, size_t n, pw_formats *formats, int candidates)
 {
     size_t handed = 0;
     pw_lane_counters st = {0};
-    GPtrArray *by_reader = reader_plates(prefix, n, candidates, -1, &handed);
+    pw_lane_config lane_defaults;
+    pw_lane_config_defaults(&lane_defaults, NULL);
+    GPtrArray *by_reader = reader_plates(prefix, n, candidates, lane_defaults.read.rank_candidates, &handed);
     GPtrArray *by_lane = lane_reads(prefix, formats, candidates, &st);
     gchar *a = joined(by_reader), *b = joined(by_lane);
     /* Most stills must be read at all, or the comparison proves nothing. */
