@@ -312,11 +312,21 @@ static void absorb(const pw_tracker *tr, track *t, const pw_track_read *r, size_
 }
 
 /*
+ * How long after a passage was last seen a read that differs from its
+ * consensus by more than one edit may still be that plate. Loose matches are
+ * for a plate followed frame after frame (OCR on a moving, blurred plate
+ * disagrees a lot); after a longer gap such a read near the same spot is the
+ * next vehicle, often of the same fleet or registration series (RK019AF
+ * then RK026AJ), which would otherwise be voted into the first.
+ */
+#define LOOSE_FIT_GAP_NS (400 * 1000000LL)
+
+/*
  * How well a read fits a track: lower is better, negative when it does not
  * fit. A read fits when its text is within one edit of the consensus
- * anywhere in the frame, or close to where the plate was last seen when its
- * substitutions are fewer than half its length (OCR on a moving, blurred
- * plate disagrees a lot and loses end characters).
+ * anywhere in the frame, or, within LOOSE_FIT_GAP_NS of the passage's last
+ * sighting, close to where the plate was last seen when its substitutions
+ * are fewer than half its length (characters lost at the ends do not count).
  */
 static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
 {
@@ -330,7 +340,8 @@ static float fit(const pw_tracker *tr, const track *t, const pw_track_read *r)
     int edits = pw_edit_distance(r->text, t->consensus);
     int len = (int)strlen(r->text), len_diff = abs(len - (int)strlen(t->consensus));
     /* Characters lost at a plate's ends are common; only the other edits count near the plate. */
-    if (edits <= 1 || (dist <= tr->cfg.max_jump && (edits - len_diff) * 2 <= len))
+    int followed = clock - t->last_clock <= LOOSE_FIT_GAP_NS;
+    if (edits <= 1 || (followed && dist <= tr->cfg.max_jump && (edits - len_diff) * 2 <= len))
         return (float)edits + dist / (tr->cfg.max_jump + 1.0f);
     return -1.0f;
 }

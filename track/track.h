@@ -1,7 +1,10 @@
 /*
  * track.h - turns plate reads over consecutive frames into one vehicle
  * passage: reads are associated with a track by position and text
- * similarity, combined by per-character voting weighted by confidence, and
+ * similarity (within one edit anywhere; further off only near the plate and
+ * within 400 ms of its last sighting, since the next vehicle of a series
+ * enters where the last one was), combined by per-character voting weighted
+ * by confidence, and
  * reported as vehicle events: NEW at the first confident consensus (fast
  * gating), UPDATE when the consensus text changes, FINAL when no read came
  * for final_after_ns.
