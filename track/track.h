@@ -2,12 +2,11 @@
  * track.h - turns plate reads over consecutive frames into one vehicle
  * passage: reads are associated with a track by position and text
  * similarity (within one edit anywhere; further off only near the plate and
- * within 400 ms of its last sighting, since the next vehicle of a series
- * enters where the last one was), combined by per-character voting weighted
- * by confidence, and
- * reported as vehicle events: NEW at the first confident consensus (fast
- * gating), UPDATE when the consensus text changes, FINAL when no read came
- * for final_after_ns.
+ * shortly after its last sighting, LOOSE_FIT_GAP_NS in track.c, since the
+ * next vehicle of a series enters where the last one was), combined by
+ * per-character voting weighted by confidence, and reported as vehicle
+ * events: NEW at the first confident consensus (fast gating), UPDATE when
+ * the consensus text changes, FINAL when no read came for final_after_ns.
  *
  * A passage whose reads agree (settle_reads reads in a row with the
  * consensus text, each at least new_min_confidence) is settled: its plate

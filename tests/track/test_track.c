@@ -28,6 +28,16 @@ static pw_tracker *new_tracker(void)
     return t;
 }
 
+/* The texts of the FINAL events collected, in order; returns how many. */
+static int finals_of(const sink *s, const char *texts[], int max)
+{
+    int n = 0;
+    for (int i = 0; i < s->n && n < max; i++)
+        if (s->ev[i].kind == PW_TRACK_FINAL)
+            texts[n++] = s->ev[i].text;
+    return n;
+}
+
 Test(track, one_passage_gives_new_then_final_with_voted_text)
 {
     pw_tracker *t = new_tracker();
@@ -311,23 +321,10 @@ Test(track, a_read_after_the_silence_is_a_new_vehicle_however_alike)
     pw_track_read later = make_read("RK026AJ", 90, 300, 400, 30000);
     cr_assert_eq(pw_tracker_add(t, &later, collect, &s), 0);
     pw_tracker_flush(t, collect, &s);
-    int finals = 0;
-    for (int i = 0; i < s.n; i++)
-        if (s.ev[i].kind == PW_TRACK_FINAL)
-            finals++;
-    cr_expect_eq(finals, 2, "two vehicles, not one voted from both");
+    const char *finals[4];
+    cr_expect_eq(finals_of(&s, finals, 4), 2, "two vehicles, not one voted from both");
     cr_expect_str_eq(s.ev[s.n - 1].text, "RK026AJ");
     pw_tracker_destroy(&t);
-}
-
-/* The texts of the FINAL events collected, in order; returns how many. */
-static int finals_of(const sink *s, const char *texts[], int max)
-{
-    int n = 0;
-    for (int i = 0; i < s->n && n < max; i++)
-        if (s->ev[i].kind == PW_TRACK_FINAL)
-            texts[n++] = s->ev[i].text;
-    return n;
 }
 
 /*
