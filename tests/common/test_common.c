@@ -1,4 +1,4 @@
-/* Error table, image planes, the OpenCV shim's decoding, and the renderer. */
+/* Error table, image planes, the OpenCV shim's decoding and labelling, and the renderer. */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -240,6 +240,46 @@ Test(decode, a_huge_frame_behind_garbage_is_refused_before_decoding)
     cr_assert_eq(pw_cv_decode(jpeg, sizeof jpeg, &grey, NULL, &err), PW_ETOOBIG, "%s", err.msg);
     cr_assert(strstr(err.msg, "65120x14912") != NULL, "%s", err.msg);
     cr_assert_null(grey);
+}
+
+/*
+ * Components are numbered in raster order of their first pixel, whatever
+ * labelling algorithm OpenCV runs, and the labels land in the caller's
+ * buffer: prep.c's row analysis reads both.
+ */
+Test(components, numbered_in_raster_order_with_labels_in_the_callers_buffer)
+{
+    enum { W = 40, H = 12 };
+    static uint8_t px[W * H];
+    memset(px, 0, sizeof px);
+    /* A 3x4 block at (20, 1), an L at (2, 5) and a diagonal (8-connected) pair at (30, 8). */
+    for (int y = 1; y < 5; y++)
+        for (int x = 20; x < 23; x++)
+            px[y * W + x] = 255;
+    for (int y = 5; y < 10; y++)
+        px[y * W + 2] = 255;
+    px[9 * W + 3] = px[9 * W + 4] = 255;
+    px[8 * W + 30] = px[9 * W + 31] = 255;
+    pw_plane bin = {px, W, H, W, 1};
+    int32_t labels[W * H];
+    memset(labels, 0xff, sizeof labels);
+    pw_cc cc[3];
+    size_t n = 0;
+    cr_assert_eq(pw_cv_components(&bin, labels, cc, 3, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert(cc[0].x == 20 && cc[0].y == 1 && cc[0].w == 3 && cc[0].h == 4 && cc[0].area == 12);
+    cr_assert(cc[1].x == 2 && cc[1].y == 5 && cc[1].w == 3 && cc[1].h == 5 && cc[1].area == 7);
+    cr_assert(cc[2].x == 30 && cc[2].y == 8 && cc[2].w == 2 && cc[2].h == 2 && cc[2].area == 2);
+    cr_assert_eq(labels[1 * W + 21], 1);
+    cr_assert_eq(labels[9 * W + 4], 2);
+    cr_assert_eq(labels[9 * W + 31], 3);
+    cr_assert_eq(labels[0], 0);
+    cr_assert_eq(labels[H * W - 1], 0);
+    /* Fewer slots than components: the first max are filled, n counts them all. */
+    pw_cc one[1];
+    cr_assert_eq(pw_cv_components(&bin, NULL, one, 1, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(one[0].x, 20);
 }
 
 Test(synth, same_request_gives_same_pixels)
