@@ -270,14 +270,18 @@ static int track_settled(const pw_tracker *tr, const track *t)
 }
 
 /*
- * A read that agrees with the consensus settles the passage a step more;
- * one that does not unsettles it, so that every frame is read until the
- * reads agree again. Either way the read answers any read asked for.
+ * A read that leaves the voted text as it was, and is itself within one
+ * edit of it, settles the passage a step more (when the consensus is
+ * confident); one that changes the consensus or reads far from it
+ * unsettles it, so that every frame is read until the reads agree again.
+ * A single misread character does not: on a moving plate most reads have
+ * one, and the vote is what the vehicle reports. Either way the read
+ * answers any read asked for.
  */
 static void count_agreement(const pw_tracker *tr, track *t, const pw_track_read *r, const char *before)
 {
-    int agrees = strcmp(r->text, before) == 0 && strcmp(r->text, t->consensus) == 0 &&
-                 r->confidence >= tr->cfg.new_min_confidence;
+    int agrees = strcmp(before, t->consensus) == 0 && t->consensus_conf >= tr->cfg.new_min_confidence &&
+                 pw_edit_distance(r->text, t->consensus) <= 1;
     t->agree = agrees ? t->agree + 1 : 0;
     t->since_read = 0;
     t->pending = 0;

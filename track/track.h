@@ -8,15 +8,17 @@
  * events: NEW at the first confident consensus (fast gating), UPDATE when
  * the consensus text changes, FINAL when no read came for final_after_ns.
  *
- * A passage whose reads agree (settle_reads reads in a row with the
- * consensus text, each at least new_min_confidence) is settled: its plate
+ * A passage whose voted text holds (settle_reads reads in a row that leave
+ * the consensus text unchanged, each within one edit of it, the consensus
+ * at least new_min_confidence) is settled: its plate
  * need not be read on every frame. pw_tracker_seen() tells the caller which
  * of a frame's candidates lie on a settled passage, so that their OCR is
  * skipped, and counts the frame as the passage still present, so that
  * skipping reads does not end it. It asks for a read again every
  * reread_frames frames, when the plate's box changes size by more than
- * reread_size_change, and at every frame once a read disagrees (the
- * passage is then unsettled until its reads agree again).
+ * reread_size_change, and at every frame once a read disagrees (changes
+ * the consensus or is more than one edit from it: the passage is then
+ * unsettled until its reads agree again).
  *
  * Ownership: a pw_tracker belongs to one thread at a time (a lane serialises
  * its localiser and tracker threads around it with a lock). Reads are copied in; the
