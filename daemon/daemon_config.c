@@ -136,6 +136,8 @@ static const pw_setting table[] = {
     {LANE("rank_candidates", INT, lane.read.rank_candidates), .min = 0, .max = PW_DETECT_MAX_CANDIDATES,
      .flags = PW_SETTING_VARIANT,
      .doc = "Of the localiser's first boxes, only those holding a plate-like row of characters are read (as `platewatch read`, which looks at more: a still has one chance); 0: its first `candidates_per_frame`, each read"},
+    {LANE("plain_fallback", BOOL, lane.ocr.plain_fallback), .flags = PW_SETTING_VARIANT,
+     .doc = "Read a crop whole once more when its characters were found but not read (a second OCR call)"},
     {LANE("min_read_confidence", FLOAT, lane.read.min_confidence), .min = 0, .max = 100,
      .flags = PW_SETTING_VARIANT, .doc = "Reads below this confidence are not tracked (as `platewatch read`)"},
     {LANE("new_min_frames", INT, lane.tracker.new_min_frames), .min = 1, .max = 100, .flags = PW_SETTING_VARIANT,

@@ -111,12 +111,16 @@ void pw_lane_config_defaults(pw_lane_config *cfg, const char *source)
     pw_read_settings_defaults(&cfg->read);
     /*
      * A lane sees each plate in dozens of frames, so the localiser's later
-     * boxes add little that the next frames do not: on clips made from fold
-     * 1 of the dev photographs, 4 boxes read as many vehicles exactly as 8,
-     * missed none more and cost 0.57-0.78x the CPU (docs/BENCHMARKS.md
-     * section 7). A still has one chance, and keeps the reader's default.
+     * boxes, and a second reading of a crop whose characters Tesseract could
+     * not read, add little that the next frames do not. On clips made from
+     * fold 1 of the dev photographs, 4 boxes read as many vehicles exactly
+     * as 8 at 0.57-0.78x the CPU; 3 boxes without the plain fallback as
+     * many again as 4 with it (one more us vehicle missed, one fewer fr),
+     * at 0.78-0.94x (docs/BENCHMARKS.md section 7). A still has one
+     * chance, and keeps the reader's defaults.
      */
-    cfg->read.rank_candidates = 4;
+    cfg->read.rank_candidates = 3;
+    cfg->ocr.plain_fallback = 0;
     pw_tracker_config_defaults(&cfg->tracker);
     /* A plate is seen in dozens of frames; a single confident misread is not a vehicle. */
     cfg->tracker.new_min_frames = 2;

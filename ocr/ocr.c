@@ -24,6 +24,7 @@ struct pw_ocr {
     int top_n;
     float min_confidence;
     int preparations;
+    int plain_fallback;
 };
 
 /* Positions Tesseract may return for one line; more than this is not a plate. */
@@ -62,6 +63,7 @@ void pw_ocr_config_defaults(pw_ocr_config *cfg)
     cfg->min_confidence = 0;
     /* One binarisation: with the plate model, more cost a read each and gain about one image in 50 (docs/BENCHMARKS.md). */
     cfg->preparations = 1;
+    cfg->plain_fallback = 1;
 }
 
 int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out, pw_err *err)
@@ -89,6 +91,7 @@ int pw_ocr_new(const pw_ocr_config *cfg, const pw_formats *formats, pw_ocr **out
     o->top_n = top_n;
     o->min_confidence = cfg->min_confidence;
     o->preparations = cfg->preparations;
+    o->plain_fallback = cfg->plain_fallback;
     *out = o;
     return 0;
 }
@@ -394,7 +397,7 @@ static int read_preparations(pw_ocr *o, const pw_ocr_crop *c, const char (*count
          * none found one, the plain crop gave no exact read on the held-out
          * folds, only confident misreads of texture and noise.
          */
-        if (v == VAR_PLAIN && (cs->n > 0 || light < 0))
+        if (v == VAR_PLAIN && (!o->plain_fallback || cs->n > 0 || light < 0))
             break;
         if (v != VAR_PLAIN && v >= o->preparations)
             continue;

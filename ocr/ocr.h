@@ -44,9 +44,18 @@ typedef struct {
     int top_n;                  /* alternatives to keep, 1..PW_OCR_MAX_ALTS; 0 means 5 */
     float min_confidence;       /* readings below this (0-100) are dropped; 0 keeps all */
     int preparations;           /* binarisations tried at most, 1..3, in pw_ocr_prep order */
+    /*
+     * 1 reads the whole grey crop (PW_OCR_PREP_PLAIN) when a binarisation
+     * found a row of characters and none gave a reading: a second
+     * Tesseract call for such crops. 0 does not.
+     */
+    int plain_fallback;
 } pw_ocr_config;
 
-/* Fills cfg with the build's models folder, the plate model, top 5, no threshold, one binarisation. */
+/*
+ * Fills cfg with the build's models folder, the plate model, top 5, no
+ * threshold, one binarisation, the plain fallback on.
+ */
 void pw_ocr_config_defaults(pw_ocr_config *cfg);
 
 typedef struct {

@@ -128,6 +128,10 @@ Test(config, defaults_come_from_their_owners, .init = setup, .fini = teardown)
     pw_lane_config_defaults(&lc, "x");
     cr_expect_eq(dl->lane.read.rank_candidates, lc.read.rank_candidates, "the lane's own default");
     cr_expect_lt(lc.read.rank_candidates, rd.rank_candidates, "a lane looks at fewer boxes than a still's reader");
+    pw_reader_config still;
+    pw_reader_config_defaults(&still);
+    cr_expect_eq(dl->lane.ocr.plain_fallback, 0, "a lane does not read a crop a second time whole");
+    cr_expect_eq(still.ocr.plain_fallback, 1, "a still's reader does");
     cr_expect_eq(dl->lane.ocr_workers, lc.ocr_workers);
     cr_expect_eq(dl->lane.ocr_queue, lc.ocr_queue);
     cr_expect_eq(dl->lane.tracker.new_min_frames, lc.tracker.new_min_frames);
@@ -145,7 +149,7 @@ Test(config, values_reach_their_fields, .init = setup, .fini = teardown)
     pw_err err = {0};
     cr_assert_eq(load_with("journal_max_bytes = 64M\nfinal_after_ms = 800\nvoting = false\n"
                            "min_read_confidence = 55.5\ndetector = haar\ncamera = cam-7\nroi = 1,2,30,40\n"
-                           "rank_candidates = 0\n",
+                           "rank_candidates = 0\nplain_fallback = true\n",
                            &cfg, &err),
                  0, "%s", err.msg);
     const pw_daemon_lane *dl = &cfg->lanes[0];
@@ -154,6 +158,7 @@ Test(config, values_reach_their_fields, .init = setup, .fini = teardown)
     cr_expect_eq(dl->lane.tracker.disable_voting, 1);
     cr_expect_float_eq(dl->lane.read.min_confidence, 55.5f, 1e-6);
     cr_expect_eq(dl->lane.read.rank_candidates, 0, "0 turns the ranking off (the default is not 0)");
+    cr_expect_eq(dl->lane.ocr.plain_fallback, 1);
     cr_expect_not_null(dl->lane.haar_cascade);
     cr_expect_str_eq(dl->lane.camera, "cam-7");
     cr_expect_eq(dl->lane.detect.roi.w, 30);

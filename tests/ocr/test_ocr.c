@@ -486,3 +486,63 @@ Test(ocr, the_line_reader_does_not_read_lines_inverted_as_well)
     pw_image_destroy(&img);
     pw_tess_destroy(&t);
 }
+
+/* A rendered plate shrunk to low_rows rows and scaled back up, with a fixed ripple of noise: a blurred, grainy crop. */
+static pw_image *degraded_crop(const char *printed, int char_height, int contrast, pw_font font, int low_rows)
+{
+    pw_plate_style st;
+    pw_plate_style_defaults(&st, printed, char_height);
+    st.font = font;
+    st.border = 1;
+    st.plate_value = 128 + contrast / 2;
+    st.text_value = 128 - contrast / 2;
+    pw_image *plate = NULL;
+    cr_assert_eq(pw_synth_plate(&st, &plate), 0);
+    pw_image *small = to_crop_height(plate, low_rows);
+    pw_image *crop = to_crop_height(small, 64);
+    pw_plane cp = pw_image_plane(crop);
+    for (int y = 0; y < cp.height; y++)
+        for (int x = 0; x < cp.width; x++) {
+            uint8_t *q = pw_plane_at(&cp, x, y);
+            int v = *q + (x * 7 + y * 13) % 41 - 20 + contrast % 3;
+            *q = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    pw_image_destroy(&small);
+    pw_image_destroy(&plate);
+    return crop;
+}
+
+/*
+ * plain_fallback reads a crop whole once more when its characters were
+ * found but not read: it only adds readings (a crop read without it reads
+ * the same with it), and some degraded crops read only with it.
+ */
+Test(ocr, the_plain_fallback_only_adds_a_second_reading, .timeout = 120)
+{
+    pw_err err;
+    pw_ocr_config cfg;
+    pw_ocr_config_defaults(&cfg);
+    cr_assert_eq(cfg.plain_fallback, 1, "on by default, as `platewatch read` reads");
+    cfg.plain_fallback = 0;
+    pw_ocr *without = NULL;
+    cr_assert_eq(pw_ocr_new(&cfg, formats, &without, &err), 0, "%s", err.msg);
+    int only_with = 0;
+    for (int h = 30; h <= 40; h += 2)
+        for (int contrast = 20; contrast <= 60; contrast += 20) {
+            pw_image *crop = degraded_crop("HPM-9362", h, contrast, (pw_font)(contrast / 20 % 3), 8 + h / 3 + contrast / 10);
+            pw_plane cp = pw_image_plane(crop);
+            pw_plate_read on, off;
+            int rc_on = pw_ocr_read(ocr, &cp, NULL, 0, &on);
+            int rc_off = pw_ocr_read(without, &cp, NULL, 0, &off);
+            if (rc_off == 0) {
+                cr_expect_eq(rc_on, 0, "h %d contrast %d: read without the fallback, not with it", h, contrast);
+                cr_expect_str_eq(on.text, off.text, "h %d contrast %d", h, contrast);
+            } else {
+                cr_expect_eq(rc_off, PW_ENOPLATE, "h %d contrast %d: %s", h, contrast, pw_strerror(rc_off));
+                only_with += rc_on == 0;
+            }
+            pw_image_destroy(&crop);
+        }
+    cr_expect_gt(only_with, 0, "no crop of the family needed the fallback");
+    pw_ocr_destroy(&without);
+}
