@@ -269,19 +269,30 @@ static int track_settled(const pw_tracker *tr, const track *t)
     return tr->cfg.settle_reads > 0 && t->agree >= tr->cfg.settle_reads;
 }
 
+/* Every character of the consensus won its position's vote with at least new_min_confidence. */
+static int consensus_clear(const pw_tracker *tr, const track *t)
+{
+    for (size_t i = 0; t->consensus[i]; i++)
+        if (t->consensus_char_conf[i] < tr->cfg.new_min_confidence)
+            return 0;
+    return t->consensus[0] != '\0';
+}
+
 /*
  * A read that leaves the voted text as it was, and is itself within one
- * edit of it, settles the passage a step more (when the consensus is
- * confident); one that changes the consensus or reads far from it
- * unsettles it, so that every frame is read until the reads agree again.
- * A single misread character does not: on a moving plate most reads have
- * one, and the vote is what the vehicle reports. Either way the read
- * answers any read asked for.
+ * edit of it, settles the passage a step more when every character of the
+ * vote is clear (a contested position keeps the plate read on every
+ * frame: fewer reads there would leave a wrong character standing); one
+ * that changes the consensus or reads far from it unsettles it, so that
+ * every frame is read until the reads agree again. A single misread
+ * character elsewhere does not: on a moving plate most reads have one, and
+ * the vote is what the vehicle reports. Either way the read answers any
+ * read asked for.
  */
 static void count_agreement(const pw_tracker *tr, track *t, const pw_track_read *r, const char *before)
 {
     int agrees = strcmp(before, t->consensus) == 0 && t->consensus_conf >= tr->cfg.new_min_confidence &&
-                 pw_edit_distance(r->text, t->consensus) <= 1;
+                 consensus_clear(tr, t) && pw_edit_distance(r->text, t->consensus) <= 1;
     t->agree = agrees ? t->agree + 1 : 0;
     t->since_read = 0;
     t->pending = 0;

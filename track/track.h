@@ -10,7 +10,7 @@
  *
  * A passage whose voted text holds (settle_reads reads in a row that leave
  * the consensus text unchanged, each within one edit of it, the consensus
- * at least new_min_confidence) is settled: its plate
+ * and each of its characters at least new_min_confidence) is settled: its plate
  * need not be read on every frame. pw_tracker_seen() tells the caller which
  * of a frame's candidates lie on a settled passage, so that their OCR is
  * skipped, and counts the frame as the passage still present, so that
