@@ -33,33 +33,28 @@ typedef struct {
     double cx, cy, h;
 } part;
 
-/* Character-sized components of one polarity's adaptive binarisation. */
-static int find_parts(const pw_plane *norm, int light_text, part *parts, size_t *n_parts)
+/* Character-sized components of one polarity's adaptive binarisation (kept in l). */
+static int find_parts(const pw_plane *norm, int light_text, pw_prep_labels *l, part *parts, size_t *n_parts)
 {
     *n_parts = 0;
     size_t n_px = (size_t)norm->width * (size_t)norm->height;
-    uint8_t *mask_data = g_malloc(n_px);
-    int32_t *labels = g_new(int32_t, n_px);
-    pw_cc *ccs = g_new(pw_cc, 4 * MAX_PARTS);
-    pw_plane mask = {mask_data, norm->width, norm->height, norm->width, 1};
+    const int32_t *labels = NULL;
+    const pw_cc *ccs = NULL;
     size_t n = 0;
-    int rc = pw_prep_binarise(norm, PW_BIN_ADAPTIVE, light_text, &mask);
-    if (rc == 0)
-        rc = pw_cv_components(&mask, labels, ccs, 4 * MAX_PARTS, &n);
+    int rc = pw_prep_labelled(l, norm, PW_BIN_ADAPTIVE, light_text, &labels, &ccs, &n);
+    if (rc < 0)
+        return rc;
     /* Noise lines up somewhere at some angle: a mask as busy as noise has no slope. */
     if (n * 10000 > (size_t)PW_PREP_MAX_CC_DENSITY * n_px)
         n = 0;
-    for (size_t i = 0; rc == 0 && i < n && i < 4 * MAX_PARTS && *n_parts < MAX_PARTS; i++) {
+    for (size_t i = 0; i < n && i < PW_PREP_MAX_CCS && *n_parts < MAX_PARTS; i++) {
         const pw_cc *c = &ccs[i];
         int tall_enough = c->h >= 8 && c->h * 5 >= norm->height;
         int not_too_tall = c->h * 10 <= norm->height * 9;
         if (tall_enough && not_too_tall && c->w * 10 <= c->h * 12)
             parts[(*n_parts)++] = (part){c->x + c->w / 2.0, c->y + c->h / 2.0, c->h};
     }
-    g_free(ccs);
-    g_free(labels);
-    g_free(mask_data);
-    return rc;
+    return 0;
 }
 
 /* Part q lies on the line of slope t through part p, and is about as tall. */
@@ -128,23 +123,29 @@ static double best_angle(const part *p, size_t n, double *score)
     return fabs(degrees) > MAX_SKEW_DEG ? 0 : degrees;
 }
 
-int pw_prep_skew(const pw_plane *norm, double *degrees)
+int pw_prep_skew(const pw_plane *norm, pw_prep_labels *labels, double *degrees)
 {
     if (pw_plane_check(norm) != 0 || norm->channels != 1 || !degrees)
         return -EINVAL;
     *degrees = 0;
+    pw_prep_labels *own = NULL;
+    if (!labels) {
+        pw_prep_labels_new(&own);
+        labels = own;
+    }
     part *parts = g_new(part, MAX_PARTS);
     double best_score = 0;
     int rc = 0;
     /* The polarity is not known yet: the one whose characters line up better wins. */
     for (int light = 0; light <= 1 && rc == 0; light++) {
         size_t n = 0;
-        rc = find_parts(norm, light, parts, &n);
+        rc = find_parts(norm, light, labels, parts, &n);
         double score = 0, angle = rc == 0 ? best_angle(parts, n, &score) : 0;
         if (score > best_score)
             best_score = score, *degrees = angle;
     }
     g_free(parts);
+    pw_prep_labels_destroy(&own);
     return rc;
 }
 

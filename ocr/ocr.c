@@ -201,14 +201,15 @@ static void add_readings(const pw_ocr *o, int variant, const pw_char_choices *po
  * it does not apply. *light is the text's polarity, -1 until a binarisation
  * has found it; the first one that does sets it for the rest.
  */
-static int prepare(const pw_plane *norm, int v, int *light, pw_image **line, float *char_height)
+static int prepare(const pw_plane *norm, pw_prep_labels *labels, int v, int *light, pw_image **line,
+                   float *char_height)
 {
     if (v == VAR_PLAIN)
         return pw_prep_plain(norm, *light > 0, line);
     /* Adaptive first: it copes with shadows and uneven light, the commonest trouble. */
     pw_bin_method method = v == VAR_ADAPTIVE ? PW_BIN_ADAPTIVE : v == VAR_OTSU ? PW_BIN_OTSU : PW_BIN_CLAHE;
     pw_prep_info info;
-    int rc = pw_prep_line(norm, method, *light, line, &info);
+    int rc = pw_prep_line(norm, method, *light, labels, line, &info);
     if (rc == 0) {
         *light = info.light_text;
         if (*char_height == 0)
@@ -236,7 +237,7 @@ static int read_variant(pw_ocr *o, const pw_plane *norm, int variant, int *light
                         candidate *top)
 {
     pw_image *line = NULL;
-    int rc = prepare(norm, variant, light, &line, char_height);
+    int rc = prepare(norm, NULL, variant, light, &line, char_height);
     if (rc < 0)
         return rc == PW_ENOPLATE ? 0 : rc;
     rc = read_line(o, line, variant, countries, n_countries, cs, top);
@@ -280,14 +281,19 @@ static void fill_result(const pw_ocr *o, candidates *cs, pw_plate_read *out)
     }
 }
 
-/* Replaces the normalised crop by a levelled copy when its characters slope. */
-static int level(pw_image **norm_img)
+/*
+ * Replaces the normalised crop by a levelled copy when its characters
+ * slope. labels keeps the binarisations of the crop as it ends up: the
+ * slope estimate's when it stays as it was, none when it is levelled.
+ */
+static int level(pw_image **norm_img, pw_prep_labels *labels)
 {
     pw_plane norm = pw_image_plane(*norm_img);
     double degrees = 0;
-    int rc = pw_prep_skew(&norm, &degrees);
+    int rc = pw_prep_skew(&norm, labels, &degrees);
     if (rc < 0 || fabs(degrees) < MIN_SKEW_DEG)
         return rc;
+    pw_prep_labels_clear(labels);
     pw_image *levelled = NULL;
     rc = pw_prep_rotate(&norm, degrees, &levelled);
     if (rc == 0) {
@@ -297,12 +303,16 @@ static int level(pw_image **norm_img)
     return rc;
 }
 
-/* The crop scaled, contrast-stretched and levelled: what every preparation starts from. */
-static int normalised(const pw_plane *crop, pw_image **norm_img)
+/*
+ * The crop scaled, contrast-stretched and levelled: what every preparation
+ * starts from; labels (emptied first) keeps binarisations of it already made.
+ */
+static int normalised(const pw_plane *crop, pw_image **norm_img, pw_prep_labels *labels)
 {
+    pw_prep_labels_clear(labels);
     int rc = pw_prep_normalise(crop, norm_img);
     if (rc == 0)
-        rc = level(norm_img);
+        rc = level(norm_img, labels);
     if (rc < 0)
         pw_image_destroy(norm_img);
     return rc;
@@ -314,19 +324,24 @@ int pw_ocr_prepare_line(const pw_plane *crop, pw_ocr_prep prep, pw_image **line)
         return -EINVAL;
     *line = NULL;
     pw_image *norm_img = NULL;
-    int rc = normalised(crop, &norm_img);
-    if (rc < 0)
+    pw_prep_labels *labels = NULL;
+    pw_prep_labels_new(&labels);
+    int rc = normalised(crop, &norm_img, labels);
+    if (rc < 0) {
+        pw_prep_labels_destroy(&labels);
         return rc;
+    }
     pw_plane norm = pw_image_plane(norm_img);
     /* The earlier preparations run too: the first that finds the text's polarity sets it for the rest. */
     int light = -1;
     float char_height = 0;
     for (int v = 0; v <= (int)prep; v++) {
         pw_image_destroy(line);
-        rc = prepare(&norm, v, &light, line, &char_height);
+        rc = prepare(&norm, labels, v, &light, line, &char_height);
         if (rc == PW_ENOPLATE && v < (int)prep)
             rc = 0;
     }
+    pw_prep_labels_destroy(&labels);
     pw_image_destroy(&norm_img);
     if (rc < 0)
         pw_image_destroy(line);
@@ -355,14 +370,17 @@ int pw_ocr_crop_new(const pw_plane *crop, pw_ocr_crop **out)
         return -EINVAL;
     *out = NULL;
     pw_ocr_crop *c = g_new0(pw_ocr_crop, 1);
-    int rc = normalised(crop, &c->norm);
+    pw_prep_labels *labels = NULL;
+    pw_prep_labels_new(&labels);
+    int rc = normalised(crop, &c->norm, labels);
     if (rc == 0) {
         pw_plane norm = pw_image_plane(c->norm);
         /* Both polarities are tried (-1): the one whose rows hold more characters sets it for the rest. */
-        rc = pw_prep_line(&norm, PW_BIN_ADAPTIVE, -1, &c->line, &c->info);
+        rc = pw_prep_line(&norm, PW_BIN_ADAPTIVE, -1, labels, &c->line, &c->info);
         if (rc == PW_ENOPLATE)
             rc = 0; /* no row in this binarisation: the others may still find one */
     }
+    pw_prep_labels_destroy(&labels);
     if (rc < 0 && rc != PW_ENOPLATE) {
         pw_ocr_crop_destroy(&c);
         return rc;

@@ -19,8 +19,7 @@
 
 #include "cvshim.h"
 
-/* Components beyond this many are not a plate but noise. */
-#define MAX_CCS 512
+#define MAX_CCS PW_PREP_MAX_CCS
 /* Crops narrower than 3 characters of the smallest readable size are refused. */
 #define MIN_CROP_W 12
 #define MIN_CROP_H 8
@@ -124,12 +123,93 @@ int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text,
     return pw_cv_threshold_otsu(norm, mask, invert);
 }
 
+/* ---- Labelled binarisations ---------------------------------------- */
+
+#define N_METHODS 3
+
+/* One binarisation of the plane, labelled; made is 0 until it is. */
+typedef struct {
+    int made;
+    int32_t *labels;
+    pw_cc cc[MAX_CCS];
+    size_t n;
+} labelled;
+
+struct pw_prep_labels {
+    labelled by[N_METHODS][2]; /* method, light_text */
+};
+
+int pw_prep_labels_new(pw_prep_labels **out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = g_new0(pw_prep_labels, 1);
+    return 0;
+}
+
+void pw_prep_labels_clear(pw_prep_labels *l)
+{
+    if (!l)
+        return;
+    for (int m = 0; m < N_METHODS; m++)
+        for (int k = 0; k < 2; k++) {
+            g_free(l->by[m][k].labels);
+            memset(&l->by[m][k], 0, sizeof l->by[m][k]);
+        }
+}
+
+void pw_prep_labels_destroy(pw_prep_labels **l)
+{
+    if (!l || !*l)
+        return;
+    pw_prep_labels_clear(*l);
+    g_free(*l);
+    *l = NULL;
+}
+
+static int make_labelled(const pw_plane *norm, pw_bin_method method, int light_text, labelled *e)
+{
+    pw_image *mask_img = NULL;
+    int rc = new_grey(norm->width, norm->height, 0, &mask_img);
+    if (rc < 0)
+        return rc;
+    pw_plane mask = pw_image_plane(mask_img);
+    e->labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
+    rc = pw_prep_binarise(norm, method, light_text, &mask);
+    if (rc == 0)
+        rc = pw_cv_components(&mask, e->labels, e->cc, MAX_CCS, &e->n);
+    pw_image_destroy(&mask_img);
+    if (rc < 0) {
+        g_free(e->labels);
+        memset(e, 0, sizeof *e);
+        return rc;
+    }
+    e->made = 1;
+    return 0;
+}
+
+int pw_prep_labelled(pw_prep_labels *l, const pw_plane *norm, pw_bin_method method, int light_text,
+                     const int32_t **labels, const pw_cc **ccs, size_t *n)
+{
+    if (!l || pw_plane_check(norm) != 0 || norm->channels != 1 || method < 0 || method >= N_METHODS || !labels ||
+        !ccs || !n)
+        return -EINVAL;
+    labelled *e = &l->by[method][light_text ? 1 : 0];
+    int rc = e->made ? 0 : make_labelled(norm, method, light_text, e);
+    if (rc < 0)
+        return rc;
+    *labels = e->labels;
+    *ccs = e->cc;
+    *n = e->n;
+    return 0;
+}
+
 /* ---- Component analysis --------------------------------------------- */
 
 typedef struct {
-    pw_cc cc[MAX_CCS];
+    const pw_cc *cc;       /* borrowed from the binarisation's pw_prep_labels entry, as labels */
     size_t n;
-    int32_t *labels;
+    const int32_t *labels;
     int width, height;
     unsigned char cand[MAX_CCS];   /* plausible character on its own */
     unsigned char row_of[MAX_CCS]; /* 0 none, 1 or 2: the row it was kept in */
@@ -340,12 +420,9 @@ static int rows_stacked(const row_box *a, const row_box *b)
     return apart_y && overlap_x > 0 && hmin * 10 >= hmax * 6;
 }
 
-/* Row analysis of one mask: returns the number of rows (0-2), boxes top row first. */
-static int analyse(cc_set *s, const pw_plane *mask, row_box rows[2])
+/* Row analysis of one labelled binarisation: returns the number of rows (0-2), boxes top row first. */
+static int analyse(cc_set *s, row_box rows[2])
 {
-    int rc = pw_cv_components(mask, s->labels, s->cc, MAX_CCS, &s->n);
-    if (rc < 0)
-        return rc;
     if (s->n > MAX_CCS || s->n * 10000 > (size_t)PW_PREP_MAX_CC_DENSITY * (size_t)s->width * (size_t)s->height)
         return 0;
     memset(s->row_of, 0, sizeof s->row_of);
@@ -509,13 +586,15 @@ static int row_members(const row_box *rows, int n_rows)
 }
 
 /* Analyses one polarity; returns rows found (0-2) or a negative code. */
-static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, cc_set *s, pw_plane *mask,
+static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, pw_prep_labels *l, cc_set *s,
                         row_box rows[2])
 {
-    int rc = pw_prep_binarise(norm, method, light, mask);
+    s->width = norm->width;
+    s->height = norm->height;
+    int rc = pw_prep_labelled(l, norm, method, light, &s->labels, &s->cc, &s->n);
     if (rc < 0)
         return rc;
-    return analyse(s, mask, rows);
+    return analyse(s, rows);
 }
 
 static int kept(const cc_set *s)
@@ -542,32 +621,26 @@ static int guess_light_text(const pw_plane *norm)
     return light * 2 < total;
 }
 
-int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_image **line,
-                 pw_prep_info *info)
+int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_prep_labels *labels,
+                 pw_image **line, pw_prep_info *info)
 {
     if (pw_plane_check(norm) != 0 || norm->channels != 1 || !line || !info)
         return -EINVAL;
     memset(info, 0, sizeof *info);
-    pw_image *mask_img = NULL;
-    int rc = new_grey(norm->width, norm->height, 0, &mask_img);
-    if (rc < 0)
-        return rc;
-    pw_plane mask = pw_image_plane(mask_img);
+    pw_prep_labels *own = NULL;
+    if (!labels) {
+        pw_prep_labels_new(&own);
+        labels = own;
+    }
     cc_set *s = g_new0(cc_set, 1);
-    s->labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
-    s->width = norm->width;
-    s->height = norm->height;
     row_box rows[2];
     int guess = guess_light_text(norm), light = polarity >= 0 ? polarity : guess;
-    int n_rows = try_polarity(norm, method, light, s, &mask, rows);
+    int n_rows = try_polarity(norm, method, light, labels, s, rows);
     if (n_rows >= 0 && polarity < 0) {
         /* Both polarities are tried: the one whose rows hold more characters wins. */
         cc_set *other = g_new0(cc_set, 1);
-        other->labels = g_new(int32_t, (size_t)norm->width * (size_t)norm->height);
-        other->width = norm->width;
-        other->height = norm->height;
         row_box other_rows[2];
-        int n_other = try_polarity(norm, method, !light, other, &mask, other_rows);
+        int n_other = try_polarity(norm, method, !light, labels, other, other_rows);
         if (n_other > 0 && row_members(other_rows, n_other) > row_members(rows, n_rows)) {
             cc_set *t = s;
             s = other;
@@ -576,17 +649,15 @@ int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_im
             n_rows = n_other;
             light = !light;
         }
-        g_free(other->labels);
         g_free(other);
     }
-    rc = n_rows < 0 ? n_rows : n_rows == 0 ? PW_ENOPLATE : 0;
+    int rc = n_rows < 0 ? n_rows : n_rows == 0 ? PW_ENOPLATE : 0;
     if (rc == 0) {
         *info = (pw_prep_info){n_rows, kept(s), light, rows[0].char_h};
         rc = render(s, norm, light, rows, n_rows, line);
     }
-    g_free(s->labels);
     g_free(s);
-    pw_image_destroy(&mask_img);
+    pw_prep_labels_destroy(&own);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #ifndef PW_PREP_H
 #define PW_PREP_H
 
+#include "cvshim.h"
 #include "pw_common.h"
 
 /* Height every crop is scaled to before analysis. */
@@ -41,12 +42,42 @@ int pw_prep_normalise(const pw_plane *crop, pw_image **out);
  */
 int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text, pw_plane *mask);
 
+/* Components a labelled mask keeps; more than this is noise, not a plate. */
+#define PW_PREP_MAX_CCS 512
+
+/*
+ * The binarisations of one normalised crop, labelled into components, kept
+ * so that each is made once: the slope estimate and the first preparation
+ * both start from the adaptive binarisation of both polarities, and when
+ * the crop is already level they look at the same pixels.
+ *
+ * Ownership: the caller owns it (pw_prep_labels_destroy). It belongs to one
+ * normalised plane at a time and one thread: pw_prep_labels_clear empties
+ * it when that plane is replaced (a levelled copy).
+ */
+typedef struct pw_prep_labels pw_prep_labels;
+
+int pw_prep_labels_new(pw_prep_labels **out);
+void pw_prep_labels_destroy(pw_prep_labels **l);
+void pw_prep_labels_clear(pw_prep_labels *l);
+
+/*
+ * norm's binarisation by method for dark (light_text 0) or light text (1),
+ * labelled: labels (width * height, row by row, 0 for background, i + 1
+ * for component i), the first PW_PREP_MAX_CCS components in ccs, and *n
+ * all of them. Made on first use and kept in l; the pointers stay valid
+ * until l is cleared or destroyed.
+ */
+int pw_prep_labelled(pw_prep_labels *l, const pw_plane *norm, pw_bin_method method, int light_text,
+                     const int32_t **labels, const pw_cc **ccs, size_t *n);
+
 /*
  * Estimates the slope of the characters of the normalised crop, in degrees
  * (positive when the line falls to the right), from -20 to 20; 0 when no
- * line of at least three characters is better level than sloping.
+ * line of at least three characters is better level than sloping. labels
+ * (NULL for none) keeps the binarisations it made, for pw_prep_line.
  */
-int pw_prep_skew(const pw_plane *norm, double *degrees);
+int pw_prep_skew(const pw_plane *norm, pw_prep_labels *labels, double *degrees);
 
 /*
  * Rotates the normalised crop so that a line of the given slope becomes
@@ -67,11 +98,12 @@ typedef struct {
  * Binarises the normalised crop, keeps the components that line up like
  * characters (trying both polarities unless polarity is 0 dark text or 1
  * light text; -1 tries both), and renders them as dark text on white, the
- * rows side by side, PW_PREP_CHAR_HEIGHT high. Returns PW_ENOPLATE when no
- * row of characters was found.
+ * rows side by side, PW_PREP_CHAR_HEIGHT high. labels (NULL for none) holds
+ * norm's binarisations already made, and keeps those made here. Returns
+ * PW_ENOPLATE when no row of characters was found.
  */
-int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_image **line,
-                 pw_prep_info *info);
+int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_prep_labels *labels,
+                 pw_image **line, pw_prep_info *info);
 
 /*
  * The whole normalised crop as dark text on light, with a white margin, for

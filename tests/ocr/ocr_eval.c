@@ -128,7 +128,7 @@ static void dump_row(const char *dir, const pw_manifest_row *row, const pw_plane
     for (int m = 0; m < 3; m++) {
         pw_image *line = NULL;
         pw_prep_info info;
-        if (pw_prep_line(&np, (pw_bin_method)m, -1, &line, &info) == 0) {
+        if (pw_prep_line(&np, (pw_bin_method)m, -1, NULL, &line, &info) == 0) {
             pw_plane lp = pw_image_plane(line);
             snprintf(path, sizeof path, "%s/%04d_%s_line%d.png", dir, row->line, row->plate, m);
             pw_cv_write_file(&lp, path, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_prep.c - crop preparation on rendered plates laid out as real ones
  * are: tilted in a square crop, a state name above the registration, a
- * picture joined to a character, and plates read with two models at once.
+ * picture joined to a character, and plates read with two models at once;
+ * and the binarisations the slope estimate and the first preparation share.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -82,7 +83,7 @@ Test(prep, the_slope_of_a_tilted_line_is_measured)
         cr_assert_eq(pw_prep_normalise(&c, &norm), 0);
         pw_plane n = pw_image_plane(norm);
         double measured = 99;
-        cr_assert_eq(pw_prep_skew(&n, &measured), 0);
+        cr_assert_eq(pw_prep_skew(&n, NULL, &measured), 0);
         cr_expect(fabs(measured - angles[i]) <= 2.0, "tilted %g, measured %g", angles[i], measured);
         pw_image_destroy(&norm);
         pw_image_destroy(&crop);
@@ -95,13 +96,56 @@ Test(prep, invalid_planes_and_angles_are_refused)
     pw_plane bad = {px, 4, 4, 2, 1}, ok = {px, 4, 4, 4, 1};
     double degrees = 0;
     pw_image *out = NULL;
-    cr_expect_lt(pw_prep_skew(&bad, &degrees), 0);
-    cr_expect_eq(pw_prep_skew(&ok, NULL), -EINVAL);
+    cr_expect_lt(pw_prep_skew(&bad, NULL, &degrees), 0);
+    cr_expect_eq(pw_prep_skew(&ok, NULL, NULL), -EINVAL);
     cr_expect_lt(pw_prep_rotate(&bad, 5, &out), 0);
     cr_expect_eq(pw_prep_rotate(&ok, 90, &out), -EINVAL);
     cr_expect_null(out);
-    cr_expect_eq(pw_prep_skew(&ok, &degrees), 0, "a blank plane has no slope");
+    cr_expect_eq(pw_prep_skew(&ok, NULL, &degrees), 0, "a blank plane has no slope");
     cr_expect_eq(degrees, 0);
+}
+
+/*
+ * The slope estimate and the first preparation share one crop's
+ * binarisations: made once, kept until cleared, and the line drawn from
+ * them is the one drawn without sharing.
+ */
+Test(prep, binarisations_are_made_once_and_shared)
+{
+    pw_image *plate = render("AB-123-CD", 30), *norm = NULL;
+    pw_plane p = pw_image_plane(plate);
+    cr_assert_eq(pw_prep_normalise(&p, &norm), 0);
+    pw_plane n = pw_image_plane(norm);
+    pw_prep_labels *labels = NULL;
+    cr_assert_eq(pw_prep_labels_new(&labels), 0);
+    double degrees = 1;
+    cr_assert_eq(pw_prep_skew(&n, labels, &degrees), 0);
+    const int32_t *lab1 = NULL, *lab2 = NULL;
+    const pw_cc *cc1 = NULL, *cc2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    cr_assert_eq(pw_prep_labelled(labels, &n, PW_BIN_ADAPTIVE, 0, &lab1, &cc1, &n1), 0);
+    cr_assert_eq(pw_prep_labelled(labels, &n, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), 0);
+    cr_assert(lab1 == lab2 && cc1 == cc2 && n1 == n2, "the slope estimate's binarisation is kept, not made again");
+    cr_assert_geq(n1, 7, "the characters are components");
+    pw_image *shared = NULL, *alone = NULL;
+    pw_prep_info si, ai;
+    cr_assert_eq(pw_prep_line(&n, PW_BIN_ADAPTIVE, -1, labels, &shared, &si), 0);
+    cr_assert_eq(pw_prep_line(&n, PW_BIN_ADAPTIVE, -1, NULL, &alone, &ai), 0);
+    pw_plane a = pw_image_plane(alone), b = pw_image_plane(shared);
+    cr_assert(a.width == b.width && a.height == b.height && si.chars == ai.chars && si.light_text == ai.light_text);
+    for (int y = 0; y < a.height; y++)
+        cr_assert_eq(memcmp(pw_plane_at(&a, 0, y), pw_plane_at(&b, 0, y), (size_t)a.width), 0, "row %d", y);
+    pw_prep_labels_clear(labels);
+    cr_assert_eq(pw_prep_labelled(labels, &n, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), 0);
+    cr_assert_eq(n2, n1, "made again after clearing, the same components");
+    cr_assert_eq(pw_prep_labelled(NULL, &n, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), -EINVAL);
+    pw_prep_labels_destroy(&labels);
+    cr_assert_null(labels);
+    pw_prep_labels_destroy(&labels);
+    pw_image_destroy(&shared);
+    pw_image_destroy(&alone);
+    pw_image_destroy(&norm);
+    pw_image_destroy(&plate);
 }
 
 Test(prep, a_plate_tilted_in_a_square_crop_is_read)
