@@ -50,7 +50,8 @@ typedef struct {
      * How each frame's candidates are read (reader.h): the settings of
      * pw_read_candidates(), the routine `platewatch read` uses too, so that
      * what is measured on photographs is what a lane does. The defaults are
-     * the reader's but for rank_candidates (pw_lane_config_defaults says why).
+     * the reader's but for rank_candidates and the OCR's plain_fallback
+     * (pw_lane_config_defaults says why).
      */
     pw_read_settings read;
     int jpeg_crops;                   /* 1 encodes the crop of each read as JPEG */
