@@ -130,6 +130,7 @@ int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text,
 /* One binarisation of the plane, labelled; made is 0 until it is. */
 typedef struct {
     int made;
+    int width, height; /* of the plane it was made from */
     int32_t *labels;
     pw_cc cc[MAX_CCS];
     size_t n;
@@ -185,6 +186,8 @@ static int make_labelled(const pw_plane *norm, pw_bin_method method, int light_t
         return rc;
     }
     e->made = 1;
+    e->width = norm->width;
+    e->height = norm->height;
     return 0;
 }
 
@@ -195,6 +198,11 @@ int pw_prep_labelled(pw_prep_labels *l, const pw_plane *norm, pw_bin_method meth
         !ccs || !n)
         return -EINVAL;
     labelled *e = &l->by[method][light_text ? 1 : 0];
+    /* A plane of another size is another plane: l was not cleared for it, and its labels would not fit. */
+    if (e->made && (e->width != norm->width || e->height != norm->height)) {
+        g_free(e->labels);
+        memset(e, 0, sizeof *e);
+    }
     int rc = e->made ? 0 : make_labelled(norm, method, light_text, e);
     if (rc < 0)
         return rc;

@@ -139,6 +139,11 @@ Test(prep, binarisations_are_made_once_and_shared)
     cr_assert_eq(pw_prep_labelled(labels, &n, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), 0);
     cr_assert_eq(n2, n1, "made again after clearing, the same components");
     cr_assert_eq(pw_prep_labelled(NULL, &n, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), -EINVAL);
+    /* Handed a plane of another size without clearing, it labels that plane, not reads past the old labels. */
+    pw_plane half = n;
+    half.width = n.width / 2;
+    cr_assert_eq(pw_prep_labelled(labels, &half, PW_BIN_ADAPTIVE, 0, &lab2, &cc2, &n2), 0);
+    cr_assert_lt(n2, n1, "half the plate, fewer components");
     pw_prep_labels_destroy(&labels);
     cr_assert_null(labels);
     pw_prep_labels_destroy(&labels);
