@@ -149,7 +149,7 @@ static const pw_setting table[] = {
     {LANE("final_after_ms", INT64, lane.tracker.final_after_ns), .min = 100, .max = 600000, .scale = 1e6,
      .flags = PW_SETTING_VARIANT, .doc = "Silence after which a vehicle has left and vehicle.final is sent"},
     {LANE("settle_reads", INT, lane.tracker.settle_reads), .min = 0, .max = 100, .flags = PW_SETTING_VARIANT,
-     .doc = "Agreeing confident reads in a row after which a vehicle's plate is read only now and then; 0: every frame"},
+     .doc = "Reads in a row within one edit of a clear, unchanged vote after which a vehicle's plate is read only now and then; 0: every frame"},
     {LANE("reread_frames", INT, lane.tracker.reread_frames), .min = 1, .max = 1000, .flags = PW_SETTING_VARIANT,
      .doc = "Frames a settled plate goes unread at most; it is read again at once when a read disagrees"},
     {LANE("reread_size_change", FLOAT, lane.tracker.reread_size_change), .min = 1.01, .max = 10,
