@@ -127,9 +127,8 @@ int pw_prep_binarise(const pw_plane *norm, pw_bin_method method, int light_text,
 
 #define N_METHODS 3
 
-/* One binarisation of the plane, labelled; made is 0 until it is. */
+/* One binarisation of the plane, labelled; labels is NULL until it is made. */
 typedef struct {
-    int made;
     int width, height; /* of the plane it was made from */
     int32_t *labels;
     pw_cc cc[MAX_CCS];
@@ -148,15 +147,19 @@ int pw_prep_labels_new(pw_prep_labels **out)
     return 0;
 }
 
+static void forget(labelled *e)
+{
+    g_free(e->labels);
+    memset(e, 0, sizeof *e);
+}
+
 void pw_prep_labels_clear(pw_prep_labels *l)
 {
     if (!l)
         return;
     for (int m = 0; m < N_METHODS; m++)
-        for (int k = 0; k < 2; k++) {
-            g_free(l->by[m][k].labels);
-            memset(&l->by[m][k], 0, sizeof l->by[m][k]);
-        }
+        for (int k = 0; k < 2; k++)
+            forget(&l->by[m][k]);
 }
 
 void pw_prep_labels_destroy(pw_prep_labels **l)
@@ -181,11 +184,9 @@ static int make_labelled(const pw_plane *norm, pw_bin_method method, int light_t
         rc = pw_cv_components(&mask, e->labels, e->cc, MAX_CCS, &e->n);
     pw_image_destroy(&mask_img);
     if (rc < 0) {
-        g_free(e->labels);
-        memset(e, 0, sizeof *e);
+        forget(e);
         return rc;
     }
-    e->made = 1;
     e->width = norm->width;
     e->height = norm->height;
     return 0;
@@ -199,11 +200,9 @@ int pw_prep_labelled(pw_prep_labels *l, const pw_plane *norm, pw_bin_method meth
         return -EINVAL;
     labelled *e = &l->by[method][light_text ? 1 : 0];
     /* A plane of another size is another plane: l was not cleared for it, and its labels would not fit. */
-    if (e->made && (e->width != norm->width || e->height != norm->height)) {
-        g_free(e->labels);
-        memset(e, 0, sizeof *e);
-    }
-    int rc = e->made ? 0 : make_labelled(norm, method, light_text, e);
+    if (e->labels && (e->width != norm->width || e->height != norm->height))
+        forget(e);
+    int rc = e->labels ? 0 : make_labelled(norm, method, light_text, e);
     if (rc < 0)
         return rc;
     *labels = e->labels;
@@ -474,27 +473,29 @@ static void row_keep_mask(const cc_set *s, int r, const row_box *box, uint8_t *k
     }
 }
 
+/* dst[i * step] is 1 where src holds a non-zero within 2 places of i, along one line of n places. */
+static void dilate_line(const uint8_t *src, uint8_t *dst, int n, size_t step)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t any = 0;
+        for (int k = MAX(0, i - 2); k <= MIN(n - 1, i + 2) && !any; k++)
+            any = src[(size_t)k * step];
+        dst[(size_t)i * step] = any;
+    }
+}
+
 /*
  * near receives 1 where a kept pixel lies within 2 pixels either way (a 5x5
- * dilation of keep), in two passes of 5 instead of 25 looks a pixel.
+ * dilation of keep), in two passes of 5 instead of 25 looks a pixel: along
+ * the rows, then down the columns of that.
  */
 static void dilate_kept(const uint8_t *keep, int bw, int bh, uint8_t *near)
 {
     uint8_t *across = g_malloc((size_t)bw * (size_t)bh);
     for (int y = 0; y < bh; y++)
-        for (int x = 0; x < bw; x++) {
-            uint8_t any = 0;
-            for (int xx = MAX(0, x - 2); xx <= MIN(bw - 1, x + 2) && !any; xx++)
-                any = keep[y * bw + xx];
-            across[y * bw + x] = any;
-        }
-    for (int y = 0; y < bh; y++)
-        for (int x = 0; x < bw; x++) {
-            uint8_t any = 0;
-            for (int yy = MAX(0, y - 2); yy <= MIN(bh - 1, y + 2) && !any; yy++)
-                any = across[yy * bw + x];
-            near[y * bw + x] = any;
-        }
+        dilate_line(keep + (size_t)y * (size_t)bw, across + (size_t)y * (size_t)bw, bw, 1);
+    for (int x = 0; x < bw; x++)
+        dilate_line(across + x, near + x, bh, (size_t)bw);
     g_free(across);
 }
 
