@@ -220,12 +220,29 @@ typedef struct {
     int width, height;
     unsigned char cand[MAX_CCS];   /* plausible character on its own */
     unsigned char row_of[MAX_CCS]; /* 0 none, 1 or 2: the row it was kept in */
+    /*
+     * 1 for a component kept only in part: characters joined to a frame or a
+     * bar, kept column by column. cut_cols (2 rows of width columns, made on
+     * first use) marks the columns of each row where such parts are drawn.
+     */
+    unsigned char cut[MAX_CCS];
+    uint8_t *cut_cols;
 } cc_set;
+
+static void cc_set_free(cc_set **s)
+{
+    if (!s || !*s)
+        return;
+    g_free((*s)->cut_cols);
+    g_free(*s);
+    *s = NULL;
+}
 
 typedef struct {
     int x0, y0, x1, y1;   /* union box, x1 and y1 exclusive */
     int members;
     int char_h;           /* median height */
+    int core_y0, core_y1; /* rows spanned by the members no taller than the row (not a frame's side) */
 } row_box;
 
 static int cy2(const pw_cc *c)
@@ -325,7 +342,7 @@ static int find_row(cc_set *s, int row, row_box *box)
     n = largest_cluster(s, idx, n, char_h);
     if (n < 2)
         return 0;
-    *box = (row_box){s->width, s->height, 0, 0, (int)n, char_h};
+    *box = (row_box){s->width, s->height, 0, 0, (int)n, char_h, s->height, 0};
     for (size_t k = 0; k < n; k++) {
         const pw_cc *c = &s->cc[idx[k]];
         s->row_of[idx[k]] = (unsigned char)row;
@@ -333,7 +350,13 @@ static int find_row(cc_set *s, int row, row_box *box)
         box->y0 = c->y < box->y0 ? c->y : box->y0;
         box->x1 = c->x + c->w > box->x1 ? c->x + c->w : box->x1;
         box->y1 = c->y + c->h > box->y1 ? c->y + c->h : box->y1;
+        if (c->h * 10 <= char_h * 12) {
+            box->core_y0 = c->y < box->core_y0 ? c->y : box->core_y0;
+            box->core_y1 = c->y + c->h > box->core_y1 ? c->y + c->h : box->core_y1;
+        }
     }
+    if (box->core_y1 <= box->core_y0)
+        box->core_y0 = box->y0, box->core_y1 = box->y1;
     return 1;
 }
 
@@ -386,34 +409,141 @@ static void measure_band(const cc_set *s, int bx0, int bx1, int y0, int y1, band
     }
 }
 
+/* Extends the row's box over the columns x0..x1 (exclusive) of a joined character. */
+static void widen(row_box *box, int x0, int x1)
+{
+    box->x0 = x0 < box->x0 ? x0 : box->x0;
+    box->x1 = x1 > box->x1 ? x1 : box->x1;
+}
+
+/*
+ * As wide and as full as one character of the row, within a character's
+ * gap of it: px pixels in columns x0..x1 of a band bh rows high.
+ */
+static int char_like(const row_box *box, int x0, int x1, int bh, int px)
+{
+    int h = box->char_h, w = x1 - x0;
+    int char_wide = w * 10 >= h * 3 && w * 10 <= h * 12;
+    int char_full = px * 100 >= w * bh * 15 && px * 100 <= w * bh * 75;
+    int adjacent = x1 >= box->x0 - h && x0 <= box->x1 + h;
+    return char_wide && char_full && adjacent;
+}
+
+/* Columns x0..x1 hold a character already kept in row r over more than half of their width. */
+static int over_member(const cc_set *s, int row, int x0, int x1)
+{
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        const pw_cc *c = &s->cc[i];
+        int a = c->x > x0 ? c->x : x0, b = c->x + c->w < x1 ? c->x + c->w : x1;
+        if (s->row_of[i] == row && !s->cut[i] && (b - a) * 2 > x1 - x0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Keeps columns x0..x1 of component i in row r, drawn as one of its characters. */
+static void keep_cut(cc_set *s, int row, size_t i, int x0, int x1)
+{
+    if (!s->cut_cols)
+        s->cut_cols = g_malloc0(2 * (size_t)s->width);
+    memset(s->cut_cols + (size_t)(row - 1) * (size_t)s->width + x0, 1, (size_t)(x1 - x0));
+    s->row_of[i] = (unsigned char)row, s->cut[i] = 1;
+}
+
+/* Columns x0..x1 of a column count all hold ink: one stroke joins them. */
+static int joined_by_ink(const int *count, int x0, int x1)
+{
+    for (int x = x0; x < x1; x++)
+        if (count[x] == 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * Keeps the character-like column runs of component i that lie in the
+ * row's gaps: a frame or a bar that several characters touch is one
+ * component far wider than a character, but within the row's band its
+ * columns dense with ink are those characters (a link to the frame holds
+ * few pixels a column). A character with a thin stroke across (U, the
+ * bowl of a J) gives two dense runs joined by ink, taken together when
+ * apart they are too narrow. Runs beyond the row's first and last
+ * characters are left out: there a frame's corners, bolts and stickers
+ * look as much like characters. Only the kept columns are drawn.
+ */
+static void add_cut(cc_set *s, int row, const row_box *box, size_t i)
+{
+    int bh = box->core_y1 - box->core_y0, min_col = bh / 8 > 2 ? bh / 8 : 2, w = box->x1 - box->x0;
+    int *count = g_new0(int, (size_t)w), *run0 = g_new(int, (size_t)w), *run1 = g_new(int, (size_t)w);
+    for (int y = box->core_y0; y < box->core_y1; y++) {
+        const int32_t *lab = s->labels + (size_t)y * (size_t)s->width + box->x0;
+        for (int x = 0; x < w; x++)
+            count[x] += lab[x] == (int32_t)i + 1;
+    }
+    int n = 0;
+    for (int x = 0; x < w;) {
+        if (count[x] < min_col) {
+            x++;
+            continue;
+        }
+        run0[n] = x;
+        while (x < w && count[x] >= min_col)
+            x++;
+        run1[n++] = x;
+    }
+    for (int k = 0; k < n; k++) {
+        int x0 = run0[k], x1 = run1[k], px = 0;
+        for (int x = x0; x < x1; x++)
+            px += count[x];
+        int like = char_like(box, box->x0 + x0, box->x0 + x1, bh, px);
+        if (!like && k + 1 < n && joined_by_ink(count, x1, run0[k + 1])) {
+            int px2 = px;
+            for (int x = x1; x < run1[k + 1]; x++)
+                px2 += count[x];
+            if (char_like(box, box->x0 + x0, box->x0 + run1[k + 1], bh, px2))
+                like = 1, x1 = run1[++k];
+        }
+        if (like && !over_member(s, row, box->x0 + x0, box->x0 + x1))
+            keep_cut(s, row, i, box->x0 + x0, box->x0 + x1);
+    }
+    g_free(run1);
+    g_free(run0);
+    g_free(count);
+}
+
 /*
  * Adds characters that are joined to something taller: the plate's edge, a
  * tree, a lighthouse or a ship printed behind the registration. Cut to the
  * row's band, such a component is as wide and as full as one character,
- * and only that cut is drawn (the row's box bounds what is drawn).
+ * and only that cut is drawn (the row's box bounds what is drawn). When the
+ * cut is wider than a character, several characters touch the same frame
+ * or bar, and each is kept by its columns (add_cut).
  */
 static void add_joined(cc_set *s, int row, row_box *box)
 {
-    int h = box->char_h, bh = box->y1 - box->y0;
+    int h = box->char_h, bh = box->y1 - box->y0, core_h = box->core_y1 - box->core_y0;
     int bx0 = box->x0 - 2 * h < 0 ? 0 : box->x0 - 2 * h;
     int bx1 = box->x1 + 2 * h > s->width ? s->width : box->x1 + 2 * h;
     band_parts *bp = g_new(band_parts, 1);
     measure_band(s, bx0, bx1, box->y0, box->y1, bp);
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
         const pw_cc *c = &s->cc[i];
-        int w = bp->x1[i] - bp->x0[i];
         int taller = c->y < box->y0 - h / 4 || c->y + c->h > box->y1 + h / 4;
         if (s->row_of[i] || !taller || bp->px[i] == 0 || c->h * 10 < bh * 9)
             continue;
-        int char_wide = w * 10 >= h * 3 && w * 10 <= h * 12;
-        int char_full = bp->px[i] * 100 >= w * bh * 15 && bp->px[i] * 100 <= w * bh * 75;
-        /* A joined character continues the row: it starts within a character's gap of it. */
-        int adjacent = bp->x1[i] >= box->x0 - h && bp->x0[i] <= box->x1 + h;
-        if (char_wide && char_full && adjacent) {
+        if (char_like(box, bp->x0[i], bp->x1[i], bh, bp->px[i])) {
             s->row_of[i] = (unsigned char)row;
-            box->x0 = bp->x0[i] < box->x0 ? bp->x0[i] : box->x0;
-            box->x1 = bp->x1[i] > box->x1 ? bp->x1[i] : box->x1;
+            widen(box, bp->x0[i], bp->x1[i]);
         }
+    }
+    /*
+     * The cut is judged on the band of the row's characters alone: a
+     * frame's side kept in the row would stretch the band over the frame.
+     */
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        const pw_cc *c = &s->cc[i];
+        int taller = c->y < box->core_y0 - h / 4 || c->y + c->h > box->core_y1 + h / 4;
+        if (!s->row_of[i] && taller && c->h * 10 >= core_h * 9 && c->w * 10 > h * 12)
+            add_cut(s, row, box, i);
     }
     g_free(bp);
 }
@@ -433,6 +563,9 @@ static int analyse(cc_set *s, row_box rows[2])
     if (s->n > MAX_CCS || s->n * 10000 > (size_t)PW_PREP_MAX_CC_DENSITY * (size_t)s->width * (size_t)s->height)
         return 0;
     memset(s->row_of, 0, sizeof s->row_of);
+    memset(s->cut, 0, sizeof s->cut);
+    if (s->cut_cols)
+        memset(s->cut_cols, 0, 2 * (size_t)s->width);
     for (size_t i = 0; i < s->n; i++)
         s->cand[i] = (unsigned char)plausible_char(&s->cc[i], s->width, s->height);
     if (!find_row(s, 1, &rows[0]))
@@ -466,10 +599,13 @@ static int analyse(cc_set *s, row_box rows[2])
 static void row_keep_mask(const cc_set *s, int r, const row_box *box, uint8_t *keep)
 {
     int bw = box->x1 - box->x0, bh = box->y1 - box->y0;
+    const uint8_t *cols = s->cut_cols ? s->cut_cols + (size_t)(r - 1) * (size_t)s->width : NULL;
     for (int y = 0; y < bh; y++) {
         const int32_t *lab = s->labels + (size_t)(box->y0 + y) * (size_t)s->width + box->x0;
+        int in_core = box->y0 + y >= box->core_y0 && box->y0 + y < box->core_y1;
         for (int x = 0; x < bw; x++)
-            keep[y * bw + x] = lab[x] > 0 && lab[x] <= MAX_CCS && s->row_of[lab[x] - 1] == r;
+            keep[y * bw + x] = lab[x] > 0 && lab[x] <= MAX_CCS && s->row_of[lab[x] - 1] == r &&
+                               (!s->cut[lab[x] - 1] || (in_core && cols[box->x0 + x]));
     }
 }
 
@@ -658,14 +794,14 @@ int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_pr
             n_rows = n_other;
             light = !light;
         }
-        g_free(other);
+        cc_set_free(&other);
     }
     int rc = n_rows < 0 ? n_rows : n_rows == 0 ? PW_ENOPLATE : 0;
     if (rc == 0) {
         *info = (pw_prep_info){n_rows, kept(s), light, rows[0].char_h};
         rc = render(s, norm, light, rows, n_rows, line);
     }
-    g_free(s);
+    cc_set_free(&s);
     pw_prep_labels_destroy(&own);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * test_prep.c - crop preparation on rendered plates laid out as real ones
  * are: tilted in a square crop, a state name above the registration, a
- * picture joined to a character, and plates read with two models at once;
+ * picture joined to a character, a character joined to the frame, and plates read
+ * with two models at once;
  * and the binarisations the slope estimate and the first preparation share.
  */
 #include <criterion/criterion.h>
@@ -175,14 +176,19 @@ static void paste(pw_image *dst, const pw_image *src, int x, int y)
         memcpy(pw_plane_at(&d, x, y + r), pw_plane_at(&s, 0, r), (size_t)s.width);
 }
 
-static pw_image *white(int w, int h)
+static pw_image *filled(int w, int h, uint8_t grey)
 {
     pw_image *img = NULL;
     cr_assert_eq(pw_image_new(w, h, 1, &img), 0);
     pw_plane p = pw_image_plane(img);
     for (int y = 0; y < h; y++)
-        memset(pw_plane_at(&p, 0, y), 255, (size_t)w);
+        memset(pw_plane_at(&p, 0, y), grey, (size_t)w);
     return img;
+}
+
+static pw_image *white(int w, int h)
+{
+    return filled(w, h, 255);
 }
 
 Test(prep, the_registration_wins_over_a_longer_line_of_smaller_letters)
@@ -233,6 +239,58 @@ Test(prep, a_character_joined_to_a_picture_is_kept)
     pw_plate_read r;
     cr_assert_eq(read_crop(plate, "US", &r), 0);
     cr_expect_str_eq(r.text, "594CYK");
+    pw_image_destroy(&plate);
+    pw_image_destroy(&text);
+}
+
+/* The columns where runs of ink begin and end (x1 exclusive), at most max; returns how many. */
+static int ink_runs(const pw_plane *p, int *x0, int *x1, int max)
+{
+    int n = 0, top = p->height, bottom = 0;
+    for (int x = 0; x < p->width && n < max;) {
+        if (!column_ink(p, x, &top, &bottom)) {
+            x++;
+            continue;
+        }
+        x0[n] = x;
+        while (x < p->width && column_ink(p, x, &top, &bottom))
+            x++;
+        x1[n++] = x;
+    }
+    return n;
+}
+
+Test(prep, a_character_joined_to_the_plates_frame_is_kept)
+{
+    /*
+     * A dark frame round the plate touches the top of the second
+     * character, as the binarisation often joins a character to a frame
+     * or a bar: one component far wider than a character, with the
+     * character in it.
+     */
+    pw_image *text = render_framed("6UNP953", 30, 0);
+    pw_plane t = pw_image_plane(text);
+    /* Widened in the plate's own colour, so that only the characters and the frame stand out. */
+    pw_image *plate = filled(t.width + 40, t.height + 40, *pw_plane_at(&t, 0, 0));
+    paste(plate, text, 20, 20);
+    pw_plane p = pw_image_plane(plate);
+    int x0[16], x1[16], top = p.height, bottom = 0;
+    cr_assert_eq(ink_runs(&p, x0, x1, 16), 7, "each character is its own run of columns");
+    for (int x = 0; x < p.width; x++)
+        column_ink(&p, x, &top, &bottom);
+    int fx0 = 6, fx1 = p.width - 6, fy0 = top - 12, fy1 = bottom + 12, thick = 4;
+    cr_assert_gt(fy0, 0);
+    cr_assert_lt(fy1, p.height);
+    for (int y = fy0; y < fy1; y++)
+        for (int x = fx0; x < fx1; x++)
+            if (y < fy0 + thick || y >= fy1 - thick || x < fx0 + thick || x >= fx1 - thick)
+                *pw_plane_at(&p, x, y) = 20;
+    /* The link: a short stroke from the frame down to the character. */
+    for (int y = fy0 + thick; y <= top + 1; y++)
+        memset(pw_plane_at(&p, x0[1], y), 20, 4);
+    pw_plate_read r;
+    cr_assert_eq(read_crop(plate, "US", &r), 0);
+    cr_expect_str_eq(r.text, "6UNP953");
     pw_image_destroy(&plate);
     pw_image_destroy(&text);
 }
