@@ -742,11 +742,19 @@ static int try_polarity(const pw_plane *norm, pw_bin_method method, int light, p
     return analyse(s, rows);
 }
 
-static int kept(const cc_set *s)
+/*
+ * The components kept in the rows that may be characters: a thin one much
+ * taller than its row's characters is a frame's side, drawn with the row
+ * but not counted as one of its characters.
+ */
+static int kept(const cc_set *s, const row_box *rows)
 {
     int n = 0;
-    for (size_t i = 0; i < s->n && i < MAX_CCS; i++)
-        n += s->row_of[i] != 0;
+    for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
+        const pw_cc *c = &s->cc[i];
+        int h = s->row_of[i] ? rows[s->row_of[i] - 1].char_h : 0;
+        n += s->row_of[i] != 0 && !(c->h * 10 > h * 12 && c->w * 4 < h);
+    }
     return n;
 }
 
@@ -798,7 +806,7 @@ int pw_prep_line(const pw_plane *norm, pw_bin_method method, int polarity, pw_pr
     }
     int rc = n_rows < 0 ? n_rows : n_rows == 0 ? PW_ENOPLATE : 0;
     if (rc == 0) {
-        *info = (pw_prep_info){n_rows, kept(s), light, rows[0].char_h};
+        *info = (pw_prep_info){n_rows, kept(s, rows), light, rows[0].char_h};
         rc = render(s, norm, light, rows, n_rows, line);
     }
     cc_set_free(&s);

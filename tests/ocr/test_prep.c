@@ -1,9 +1,9 @@
 /*
  * test_prep.c - crop preparation on rendered plates laid out as real ones
  * are: tilted in a square crop, a state name above the registration, a
- * picture joined to a character, a character joined to the frame, and plates read
- * with two models at once;
- * and the binarisations the slope estimate and the first preparation share.
+ * picture joined to a character, a character joined to the frame, a
+ * frame's sides, and plates read with two models at once; and the
+ * binarisations the slope estimate and the first preparation share.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -291,6 +291,36 @@ Test(prep, a_character_joined_to_the_plates_frame_is_kept)
     pw_plate_read r;
     cr_assert_eq(read_crop(plate, "US", &r), 0);
     cr_expect_str_eq(r.text, "6UNP953");
+    pw_image_destroy(&plate);
+    pw_image_destroy(&text);
+}
+
+Test(prep, a_frames_sides_are_not_counted_as_characters)
+{
+    /*
+     * Thin bars a little taller than the characters at both ends of the
+     * row, as a frame's sides are cut by the localiser's box: they line up
+     * with the characters, but a crop's character count (which decides
+     * whether a box is read at all) leaves them out.
+     */
+    pw_image *text = render_framed("AB123CD", 30, 0);
+    pw_plane t = pw_image_plane(text);
+    pw_image *plate = filled(t.width + 40, t.height + 40, *pw_plane_at(&t, 0, 0));
+    paste(plate, text, 20, 20);
+    pw_plane p = pw_image_plane(plate);
+    int x0[16], x1[16], top = p.height, bottom = 0;
+    cr_assert_eq(ink_runs(&p, x0, x1, 16), 7, "each character is its own run of columns");
+    for (int x = 0; x < p.width; x++)
+        column_ink(&p, x, &top, &bottom);
+    int tall = (bottom - top + 1) * 15 / 100, sides[2] = {x0[0] - 10, x1[6] + 7};
+    cr_assert(top - tall > 0 && bottom + tall < p.height && sides[0] > 0 && sides[1] + 3 < p.width);
+    for (int k = 0; k < 2; k++)
+        for (int y = top - tall; y <= bottom + tall; y++)
+            memset(pw_plane_at(&p, sides[k], y), 20, 3);
+    pw_ocr_crop *crop = NULL;
+    cr_assert_eq(pw_ocr_crop_new(&p, &crop), 0);
+    cr_expect_eq(pw_ocr_crop_chars(crop), 7);
+    pw_ocr_crop_destroy(&crop);
     pw_image_destroy(&plate);
     pw_image_destroy(&text);
 }
