@@ -308,6 +308,12 @@ static size_t largest_cluster(const cc_set *s, int *idx, size_t n, int char_h)
     return best_len;
 }
 
+/* Taller than the row's characters by more than a fifth: a frame's side or a band, not one of them. */
+static int much_taller(const pw_cc *c, int char_h)
+{
+    return c->h * 10 > char_h * 12;
+}
+
 /* Finds the best row among free candidates and marks it as row number `row`. */
 static int find_row(cc_set *s, int row, row_box *box)
 {
@@ -350,7 +356,7 @@ static int find_row(cc_set *s, int row, row_box *box)
         box->y0 = c->y < box->y0 ? c->y : box->y0;
         box->x1 = c->x + c->w > box->x1 ? c->x + c->w : box->x1;
         box->y1 = c->y + c->h > box->y1 ? c->y + c->h : box->y1;
-        if (c->h * 10 <= char_h * 12) {
+        if (!much_taller(c, char_h)) {
             box->core_y0 = c->y < box->core_y0 ? c->y : box->core_y0;
             box->core_y1 = c->y + c->h > box->core_y1 ? c->y + c->h : box->core_y1;
         }
@@ -416,6 +422,12 @@ static void widen(row_box *box, int x0, int x1)
     box->x1 = x1 > box->x1 ? x1 : box->x1;
 }
 
+/* Wider than one character of height h can be. */
+static int wider_than_char(int w, int h)
+{
+    return w * 10 > h * 12;
+}
+
 /*
  * As wide and as full as one character of the row, within a character's
  * gap of it: px pixels in columns x0..x1 of a band bh rows high.
@@ -423,7 +435,7 @@ static void widen(row_box *box, int x0, int x1)
 static int char_like(const row_box *box, int x0, int x1, int bh, int px)
 {
     int h = box->char_h, w = x1 - x0;
-    int char_wide = w * 10 >= h * 3 && w * 10 <= h * 12;
+    int char_wide = w * 10 >= h * 3 && !wider_than_char(w, h);
     int char_full = px * 100 >= w * bh * 15 && px * 100 <= w * bh * 75;
     int adjacent = x1 >= box->x0 - h && x0 <= box->x1 + h;
     return char_wide && char_full && adjacent;
@@ -542,7 +554,7 @@ static void add_joined(cc_set *s, int row, row_box *box)
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
         const pw_cc *c = &s->cc[i];
         int taller = c->y < box->core_y0 - h / 4 || c->y + c->h > box->core_y1 + h / 4;
-        if (!s->row_of[i] && taller && c->h * 10 >= core_h * 9 && c->w * 10 > h * 12)
+        if (!s->row_of[i] && taller && c->h * 10 >= core_h * 9 && wider_than_char(c->w, h))
             add_cut(s, row, box, i);
     }
     g_free(bp);
@@ -753,7 +765,7 @@ static int kept(const cc_set *s, const row_box *rows)
     for (size_t i = 0; i < s->n && i < MAX_CCS; i++) {
         const pw_cc *c = &s->cc[i];
         int h = s->row_of[i] ? rows[s->row_of[i] - 1].char_h : 0;
-        n += s->row_of[i] != 0 && !(c->h * 10 > h * 12 && c->w * 4 < h);
+        n += s->row_of[i] != 0 && !(much_taller(c, h) && c->w * 4 < h);
     }
     return n;
 }

@@ -260,6 +260,27 @@ static int ink_runs(const pw_plane *p, int *x0, int *x1, int max)
     return n;
 }
 
+/*
+ * text rendered without a border and widened by 20 pixels a side in the
+ * plate's own colour, so that only the characters and what a test draws
+ * stand out; x0/x1 receive each character's columns (7 of them), top and
+ * bottom the rows the characters span.
+ */
+static pw_image *widened_plate(const char *text, int *x0, int *x1, int *top, int *bottom)
+{
+    pw_image *rendered = render_framed(text, 30, 0);
+    pw_plane t = pw_image_plane(rendered);
+    pw_image *plate = filled(t.width + 40, t.height + 40, *pw_plane_at(&t, 0, 0));
+    paste(plate, rendered, 20, 20);
+    pw_image_destroy(&rendered);
+    pw_plane p = pw_image_plane(plate);
+    cr_assert_eq(ink_runs(&p, x0, x1, 16), 7, "each character is its own run of columns");
+    *top = p.height, *bottom = 0;
+    for (int x = 0; x < p.width; x++)
+        column_ink(&p, x, top, bottom);
+    return plate;
+}
+
 Test(prep, a_character_joined_to_the_plates_frame_is_kept)
 {
     /*
@@ -268,16 +289,9 @@ Test(prep, a_character_joined_to_the_plates_frame_is_kept)
      * or a bar: one component far wider than a character, with the
      * character in it.
      */
-    pw_image *text = render_framed("6UNP953", 30, 0);
-    pw_plane t = pw_image_plane(text);
-    /* Widened in the plate's own colour, so that only the characters and the frame stand out. */
-    pw_image *plate = filled(t.width + 40, t.height + 40, *pw_plane_at(&t, 0, 0));
-    paste(plate, text, 20, 20);
+    int x0[16], x1[16], top, bottom;
+    pw_image *plate = widened_plate("6UNP953", x0, x1, &top, &bottom);
     pw_plane p = pw_image_plane(plate);
-    int x0[16], x1[16], top = p.height, bottom = 0;
-    cr_assert_eq(ink_runs(&p, x0, x1, 16), 7, "each character is its own run of columns");
-    for (int x = 0; x < p.width; x++)
-        column_ink(&p, x, &top, &bottom);
     int fx0 = 6, fx1 = p.width - 6, fy0 = top - 12, fy1 = bottom + 12, thick = 4;
     cr_assert_gt(fy0, 0);
     cr_assert_lt(fy1, p.height);
@@ -292,7 +306,6 @@ Test(prep, a_character_joined_to_the_plates_frame_is_kept)
     cr_assert_eq(read_crop(plate, "US", &r), 0);
     cr_expect_str_eq(r.text, "6UNP953");
     pw_image_destroy(&plate);
-    pw_image_destroy(&text);
 }
 
 Test(prep, a_frames_sides_are_not_counted_as_characters)
@@ -303,15 +316,9 @@ Test(prep, a_frames_sides_are_not_counted_as_characters)
      * with the characters, but a crop's character count (which decides
      * whether a box is read at all) leaves them out.
      */
-    pw_image *text = render_framed("AB123CD", 30, 0);
-    pw_plane t = pw_image_plane(text);
-    pw_image *plate = filled(t.width + 40, t.height + 40, *pw_plane_at(&t, 0, 0));
-    paste(plate, text, 20, 20);
+    int x0[16], x1[16], top, bottom;
+    pw_image *plate = widened_plate("AB123CD", x0, x1, &top, &bottom);
     pw_plane p = pw_image_plane(plate);
-    int x0[16], x1[16], top = p.height, bottom = 0;
-    cr_assert_eq(ink_runs(&p, x0, x1, 16), 7, "each character is its own run of columns");
-    for (int x = 0; x < p.width; x++)
-        column_ink(&p, x, &top, &bottom);
     int tall = (bottom - top + 1) * 15 / 100, sides[2] = {x0[0] - 10, x1[6] + 7};
     cr_assert(top - tall > 0 && bottom + tall < p.height && sides[0] > 0 && sides[1] + 3 < p.width);
     for (int k = 0; k < 2; k++)
@@ -322,7 +329,6 @@ Test(prep, a_frames_sides_are_not_counted_as_characters)
     cr_expect_eq(pw_ocr_crop_chars(crop), 7);
     pw_ocr_crop_destroy(&crop);
     pw_image_destroy(&plate);
-    pw_image_destroy(&text);
 }
 
 Test(prep, two_models_joined_by_plus_are_loaded_and_named)
