@@ -38,14 +38,18 @@ static int ocr_backlog(const pw_lane_counters *st)
 
 /*
  * These tests are about queues under load, so every frame's every candidate
- * is read: settling and motion gating would take the load away, and a fast
- * machine's workers would then keep up and leave nothing queued to test.
+ * is read: settling, motion gating, the ranking of boxes by their character
+ * rows and a lane's single reading of a crop would take the load away, and
+ * a fast machine's workers would then keep up and leave nothing queued to
+ * test.
  */
 static void read_every_frame(pw_lane_config *cfg)
 {
     cfg->tracker.settle_reads = 0;
     cfg->motion_threshold = 0;
     cfg->read.stop_confidence = 0;
+    cfg->read.rank_candidates = 0;
+    cfg->ocr.plain_fallback = 1;
 }
 
 static pw_lane *start_lane(pw_lane_config *cfg, lane_log *log)
