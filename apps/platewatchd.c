@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cvshim.h"
 #include "daemon.h"
 #include "daemon_config.h"
 #include "pw_build_config.h"
@@ -153,6 +154,9 @@ static int check_config(const char *path)
 int main(int argc, char **argv)
 {
     pw_reexec_with_single_thread_openmp(argv);
+    /* Lanes and OCR workers already fill the cores; OpenCV's own pool only
+     * woke threads to split plate-sized crops (4 % of a lane's CPU). */
+    pw_cv_set_threads(1);
     bound_malloc_arenas();
     gchar *config = NULL;
     gboolean check = FALSE;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "cvshim.h"
 #include "pw_build_config.h"
 #include "pw_common.h"
 
@@ -43,6 +44,9 @@ int main(int argc, char **argv)
         return 0;
     }
     pw_reexec_with_single_thread_openmp(argv);
+    /* Lanes and OCR workers already fill the cores; OpenCV's own pool only
+     * woke threads to split plate-sized crops (4 % of a lane's CPU). */
+    pw_cv_set_threads(1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
